@@ -1,0 +1,173 @@
+#requires -Version 7.2
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates, benchmarks and packages Ahrvo.PowerShell.
+.DESCRIPTION
+    Tasks:
+      Build    Builds the solution and lays out the importable module in out/Ahrvo.PowerShell/<version>/.
+      Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed".
+      Demo     Build, start the local emulator, query the sample cards, write a CSV.
+      Bench    Build, then the benchmarks under bench/ (not part of Test).
+      Package  Build, then lay out the module for the PowerShell Gallery.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
+    [string[]] $Task = @('Build'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Passed to Invoke-Pester as a filter on test names (Pester -FullNameFilter).
+    [string[]] $PesterFilter
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Get-ModuleVersion {
+    [xml] $props = Get-Content (Join-Path $Root 'Directory.Build.props') -Raw
+    return ($props.Project.PropertyGroup | Where-Object { $_['VersionPrefix'] } | Select-Object -First 1).VersionPrefix
+}
+
+function Invoke-Dotnet {
+    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+    & dotnet @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion)" }
+
+function Invoke-Build {
+    $version = Get-ModuleVersion
+    Write-Host "== Build $version ($Configuration)" -ForegroundColor Cyan
+    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') -c $Configuration --nologo -v quiet
+
+    $moduleDir = Get-ModuleFolder
+    if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
+    $publish = Join-Path $Out 'obj/module'
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') -c $Configuration -o $publish --nologo -v quiet
+    New-Item -ItemType Directory -Force $moduleDir | Out-Null
+    # The host provides System.Management.Automation; a copy in the module folder would shadow it.
+    Get-ChildItem $publish -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Ahrvo.PowerShell.deps.json' } |
+        Copy-Item -Destination $moduleDir
+    Copy-Item (Join-Path $Root 'module/*') -Destination $moduleDir -Recurse -Force
+    $manifest = Join-Path $moduleDir 'Ahrvo.PowerShell.psd1'
+    (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content $manifest -NoNewline
+
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') -c $Configuration -o (Join-Path $Out 'emulator') --nologo -v quiet
+    Write-Host "Module: $moduleDir"
+}
+
+function Get-PesterModulePath {
+    $packages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $psd1 = Join-Path $packages.Trim() 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path $psd1)) {
+        Write-Host 'Bootstrapping Pester 6.2.0 from NuGet...'
+        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo -v quiet
+    }
+    if (-not (Test-Path $psd1)) { throw "Pester was restored but $psd1 is missing." }
+    return $psd1
+}
+
+function Invoke-Test {
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory -Force $results | Out-Null
+    $env:AHRVO_EMULATOR_DLL = Join-Path $Out 'emulator/Ahrvo.Emulator.dll'
+    $env:AHRVO_MODULE_PATH = Join-Path (Get-ModuleFolder) 'Ahrvo.PowerShell.psd1'
+
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
+        Write-Host "== xunit: $($project.BaseName)" -ForegroundColor Cyan
+        $trx = "$($project.BaseName).trx"
+        & dotnet test $project.FullName -c $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
+        $file = Join-Path $results $trx
+        if (-not (Test-Path $file)) { Write-Host "No results from $($project.BaseName): counted as a failure." -ForegroundColor Red; $failed++; continue }
+        [xml] $x = Get-Content $file -Raw
+        $c = $x.TestRun.ResultSummary.Counters
+        $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+        $skipped += [int]$c.notExecuted
+        if ($LASTEXITCODE -ne 0 -and ([int]$c.failed + [int]$c.error) -eq 0) { Write-Host "dotnet test exited $LASTEXITCODE" -ForegroundColor Red; $failed++ }
+    }
+
+    Write-Host '== Pester' -ForegroundColor Cyan
+    $pester = Get-PesterModulePath
+    $pesterOut = Join-Path $results 'pester.json'
+    $filterArg = if ($PesterFilter) { ($PesterFilter | ForEach-Object { "'$_'" }) -join ',' } else { '' }
+    # A fresh pwsh: the module is imported as a user would, and nothing leaks into this build session.
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester' -MinimumVersion 6.2.0
+`$c = New-PesterConfiguration
+`$c.Run.Path = '$(Join-Path $Root 'tests/pester')'
+`$c.Run.PassThru = `$true
+`$c.Output.Verbosity = 'Detailed'
+$(if ($filterArg) { "`$c.Filter.FullName = @($filterArg)" })
+`$r = Invoke-Pester -Configuration `$c
+[pscustomobject]@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$pesterOut'
+"@
+    Push-Location $Root
+    try { & dotnet pwsh -NoProfile -NonInteractive -Command $script } finally { Pop-Location }
+    if (Test-Path $pesterOut) {
+        $p = Get-Content $pesterOut -Raw | ConvertFrom-Json
+        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+    } else {
+        Write-Host 'Pester produced no result: counted as a failure.' -ForegroundColor Red
+        $failed++
+    }
+
+    Write-Host ''
+    Write-Host "Test summary (xunit + Pester):"
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Import-Module (Join-Path $Root 'tests/pester/Emulator.psm1') -Force
+    $emu = Start-AhrvoEmulator
+    try {
+        $script = Join-Path $Root 'demo/Demo.ps1'
+        Push-Location $Root
+        try {
+            & dotnet pwsh -NoProfile -File $script -ModulePath (Join-Path (Get-ModuleFolder) 'Ahrvo.PowerShell.psd1') -BaseUri $emu.BaseUri -ApiKey $emu.ApiKey -AccessToken $emu.AccessToken -OutFile (Join-Path $Out 'demo-balances.csv')
+            if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit $LASTEXITCODE)." }
+        } finally { Pop-Location }
+    } finally {
+        Stop-AhrvoEmulator $emu
+    }
+}
+
+function Invoke-Bench {
+    $env:AHRVO_EMULATOR_DLL = Join-Path $Out 'emulator/Ahrvo.Emulator.dll'
+    $env:AHRVO_MODULE_PATH = Join-Path (Get-ModuleFolder) 'Ahrvo.PowerShell.psd1'
+    Push-Location $Root
+    try {
+        & dotnet pwsh -NoProfile -File (Join-Path $Root 'bench/Invoke-Benchmarks.ps1')
+        if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed (exit $LASTEXITCODE)." }
+    } finally { Pop-Location }
+}
+
+function Invoke-Package {
+    $moduleDir = Get-ModuleFolder
+    Write-Host "Module laid out for the Gallery in $moduleDir"
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Clean' { if (Test-Path $Out) { Remove-Item $Out -Recurse -Force } }
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Build; Invoke-Test }
+        'Demo' { Invoke-Build; Invoke-Demo }
+        'Bench' { Invoke-Build; Invoke-Bench }
+        'Package' { Invoke-Build; Invoke-Package }
+    }
+}

@@ -1,0 +1,301 @@
+using System;
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Ahrvo.Client.Diagnostics;
+using Ahrvo.Client.Parsing;
+using Ahrvo.Client.Resilience;
+using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Ahrvo.Client
+{
+    /// <summary>
+    /// The Ahrvo balance API client for one connection: one handler pipeline (pooled connections)
+    /// and one resilience pipeline, shared by every call and thread. Calls never throw for a
+    /// card's failure: they return a <see cref="BalanceResult"/> carrying an <see cref="AhrvoError"/>.
+    /// Only cancellation by the caller throws (OperationCanceledException).
+    /// </summary>
+    public sealed class AhrvoClient : IDisposable
+    {
+        internal const string HttpClientName = "Ahrvo";
+        private const int MaxBodyBytes = 1024 * 1024; // a balance answer is ~100 bytes; 1 MB is proof of a wrong endpoint
+
+        private readonly AhrvoClientOptions _options;
+        private readonly ServiceProvider _services;
+        private readonly IHttpClientFactory _factory;
+        private readonly ResiliencePipeline<AttemptResponse> _pipeline;
+        private readonly ServerBackoffGate _gate = new ServerBackoffGate();
+        private readonly AuditLog? _audit;
+        private int _disposed;
+
+        public AhrvoClient(AhrvoClientOptions options)
+        {
+            _options = options ?? throw new ArgumentNullException(nameof(options));
+            options.Validate();
+
+            var services = new ServiceCollection();
+            services.AddHttpClient(HttpClientName, c =>
+                {
+                    c.BaseAddress = EnsureTrailingSlash(options.BaseUri);
+                    // Polly owns every timeout; HttpClient's own would silently cap the whole retry pipeline.
+                    c.Timeout = Timeout.InfiniteTimeSpan;
+                    c.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+                    c.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
+                })
+                .ConfigurePrimaryHttpMessageHandler(() => CreateHandler(options))
+                .SetHandlerLifetime(TimeSpan.FromMinutes(10));
+            _services = services.BuildServiceProvider();
+            _factory = _services.GetRequiredService<IHttpClientFactory>();
+            _pipeline = PipelineFactory.Build(options, _gate);
+            if (!string.IsNullOrEmpty(options.AuditLogPath)) _audit = new AuditLog(options.AuditLogPath!);
+        }
+
+        public AhrvoClientOptions Options => _options;
+
+        private static HttpMessageHandler CreateHandler(AhrvoClientOptions options)
+        {
+            var handler = new HttpClientHandler
+            {
+                // .NET drops Authorization on redirect but forwards x-api-key: never follow at all.
+                AllowAutoRedirect = false,
+                MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+                UseCookies = false,
+                UseProxy = true,
+            };
+            if (options.Proxy != null)
+                handler.Proxy = new WebProxy(options.Proxy) { Credentials = options.ProxyCredential };
+            // Certificate validation is left to the platform: it is never disabled here.
+            return handler;
+        }
+
+        private static Uri EnsureTrailingSlash(Uri uri) =>
+            uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri : new Uri(uri.AbsoluteUri + "/");
+
+        /// <summary>Reads one card's balance, with retries, timeouts and error mapping.</summary>
+        public async Task<BalanceResult> GetBalanceAsync(string cardId, RequestDiagnostics? diagnostics = null, CancellationToken cancellationToken = default)
+        {
+            if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This connection was closed. Run Connect-Ahrvo again.");
+            var problem = CardIdRules.Check(cardId);
+            if (problem != null)
+                return Audit(BalanceResult.Failed(cardId ?? string.Empty, new AhrvoError(AhrvoErrorKind.InvalidCard, problem + " Give the card's id as issued, for example card201907021723076245.", null), null, TimeSpan.Zero, 0));
+
+            var stopwatch = Stopwatch.StartNew();
+            var state = new CallState(cardId, diagnostics);
+            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(PipelineFactory.StateKey, state);
+            try
+            {
+                var outcome = await _pipeline.ExecuteOutcomeAsync(
+                    static async (ctx, s) =>
+                    {
+                        try
+                        {
+                            return Outcome.FromResult(await s.client.SendOnceAsync(s.state, ctx.CancellationToken).ConfigureAwait(false));
+                        }
+                        catch (Exception ex) when (!(ex is OperationCanceledException) || !s.outer.IsCancellationRequested)
+                        {
+                            return Outcome.FromException<AttemptResponse>(ex);
+                        }
+                    },
+                    context,
+                    (client: this, state, outer: cancellationToken)).ConfigureAwait(false);
+
+                cancellationToken.ThrowIfCancellationRequested();
+                stopwatch.Stop();
+                var result = outcome.Exception != null
+                    ? BalanceResult.Failed(cardId, MapException(cardId, outcome.Exception, state.Attempts), null, stopwatch.Elapsed, state.Attempts)
+                    : Interpret(cardId, outcome.Result!, stopwatch.Elapsed, state.Attempts);
+                return Audit(result);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }
+
+        private BalanceResult Audit(BalanceResult result)
+        {
+            _audit?.Write(result);
+            return result;
+        }
+
+        private async Task<AttemptResponse> SendOnceAsync(CallState state, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref state.Attempts);
+            // A 429/503 told to any worker holds back every worker of this connection.
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, CardIdRules.BalancePathAndQuery(state.CardId));
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
+            request.Headers.TryAddWithoutValidation("x-api-key", SecretText.Reveal(_options.ApiKey));
+            var diag = state.Diagnostics;
+            var client = _factory.CreateClient(HttpClientName);
+            if (diag != null && diag.DebugEnabled)
+                diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP GET {0}{1}\n  Accept: application/json\n  Authorization: Bearer {2}\n  x-api-key: {2}",
+                    client.BaseAddress, request.RequestUri, SecretText.Redacted));
+
+            var attemptWatch = Stopwatch.StartNew();
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var attempt = new AttemptResponse
+            {
+                StatusCode = (int)response.StatusCode,
+                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, DateTimeOffset.UtcNow),
+                ContentType = response.Content?.Headers.ContentType?.MediaType,
+                Location = response.Headers.Location,
+            };
+            if (response.Content != null)
+                await ReadBodyAsync(response.Content, attempt, cancellationToken).ConfigureAwait(false);
+
+            if (diag != null && diag.DebugEnabled)
+                diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP {0} for card {1} in {2:0} ms ({3} bytes, {4})\n  {5}",
+                    attempt.StatusCode, state.CardId, attemptWatch.Elapsed.TotalMilliseconds, attempt.BodyLength, attempt.ContentType ?? "no content type", BodyPreview(attempt)));
+            return attempt;
+        }
+
+        private static async Task ReadBodyAsync(HttpContent content, AttemptResponse attempt, CancellationToken cancellationToken)
+        {
+            if (content.Headers.ContentLength is long declared && declared > MaxBodyBytes)
+            {
+                attempt.BodyTooLarge = true;
+                return;
+            }
+            using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+            var buffer = new byte[Math.Min(MaxBodyBytes + 1, (int)(content.Headers.ContentLength ?? 512) + 1)];
+            int total = 0;
+            while (true)
+            {
+                if (total == buffer.Length)
+                {
+                    if (buffer.Length > MaxBodyBytes) { attempt.BodyTooLarge = true; return; }
+                    Array.Resize(ref buffer, Math.Min(MaxBodyBytes + 1, buffer.Length * 2));
+                }
+                int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
+                total += read;
+            }
+            attempt.Body = buffer;
+            attempt.BodyLength = total;
+        }
+
+        private static string BodyPreview(AttemptResponse attempt)
+        {
+            if (attempt.BodyTooLarge) return "(body larger than 1 MB, not read)";
+            var text = System.Text.Encoding.UTF8.GetString(attempt.Body, 0, Math.Min(attempt.BodyLength, 512));
+            // The body carries no secrets, but a full card number would be one: mask digit runs.
+            return MaskDigitRuns(text) + (attempt.BodyLength > 512 ? "…" : string.Empty);
+        }
+
+        internal static string MaskDigitRuns(string text) =>
+            System.Text.RegularExpressions.Regex.Replace(text, "[0-9][0-9 -]{11,}[0-9]", m => CardNumberMasker.Mask(m.Value) ?? m.Value);
+
+        private BalanceResult Interpret(string cardId, AttemptResponse r, TimeSpan elapsed, int attempts)
+        {
+            int status = r.StatusCode;
+            if (status == 200)
+            {
+                if (r.BodyTooLarge)
+                    return Fail(new AhrvoError(AhrvoErrorKind.InvalidResponse, $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response. Check -BaseUri: it may point at the wrong service.", status));
+                if (!BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var body, out var problem))
+                    return Fail(InvalidResponse(cardId, problem!, r, status));
+                if (!string.Equals(body.Code, "SUCCESS", StringComparison.Ordinal))
+                    return Fail(new AhrvoError(AhrvoErrorKind.ApiError,
+                        $"The API did not return a balance for card '{cardId}': code '{body.Code ?? "(none)"}'{(body.Message != null ? ": " + body.Message : string.Empty)}. Check the card and try again; contact Ahrvo support if it persists.",
+                        status, body.Code, body.Message));
+                if (!body.HasData)
+                    return Fail(InvalidResponse(cardId, "the 'data' object is missing", r, status));
+                if (body.BalanceIsNull || body.AvailableBalanceText == null)
+                    return Fail(InvalidResponse(cardId, body.BalanceIsNull ? "available_balance is null" : "available_balance is missing", r, status));
+                if (!MoneyParser.TryParse(body.AvailableBalanceText, out var balance, out var why))
+                    return Fail(InvalidResponse(cardId, "available_balance " + why, r, status));
+                var currency = string.IsNullOrWhiteSpace(body.Currency) ? "USD" : body.Currency!.Trim().ToUpperInvariant();
+                return BalanceResult.Ok(cardId, CardNumberMasker.Mask(body.CardNumber), balance, currency, DateTimeOffset.UtcNow, status, elapsed, attempts);
+            }
+
+            BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var err, out _);
+            string api = err.Message != null ? $" The API said: {err.Message}." : string.Empty;
+            switch (status)
+            {
+                case 400:
+                    return Fail(new AhrvoError(AhrvoErrorKind.InvalidCard,
+                        $"Card '{cardId}' was refused (HTTP 400): the id is invalid or the card is not a Dedicated Funds card.{api}",
+                        status, err.Code, err.Message,
+                        "Check the card id. Shared Funds cards have no card balance: query their budget account balance instead."));
+                case 401:
+                    return Fail(new AhrvoError(AhrvoErrorKind.Unauthorized,
+                        $"The API refused the credentials (HTTP 401) while reading card '{cardId}'.{api}",
+                        status, err.Code, err.Message,
+                        "Run Connect-Ahrvo again with a valid access token and API key (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY)."));
+                case 403:
+                    return Fail(new AhrvoError(AhrvoErrorKind.Forbidden,
+                        $"Card issuance is not enabled for this account (HTTP 403).{api}",
+                        status, err.Code, err.Message,
+                        "Ask your Ahrvo account manager to enable the card issuance balance API for this account."));
+                case 404:
+                    return Fail(new AhrvoError(AhrvoErrorKind.CardNotFound,
+                        $"Card '{cardId}' was not found (HTTP 404).{api}",
+                        status, err.Code, err.Message,
+                        "Verify the card id; the card may have been deleted or cancelled."));
+            }
+            if (status >= 300 && status < 400)
+                return Fail(new AhrvoError(AhrvoErrorKind.Redirect,
+                    $"The API answered card '{cardId}' with a redirect (HTTP {status}) to '{r.Location}'. Redirects are not followed, so that the API key and token never go to another address.",
+                    status, recommendedAction: "Check -BaseUri on Connect-Ahrvo: use the API's final address."));
+            if (PipelineFactory.IsTransientStatus(status))
+                return Fail(new AhrvoError(AhrvoErrorKind.ServiceUnavailable,
+                    $"The API answered HTTP {status} for card '{cardId}' after {attempts} attempt(s).{api}",
+                    status, err.Code, err.Message,
+                    "Try again later; raise -MaxRetries or -Timeout on Connect-Ahrvo if this persists."));
+            return Fail(new AhrvoError(AhrvoErrorKind.UnexpectedStatus,
+                $"The API answered HTTP {status} for card '{cardId}', which this module does not expect.{api}",
+                status, err.Code, err.Message, "Check -BaseUri on Connect-Ahrvo and the API's status."));
+
+            BalanceResult Fail(AhrvoError e) => BalanceResult.Failed(cardId, e, status, elapsed, attempts);
+        }
+
+        private static AhrvoError InvalidResponse(string cardId, string problem, AttemptResponse r, int status) =>
+            new AhrvoError(AhrvoErrorKind.InvalidResponse,
+                $"The API's answer for card '{cardId}' could not be read: {problem} (HTTP {status}, {r.ContentType ?? "no content type"}). No balance is reported for this card.",
+                status, recommendedAction: "Try again; if it persists, check -BaseUri and report the response to Ahrvo support.");
+
+        private AhrvoError MapException(string cardId, Exception ex, int attempts)
+        {
+            switch (ex)
+            {
+                case BrokenCircuitException _:
+                    return new AhrvoError(AhrvoErrorKind.CircuitOpen,
+                        $"Card '{cardId}' was not queried: too many recent requests to {_options.BaseUri.Host} failed, so the module is pausing requests (circuit open).",
+                        null, recommendedAction: "Wait for the service to recover and run the command again for the cards that failed.", exception: ex);
+                case TimeoutRejectedException t:
+                    return new AhrvoError(AhrvoErrorKind.Timeout,
+                        $"Card '{cardId}' got no answer in time after {attempts} attempt(s) (timeout {t.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s).",
+                        null, recommendedAction: "Try again later, or raise -Timeout on Connect-Ahrvo.", exception: ex);
+                case HttpRequestException _:
+                case System.IO.IOException _:
+                    return new AhrvoError(AhrvoErrorKind.ServiceUnavailable,
+                        $"Card '{cardId}' could not be read after {attempts} attempt(s): {PipelineFactory.Describe(ex)}",
+                        null, recommendedAction: "Check the network, proxy (-Proxy) and -BaseUri, then try again.", exception: ex);
+                case OperationCanceledException _:
+                    return new AhrvoError(AhrvoErrorKind.Timeout,
+                        $"Card '{cardId}' was cancelled before an answer came after {attempts} attempt(s).", null, exception: ex);
+                default:
+                    return new AhrvoError(AhrvoErrorKind.InvalidResponse,
+                        $"Card '{cardId}' could not be read: {ex.GetType().Name}: {ex.Message}", null, exception: ex);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            _services.Dispose();
+            _audit?.Dispose();
+        }
+    }
+}

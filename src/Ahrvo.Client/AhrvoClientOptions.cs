@@ -1,0 +1,100 @@
+using System;
+using System.Net;
+using System.Security;
+
+namespace Ahrvo.Client
+{
+    /// <summary>Where the API lives. Custom means an explicit base URI (a gateway or the emulator).</summary>
+    public enum AhrvoEnvironment
+    {
+        Production,
+        Staging,
+        Custom,
+    }
+
+    /// <summary>Everything a connection needs. Immutable once handed to <see cref="AhrvoClient"/>.</summary>
+    public sealed class AhrvoClientOptions
+    {
+        public static readonly Uri ProductionUri = new Uri("https://api.ahrvo.network");
+        public static readonly Uri StagingUri = new Uri("https://gateway.ahrvo.network");
+
+        public AhrvoClientOptions(Uri baseUri, SecureString apiKey, SecureString accessToken)
+        {
+            BaseUri = baseUri ?? throw new ArgumentNullException(nameof(baseUri));
+            ApiKey = apiKey ?? throw new ArgumentNullException(nameof(apiKey));
+            AccessToken = accessToken ?? throw new ArgumentNullException(nameof(accessToken));
+        }
+
+        public Uri BaseUri { get; }
+
+        // Secrets stay SecureString (read-only copies) and are revealed per request only.
+        internal SecureString ApiKey { get; }
+        internal SecureString AccessToken { get; }
+
+        /// <summary>Retries after the first attempt for transient failures.</summary>
+        public int MaxRetries { get; set; } = 3;
+
+        /// <summary>Time one HTTP attempt may take.</summary>
+        public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>Time one card may take in all, retries and waits included.</summary>
+        public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+        /// <summary>Base of the exponential backoff.</summary>
+        public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+        /// <summary>Cap on one wait between attempts, Retry-After included.</summary>
+        public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>Client-side rate limit; null or 0 means none.</summary>
+        public double? MaxRequestsPerSecond { get; set; }
+
+        /// <summary>Explicit proxy; null uses the system settings (HTTPS_PROXY / NO_PROXY).</summary>
+        public Uri? Proxy { get; set; }
+
+        public ICredentials? ProxyCredential { get; set; }
+
+        /// <summary>Connections kept per server: the ceiling on useful concurrency.</summary>
+        public int MaxConnectionsPerServer { get; set; } = 64;
+
+        /// <summary>Failures (of at least <see cref="CircuitBreakerMinimumThroughput"/> attempts in
+        /// the sampling window) above this ratio open the circuit.</summary>
+        public double CircuitBreakerFailureRatio { get; set; } = 0.5;
+
+        public int CircuitBreakerMinimumThroughput { get; set; } = 20;
+
+        public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+        public TimeSpan CircuitBreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+        /// <summary>Optional JSON-lines audit log, one line per balance query.</summary>
+        public string? AuditLogPath { get; set; }
+
+        public string UserAgent { get; set; } = "Ahrvo.PowerShell";
+
+        /// <summary>Checks what can be checked before any request is sent.</summary>
+        public void Validate()
+        {
+            if (!BaseUri.IsAbsoluteUri)
+                throw new ArgumentException($"The base URI '{BaseUri}' is not absolute. Give a full URI such as https://api.ahrvo.network.");
+            if (BaseUri.Scheme == Uri.UriSchemeHttp && !BaseUri.IsLoopback)
+                throw new ArgumentException($"Plain http is refused for '{BaseUri.Host}': the API key and token would cross the network unencrypted. Use https, or http only for a loopback host such as 127.0.0.1.");
+            if (BaseUri.Scheme != Uri.UriSchemeHttp && BaseUri.Scheme != Uri.UriSchemeHttps)
+                throw new ArgumentException($"The base URI scheme '{BaseUri.Scheme}' is not supported. Use https.");
+            if (!string.IsNullOrEmpty(BaseUri.Query) || !string.IsNullOrEmpty(BaseUri.Fragment))
+                throw new ArgumentException($"The base URI '{BaseUri}' must not carry a query or fragment.");
+            if (ApiKey.Length == 0)
+                throw new ArgumentException("The API key is empty.");
+            if (AccessToken.Length == 0)
+                throw new ArgumentException("The access token is empty.");
+            if (MaxRetries < 0 || MaxRetries > 20)
+                throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "MaxRetries must be between 0 and 20.");
+            if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout <= TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), "Timeouts must be positive.");
+            if (MaxRequestsPerSecond is double r && (r < 0 || double.IsNaN(r) || double.IsInfinity(r)))
+                throw new ArgumentOutOfRangeException(nameof(MaxRequestsPerSecond), r, "MaxRequestsPerSecond must be a positive number.");
+            if (Proxy != null && !Proxy.IsAbsoluteUri)
+                throw new ArgumentException($"The proxy URI '{Proxy}' is not absolute.");
+        }
+    }
+}

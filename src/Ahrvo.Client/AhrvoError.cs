@@ -1,0 +1,59 @@
+using System;
+
+namespace Ahrvo.Client
+{
+    /// <summary>Why one card's balance could not be read. Stable names: the module maps them to ErrorIds.</summary>
+    public enum AhrvoErrorKind
+    {
+        /// <summary>404: the card does not exist.</summary>
+        CardNotFound,
+        /// <summary>400: the id is malformed, or the card is not a Dedicated Funds card.</summary>
+        InvalidCard,
+        /// <summary>401: bad or missing token or API key. Concerns every card.</summary>
+        Unauthorized,
+        /// <summary>403: card issuance is not enabled for the account. Concerns every card.</summary>
+        Forbidden,
+        /// <summary>HTTP 200 whose code is not SUCCESS.</summary>
+        ApiError,
+        /// <summary>A body that is not the expected JSON, or a balance that is not a plain decimal.</summary>
+        InvalidResponse,
+        /// <summary>A transient failure (5xx, 429, network) that outlived the retry budget.</summary>
+        ServiceUnavailable,
+        /// <summary>The attempt or total timeout elapsed.</summary>
+        Timeout,
+        /// <summary>The circuit breaker is open after many failures: the service looks down.</summary>
+        CircuitOpen,
+        /// <summary>The server answered with a redirect, which is refused so that credentials never follow it.</summary>
+        Redirect,
+        /// <summary>Any other HTTP status.</summary>
+        UnexpectedStatus,
+    }
+
+    /// <summary>A per-card failure: what went wrong and what to do about it.</summary>
+    public sealed class AhrvoError
+    {
+        public AhrvoError(AhrvoErrorKind kind, string message, int? httpStatus = null, string? apiCode = null, string? apiMessage = null, string? recommendedAction = null, Exception? exception = null)
+        {
+            Kind = kind;
+            Message = message;
+            HttpStatus = httpStatus;
+            ApiCode = apiCode;
+            ApiMessage = apiMessage;
+            RecommendedAction = recommendedAction;
+            Exception = exception;
+        }
+
+        public AhrvoErrorKind Kind { get; }
+        public string Message { get; }
+        public int? HttpStatus { get; }
+        public string? ApiCode { get; }
+        public string? ApiMessage { get; }
+        public string? RecommendedAction { get; }
+        public Exception? Exception { get; }
+
+        /// <summary>401 and 403 are about the account, not the card: every other card fails alike.</summary>
+        public bool AffectsEveryCard => Kind == AhrvoErrorKind.Unauthorized || Kind == AhrvoErrorKind.Forbidden;
+
+        public override string ToString() => Message;
+    }
+}

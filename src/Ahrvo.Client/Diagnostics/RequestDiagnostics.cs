@@ -1,0 +1,42 @@
+using System;
+
+namespace Ahrvo.Client.Diagnostics
+{
+    public enum DiagnosticLevel
+    {
+        Verbose,
+        Debug,
+        Warning,
+    }
+
+    /// <summary>A message produced on a worker thread, to be written later on the pipeline thread.</summary>
+    public readonly struct DiagnosticMessage
+    {
+        public DiagnosticMessage(DiagnosticLevel level, string text) { Level = level; Text = text; }
+        public DiagnosticLevel Level { get; }
+        public string Text { get; }
+    }
+
+    /// <summary>
+    /// Where one run's diagnostics go. The client never writes to a host itself: it hands messages to
+    /// this sink (which may be called from any thread) and the caller decides where they end up.
+    /// </summary>
+    public sealed class RequestDiagnostics
+    {
+        private readonly Action<DiagnosticMessage> _sink;
+
+        public RequestDiagnostics(bool verbose, bool debug, Action<DiagnosticMessage> sink)
+        {
+            VerboseEnabled = verbose;
+            DebugEnabled = debug;
+            _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        }
+
+        public bool VerboseEnabled { get; }
+        public bool DebugEnabled { get; }
+
+        public void Verbose(string text) { if (VerboseEnabled) _sink(new DiagnosticMessage(DiagnosticLevel.Verbose, text)); }
+        public void Debug(string text) { if (DebugEnabled) _sink(new DiagnosticMessage(DiagnosticLevel.Debug, text)); }
+        public void Warning(string text) => _sink(new DiagnosticMessage(DiagnosticLevel.Warning, text));
+    }
+}

@@ -1,0 +1,26 @@
+using System;
+
+namespace Ahrvo.Client.Parsing
+{
+    /// <summary>What a card id may be before it is sent. Anything accepted is URL-encoded as one value.</summary>
+    public static class CardIdRules
+    {
+        /// <summary>Ids from the API are about 22 characters; anything this long is a mistake, not an id.</summary>
+        public const int MaxLength = 128;
+
+        /// <summary>Returns null when the id may be sent, else why not.</summary>
+        public static string? Check(string? cardId)
+        {
+            if (cardId == null) return "The card id is null.";
+            if (cardId.Trim().Length == 0) return "The card id is empty or white space.";
+            if (cardId.Length > MaxLength) return $"The card id is {cardId.Length} characters long; card ids are at most {MaxLength}.";
+            foreach (var c in cardId)
+                if (char.IsControl(c)) return "The card id contains a control character.";
+            return null;
+        }
+
+        /// <summary>The relative URI of the balance query; the id is one encoded query value.</summary>
+        public static string BalancePathAndQuery(string cardId) =>
+            "card/issuance/api/issuing/card/v2/normal/balance?card_id=" + Uri.EscapeDataString(cardId);
+    }
+}

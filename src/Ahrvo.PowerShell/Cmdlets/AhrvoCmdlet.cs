@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using Ahrvo.PowerShell.Internal;
+
+namespace Ahrvo.PowerShell.Cmdlets
+{
+    /// <summary>Every data cmdlet takes -Connection and falls back to the session's (as PnP does).</summary>
+    public abstract class AhrvoCmdlet : PSCmdlet
+    {
+        /// <summary>
+        /// <para>The connection to use, as returned by Connect-Ahrvo -PassThru. Defaults to the session's connection.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        public AhrvoConnection? Connection { get; set; }
+
+        /// <summary>The explicit connection, else the session's; a terminating error when there is none.</summary>
+        protected AhrvoConnection ResolveConnection()
+        {
+            var connection = Connection ?? AhrvoSession.Current;
+            if (connection == null || connection.IsClosed) ThrowTerminatingError(ErrorRecords.NotConnected());
+            return connection!;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+using System.Threading;
+using Ahrvo.Client;
+using Ahrvo.Client.Bulk;
+using Ahrvo.Client.Diagnostics;
+using Ahrvo.PowerShell.Internal;
+
+namespace Ahrvo.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// The bulk path every card-reading cmdlet shares: concurrent queries, results in input order,
+    /// a bounded window, progress, and every pipeline write on the pipeline thread. Subclasses call
+    /// <see cref="Enqueue"/> from ProcessRecord and turn each finished result into output in
+    /// <see cref="OnBalance"/>.
+    /// </summary>
+    public abstract class CardBatchCmdlet : AhrvoCmdlet, IDisposable
+    {
+        private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+        private static readonly TimeSpan ProgressDelay = TimeSpan.FromSeconds(1);
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private AhrvoConnection.Lease? _lease;
+        private BulkBalanceRun? _run;
+        private bool _showProgress;
+        private TimeSpan _lastProgress = TimeSpan.MinValue;
+        private long? _expectedTotal;
+        private int _progressId;
+
+        /// <summary>
+        /// <para>How many requests run at once (1 to 64). Results still come out in input order.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 8;
+
+        /// <summary>Known total for progress; set by subclasses when the cards came as a parameter.</summary>
+        protected void SetExpectedTotal(long total) => _expectedTotal = total;
+
+        protected override void BeginProcessing()
+        {
+            var connection = ResolveConnection();
+            try
+            {
+                _lease = connection.Acquire();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException || ex is ArgumentException)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.ConnectionUnusable", ErrorCategory.ConnectionError, connection));
+            }
+            var verbose = IsPreferenceOn("VerbosePreference", "Verbose");
+            var debug = IsPreferenceOn("DebugPreference", "Debug");
+            _run = new BulkBalanceRun(_lease!.Client, ThrottleLimit, verbose, debug, _stopping.Token);
+            _showProgress = !IsSilent(GetVariableValue("ProgressPreference"));
+            _progressId = Math.Abs(GetHashCode() % 10000) + 1;
+        }
+
+        /// <summary>Queues one card; writes finished results while waiting for room in the window.</summary>
+        protected void Enqueue(string cardId, object? state = null)
+        {
+            var run = _run!;
+            while (run.IsFull) Pump(block: true);
+            run.Add(cardId, state);
+            Pump(block: false);
+        }
+
+        protected override void EndProcessing()
+        {
+            var run = _run!;
+            while (!run.IsEmpty) Pump(block: true);
+            DrainMessages();
+            if (_showProgress && _lastProgress != TimeSpan.MinValue)
+                WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        protected override void StopProcessing()
+        {
+            // Ctrl+C: stop waiting at once and cancel every request in flight.
+            _stopping.Cancel();
+            _run?.Cancel();
+        }
+
+        /// <summary>Writes one finished, successful card.</summary>
+        protected abstract void OnBalance(BulkItem item, BalanceResult result);
+
+        /// <summary>Writes one failed card; the default writes a non-terminating error.</summary>
+        protected virtual void OnFailure(BulkItem item, BalanceResult result) => WriteError(ErrorRecords.ForCard(item.CardId, result.Error!));
+
+        protected virtual string Activity => MyInvocation.MyCommand.Name;
+
+        private void Pump(bool block)
+        {
+            var run = _run!;
+            if (block)
+            {
+                try
+                {
+                    run.WaitForChange(PollInterval, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new PipelineStoppedException();
+                }
+            }
+            DrainMessages();
+            while (run.TryTake(out var item))
+            {
+                var result = item.Result;
+                if (result == null)
+                {
+                    // Not answered: the run stopped because of Ctrl+C or an account-wide error.
+                    if (run.FatalError != null) ThrowFatal(run.FatalError, item.CardId);
+                    if (_stopping.IsCancellationRequested) throw new PipelineStoppedException();
+                    WriteError(ErrorRecords.Cancelled(item.CardId));
+                    continue;
+                }
+                if (result.Error != null && result.Error.AffectsEveryCard) ThrowFatal(result.Error, item.CardId);
+                WriteVerbose(Describe(result));
+                if (result.Success) OnBalance(item, result);
+                else OnFailure(item, result);
+            }
+            UpdateProgress(run);
+        }
+
+        private void ThrowFatal(AhrvoError error, string cardId)
+        {
+            _run?.Cancel();
+            ThrowTerminatingError(ErrorRecords.ForCard(cardId, error));
+        }
+
+        private void DrainMessages()
+        {
+            while (_run!.TryTakeMessage(out var m))
+            {
+                switch (m.Level)
+                {
+                    case DiagnosticLevel.Verbose: WriteVerbose(m.Text); break;
+                    case DiagnosticLevel.Debug: WriteDebug(m.Text); break;
+                    case DiagnosticLevel.Warning: WriteWarning(m.Text); break;
+                }
+            }
+        }
+
+        private static string Describe(BalanceResult r)
+        {
+            var status = r.HttpStatus is int s ? "HTTP " + s.ToString(CultureInfo.InvariantCulture) : "no HTTP answer";
+            var outcome = r.Success ? "ok" : r.Error!.Kind.ToString();
+            return string.Format(CultureInfo.InvariantCulture, "Card {0}: {1}, {2} in {3:0} ms ({4} attempt{5}).",
+                r.CardId, status, outcome, r.Elapsed.TotalMilliseconds, r.Attempts, r.Attempts == 1 ? "" : "s");
+        }
+
+        private void UpdateProgress(BulkBalanceRun run)
+        {
+            if (!_showProgress) return;
+            var now = run.Elapsed;
+            // Quiet for short runs, and at most two updates a second: progress must cost nothing.
+            if (now < ProgressDelay || now - _lastProgress < ProgressInterval) return;
+            _lastProgress = now;
+            double rate = run.Taken / Math.Max(now.TotalSeconds, 0.001);
+            string status = _expectedTotal is long total
+                ? string.Format(CultureInfo.InvariantCulture, "{0} of {1} cards, {2:0.#} cards/s, {3} failed", run.Taken, total, rate, run.Failed)
+                : string.Format(CultureInfo.InvariantCulture, "{0} cards, {1:0.#} cards/s, {2} failed", run.Taken, rate, run.Failed);
+            var record = new ProgressRecord(_progressId, Activity, status);
+            if (_expectedTotal is long t && t > 0)
+            {
+                record.PercentComplete = (int)Math.Min(100, run.Taken * 100 / t);
+                if (rate > 0) record.SecondsRemaining = (int)Math.Ceiling((t - run.Taken) / rate);
+            }
+            WriteProgress(record);
+        }
+
+        private bool IsPreferenceOn(string variable, string switchName)
+        {
+            if (MyInvocation.BoundParameters.TryGetValue(switchName, out var v))
+                return v is SwitchParameter sp ? sp.IsPresent : LanguagePrimitives.IsTrue(v);
+            var pref = GetVariableValue(variable);
+            return !IsSilent(pref);
+        }
+
+        private static bool IsSilent(object? preference)
+        {
+            var value = preference is PSObject ps ? ps.BaseObject : preference;
+            if (value is ActionPreference ap) return ap == ActionPreference.SilentlyContinue || ap == ActionPreference.Ignore;
+            return value != null && Enum.TryParse<ActionPreference>(value.ToString(), true, out var parsed)
+                && (parsed == ActionPreference.SilentlyContinue || parsed == ActionPreference.Ignore);
+        }
+
+        public void Dispose()
+        {
+            // Also reached when a downstream Select-Object -First stops the pipeline early.
+            _stopping.Cancel();
+            _run?.Dispose();
+            _lease?.Dispose();
+            _lease = null;
+        }
+    }
+}

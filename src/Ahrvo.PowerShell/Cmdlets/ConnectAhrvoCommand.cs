@@ -1,0 +1,162 @@
+using System;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using Ahrvo.Client;
+
+namespace Ahrvo.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Connects to the Ahrvo card issuance API for this session.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Connect, "Ahrvo", DefaultParameterSetName = EnvironmentSet)]
+    [OutputType(typeof(AhrvoConnection))]
+    public sealed class ConnectAhrvoCommand : PSCmdlet
+    {
+        private const string EnvironmentSet = "Environment";
+        private const string BaseUriSet = "BaseUri";
+        internal const string ApiKeyVariable = "AHRVO_API_KEY";
+        internal const string AccessTokenVariable = "AHRVO_ACCESS_TOKEN";
+
+        /// <summary><para>The API key (x-api-key). Defaults to the AHRVO_API_KEY environment variable.</para></summary>
+        [Parameter(Position = 0)]
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary><para>The OAuth access token (Authorization: Bearer). Defaults to the AHRVO_ACCESS_TOKEN environment variable.</para></summary>
+        [Parameter(Position = 1)]
+        public SecureString? AccessToken { get; set; }
+
+        /// <summary><para>Production (https://api.ahrvo.network, the default) or Staging (https://gateway.ahrvo.network).</para></summary>
+        [Parameter(ParameterSetName = EnvironmentSet)]
+        [ValidateSet("Production", "Staging")]
+        public string Environment { get; set; } = "Production";
+
+        /// <summary><para>An explicit base URI, for a gateway or the local emulator. Plain http is accepted only for loopback hosts.</para></summary>
+        [Parameter(Mandatory = true, ParameterSetName = BaseUriSet)]
+        [ValidateNotNull]
+        public Uri? BaseUri { get; set; }
+
+        /// <summary><para>Retries after a transient failure (0 to 20; default 3).</para></summary>
+        [Parameter]
+        [ValidateRange(0, 20)]
+        public int MaxRetries { get; set; } = 3;
+
+        /// <summary><para>Seconds one card may take in all, retries included (default 120).</para></summary>
+        [Parameter]
+        [Alias("Timeout")]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 120;
+
+        /// <summary><para>Seconds one HTTP attempt may take (default 30).</para></summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int AttemptTimeoutSec { get; set; } = 30;
+
+        /// <summary><para>The longest wait between two attempts, a server's Retry-After included (default 30).</para></summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public int MaxRetryDelaySec { get; set; } = 30;
+
+        /// <summary><para>A client-side limit on requests per second across all workers (default: none).</para></summary>
+        [Parameter]
+        [ValidateRange(0.01, 100000.0)]
+        public double MaxRequestsPerSecond { get; set; }
+
+        /// <summary><para>An explicit HTTP proxy. Without it, the system settings (HTTPS_PROXY, NO_PROXY) apply.</para></summary>
+        [Parameter]
+        public Uri? Proxy { get; set; }
+
+        /// <summary><para>Credentials for the proxy.</para></summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary><para>A file to which one JSON line per balance query is appended (no balances, no secrets).</para></summary>
+        [Parameter]
+        public string? AuditLogPath { get; set; }
+
+        /// <summary><para>Returns the connection, for -Connection on other cmdlets.</para></summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void EndProcessing()
+        {
+            string source = "parameters";
+            var apiKey = ApiKey;
+            var token = AccessToken;
+            if (apiKey == null || token == null)
+            {
+                var missing = new System.Collections.Generic.List<string>();
+                if (apiKey == null) apiKey = FromEnvironment(ApiKeyVariable, "-ApiKey", missing);
+                if (token == null) token = FromEnvironment(AccessTokenVariable, "-AccessToken", missing);
+                if (missing.Count > 0)
+                {
+                    ThrowTerminatingError(new ErrorRecord(
+                        new ArgumentException($"Missing {string.Join(" and ", missing)}. Pass them as SecureString, e.g. -ApiKey (Read-Host -AsSecureString), or set the environment variables {ApiKeyVariable} and {AccessTokenVariable} for unattended scripts."),
+                        "Ahrvo.MissingCredentials", ErrorCategory.InvalidArgument, null));
+                }
+                source = ApiKey == null && AccessToken == null ? "environment" : "parameters and environment";
+            }
+
+            AhrvoEnvironment environment;
+            Uri baseUri;
+            if (ParameterSetName == BaseUriSet)
+            {
+                environment = AhrvoEnvironment.Custom;
+                baseUri = BaseUri!;
+            }
+            else
+            {
+                environment = string.Equals(Environment, "Staging", StringComparison.OrdinalIgnoreCase) ? AhrvoEnvironment.Staging : AhrvoEnvironment.Production;
+                baseUri = environment == AhrvoEnvironment.Staging ? AhrvoClientOptions.StagingUri : AhrvoClientOptions.ProductionUri;
+            }
+
+            var options = new AhrvoClientOptions(baseUri, ReadOnlyCopy(apiKey!), ReadOnlyCopy(token!))
+            {
+                MaxRetries = MaxRetries,
+                TotalTimeout = TimeSpan.FromSeconds(TimeoutSec),
+                AttemptTimeout = TimeSpan.FromSeconds(Math.Min(AttemptTimeoutSec, TimeoutSec)),
+                MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelaySec),
+                MaxRequestsPerSecond = MaxRequestsPerSecond > 0 ? MaxRequestsPerSecond : (double?)null,
+                Proxy = Proxy,
+                ProxyCredential = ProxyCredential?.GetNetworkCredential(),
+                AuditLogPath = string.IsNullOrEmpty(AuditLogPath) ? null : GetUnresolvedProviderPathFromPSPath(AuditLogPath),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.InvalidConnection", ErrorCategory.InvalidArgument, baseUri));
+            }
+
+            var connection = new AhrvoConnection(environment, options, source);
+            AhrvoSession.Set(connection);
+            WriteVerbose($"Connected to Ahrvo {environment} at {baseUri} (credentials from {source}); the HTTP client starts with the first query.");
+            if (PassThru) WriteObject(connection);
+        }
+
+        private static SecureString? FromEnvironment(string variable, string parameter, System.Collections.Generic.List<string> missing)
+        {
+            var value = System.Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(value))
+            {
+                missing.Add($"{parameter} (or the {variable} environment variable)");
+                return null;
+            }
+            var secure = new SecureString();
+            foreach (var c in value!) secure.AppendChar(c);
+            secure.MakeReadOnly();
+            return secure;
+        }
+
+        // A private copy: the caller may dispose or change theirs later.
+        private static SecureString ReadOnlyCopy(SecureString s)
+        {
+            var copy = s.Copy();
+            copy.MakeReadOnly();
+            return copy;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Management.Automation;
+using Ahrvo.Client;
+using Ahrvo.Client.Bulk;
+using Ahrvo.PowerShell.Internal;
+
+namespace Ahrvo.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Tests whether Dedicated Funds cards hold enough balance for an amount.</para>
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "AhrvoCardBalance")]
+    [OutputType(typeof(bool))]
+    [OutputType(typeof(BalanceCheck))]
+    public sealed class TestAhrvoCardBalanceCommand : CardBatchCmdlet
+    {
+        /// <summary><para>The ids of the cards. Accepts pipeline input, and objects with a card_id, CardId or Id property.</para></summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("card_id", "Id")]
+        [ValidateCardId]
+        public string[] CardId { get; set; } = System.Array.Empty<string>();
+
+        /// <summary><para>The transaction amount to cover (zero or more). Accepts an amount property from the pipeline.</para></summary>
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Alias("TransactionAmount")]
+        [ValidateNonNegative]
+        public decimal Amount { get; set; }
+
+        /// <summary><para>Emits a BalanceCheck object per card instead of $true/$false.</para></summary>
+        [Parameter]
+        public SwitchParameter Detailed { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (!MyInvocation.ExpectingInput) SetExpectedTotal(CardId.Length);
+        }
+
+        protected override void ProcessRecord()
+        {
+            // The amount is bound per pipeline record, so each card keeps its own.
+            foreach (var id in CardId) Enqueue(id, Amount);
+        }
+
+        protected override void OnBalance(BulkItem item, BalanceResult result)
+        {
+            var check = new BalanceCheck(result.CardId, result.CardNumber, result.AvailableBalance, (decimal)item.State!, result.Currency);
+            if (Detailed) WriteObject(check);
+            else WriteObject(check.Sufficient);
+        }
+
+        // Fails closed: an unreadable card writes its error and never yields $true.
+    }
+}

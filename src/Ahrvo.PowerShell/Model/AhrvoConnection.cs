@@ -1,0 +1,125 @@
+using System;
+using System.Threading;
+using Ahrvo.Client;
+
+namespace Ahrvo.PowerShell
+{
+    /// <summary>
+    /// A connection to one Ahrvo account and environment: what Connect-Ahrvo makes and every data
+    /// cmdlet's -Connection takes. Shows where it points and how it behaves, never a secret. The
+    /// HTTP client behind it is created at the first query, so connecting costs nothing.
+    /// </summary>
+    public sealed class AhrvoConnection
+    {
+        private readonly AhrvoClientOptions _options;
+        private readonly object _gate = new object();
+        private AhrvoClient? _client;
+        private int _leases;
+        private bool _closed;
+
+        internal AhrvoConnection(AhrvoEnvironment environment, AhrvoClientOptions options, string credentialSource)
+        {
+            Environment = environment;
+            _options = options;
+            CredentialSource = credentialSource;
+            ConnectedAt = DateTimeOffset.Now;
+            Id = Guid.NewGuid();
+        }
+
+        public Guid Id { get; }
+        public AhrvoEnvironment Environment { get; }
+        public Uri BaseUri => _options.BaseUri;
+        public DateTimeOffset ConnectedAt { get; }
+
+        /// <summary>Where the secrets came from (parameters or environment variables), never the secrets.</summary>
+        public string CredentialSource { get; }
+
+        public int MaxRetries => _options.MaxRetries;
+        public TimeSpan AttemptTimeout => _options.AttemptTimeout;
+        public TimeSpan Timeout => _options.TotalTimeout;
+        public TimeSpan MaxRetryDelay => _options.MaxRetryDelay;
+        public double? MaxRequestsPerSecond => _options.MaxRequestsPerSecond;
+        public Uri? Proxy => _options.Proxy;
+        public string? AuditLogPath => _options.AuditLogPath;
+
+        public bool IsClosed { get { lock (_gate) return _closed; } }
+
+        public override string ToString() => $"Ahrvo {Environment} ({BaseUri})";
+
+        /// <summary>Borrows the client for one command; a Disconnect while it runs waits for the return.</summary>
+        internal Lease Acquire()
+        {
+            lock (_gate)
+            {
+                if (_closed) throw new InvalidOperationException("This Ahrvo connection was closed by Disconnect-Ahrvo. Run Connect-Ahrvo again.");
+                _client ??= new AhrvoClient(_options);
+                _leases++;
+                return new Lease(this, _client);
+            }
+        }
+
+        private void Release()
+        {
+            AhrvoClient? toDispose = null;
+            lock (_gate)
+            {
+                _leases--;
+                if (_closed && _leases == 0) { toDispose = _client; _client = null; }
+            }
+            toDispose?.Dispose();
+        }
+
+        /// <summary>Forgets the connection; the client goes once no command uses it any more.</summary>
+        internal void Close()
+        {
+            AhrvoClient? toDispose = null;
+            lock (_gate)
+            {
+                if (_closed) return;
+                _closed = true;
+                if (_leases == 0) { toDispose = _client; _client = null; }
+            }
+            toDispose?.Dispose();
+        }
+
+        internal sealed class Lease : IDisposable
+        {
+            private AhrvoConnection? _owner;
+
+            public Lease(AhrvoConnection owner, AhrvoClient client)
+            {
+                _owner = owner;
+                Client = client;
+            }
+
+            public AhrvoClient Client { get; }
+
+            public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Release();
+        }
+    }
+
+    /// <summary>
+    /// The session's default connection. Process-wide on purpose (as Microsoft.Graph and PnP do):
+    /// runspaces of ForEach-Object -Parallel and thread jobs see the connection made in the main
+    /// one. Scripts that need two accounts pass -Connection explicitly.
+    /// </summary>
+    internal static class AhrvoSession
+    {
+        private static AhrvoConnection? _current;
+
+        public static AhrvoConnection? Current => Volatile.Read(ref _current);
+
+        public static void Set(AhrvoConnection connection)
+        {
+            var previous = Interlocked.Exchange(ref _current, connection);
+            if (previous != null && !ReferenceEquals(previous, connection)) previous.Close();
+        }
+
+        public static AhrvoConnection? Clear()
+        {
+            var previous = Interlocked.Exchange(ref _current, null);
+            previous?.Close();
+            return previous;
+        }
+    }
+}
