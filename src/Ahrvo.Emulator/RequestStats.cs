@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
+namespace Ahrvo.Emulator;
+
+/// <summary>
+/// Counters and the recent-request log. Lock-free: Interlocked counters, a ConcurrentDictionary of
+/// per-card boxes, and a ring buffer written by slot index. Reset swaps in fresh instances.
+/// </summary>
+public sealed class RequestStats
+{
+    public const int Capacity = 100_000;
+
+    private long _totalRequests;
+    private long _balanceRequests;
+    private int _currentConcurrent;
+    private int _maxConcurrent;
+    private volatile ConcurrentDictionary<string, StrongBox<int>> _perCard = NewPerCard();
+    private volatile Ring _ring = new();
+
+    public void CountRequest() => Interlocked.Increment(ref _totalRequests);
+
+    /// <summary>Marks a balance request as in flight and returns its 1-based attempt number for the card.</summary>
+    public int BeginBalanceRequest(string cardKey)
+    {
+        Interlocked.Increment(ref _balanceRequests);
+        int now = Interlocked.Increment(ref _currentConcurrent);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxConcurrent)) &&
+               Interlocked.CompareExchange(ref _maxConcurrent, now, max) != max)
+        {
+        }
+        var box = _perCard.GetOrAdd(cardKey, static _ => new StrongBox<int>());
+        return Interlocked.Increment(ref box.Value);
+    }
+
+    public void EndBalanceRequest(EmulatorRequestRecord record)
+    {
+        Interlocked.Decrement(ref _currentConcurrent);
+        _ring.Add(record);
+    }
+
+    /// <summary>Zeroes the counters. In-flight requests stay counted as concurrent so the gauge never goes negative.</summary>
+    public void Reset()
+    {
+        _perCard = NewPerCard();
+        _ring = new Ring();
+        Interlocked.Exchange(ref _totalRequests, 0);
+        Interlocked.Exchange(ref _balanceRequests, 0);
+        Interlocked.Exchange(ref _maxConcurrent, Volatile.Read(ref _currentConcurrent));
+    }
+
+    public EmulatorStats Snapshot(int maxRequests) => new()
+    {
+        TotalRequests = Interlocked.Read(ref _totalRequests),
+        BalanceRequests = Interlocked.Read(ref _balanceRequests),
+        CurrentConcurrent = Volatile.Read(ref _currentConcurrent),
+        MaxConcurrent = Volatile.Read(ref _maxConcurrent),
+        RequestsPerCard = _perCard.ToDictionary(kv => kv.Key, kv => Volatile.Read(ref kv.Value.Value), StringComparer.Ordinal),
+        Requests = _ring.Snapshot(maxRequests),
+    };
+
+    private static ConcurrentDictionary<string, StrongBox<int>> NewPerCard() => new(StringComparer.Ordinal);
+
+    private sealed class Ring
+    {
+        private readonly EmulatorRequestRecord?[] _items = new EmulatorRequestRecord?[Capacity];
+        private long _next;
+
+        public void Add(EmulatorRequestRecord record)
+        {
+            long n = Interlocked.Increment(ref _next) - 1;
+            Volatile.Write(ref _items[n % Capacity], record);
+        }
+
+        public List<EmulatorRequestRecord> Snapshot(int max)
+        {
+            long end = Interlocked.Read(ref _next);
+            long start = Math.Max(0, end - Math.Clamp(max, 0, Capacity));
+            var list = new List<EmulatorRequestRecord>((int)(end - start));
+            for (long i = start; i < end; i++)
+            {
+                // A slot claimed but not yet written reads as null: skip it rather than wait.
+                if (Volatile.Read(ref _items[i % Capacity]) is { } r) list.Add(r);
+            }
+            return list;
+        }
+    }
+}
