@@ -68,12 +68,21 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         protected override void EndProcessing()
         {
-            var run = _run!;
-            while (!run.IsEmpty) Pump(block: true);
-            DrainMessages();
+            WaitForAll();
             if (_showProgress && _lastProgress != TimeSpan.MinValue)
                 WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
+
+        /// <summary>Writes every queued card's result, waiting for those still in flight.</summary>
+        protected void WaitForAll()
+        {
+            var run = _run!;
+            while (!run.IsEmpty) Pump(block: true);
+            DrainMessages();
+        }
+
+        /// <summary>Cancelled by Ctrl+C (StopProcessing) or when the pipeline ends early.</summary>
+        protected CancellationToken Stopping => _stopping.Token;
 
         protected override void StopProcessing()
         {
