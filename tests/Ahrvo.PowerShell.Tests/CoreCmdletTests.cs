@@ -368,4 +368,22 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         Assert.Empty(r.Errors);
         Assert.Equal(new[] { 42.17m, 1468.87m, 1468.87m }, r.Output.Select(o => (decimal)o.BaseObject));
     }
+
+    [Fact]
+    public async Task A_run_longer_than_a_second_shows_progress_and_completes()
+    {
+        await _fx.Emulator.SetConfigAsync(new { latencyMs = 250 });
+        try
+        {
+            var r = Run($"$ProgressPreference = 'Continue'; Get-AhrvoCardBalance {Good},{Low},{Good},{Low},{Good},{Low},{Good} -ThrottleLimit 1");
+            Assert.Empty(r.Errors);
+            Assert.Equal(7, r.Output.Count);
+            Assert.Contains(r.Progress, p => p.StatusDescription.Contains("of 7 cards"));
+            Assert.Contains(r.Progress, p => p.RecordType == ProgressRecordType.Completed);
+        }
+        finally
+        {
+            await _fx.Emulator.SetConfigAsync(new { latencyMs = 0 });
+        }
+    }
 }
