@@ -108,6 +108,13 @@ $result.ModuleContext = @($context.Assemblies | ForEach-Object { Describe-Assemb
 $result.DefaultContext = @([System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies |
     Where-Object { $_.GetName().Name -match '^(Polly|Microsoft\.Extensions\.)' } | ForEach-Object { Describe-Assembly $_ })
 $result.AllLoaded = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic -and $_.Location } | ForEach-Object { Describe-Assembly $_ })
+
+# Remove-Module unhooks the resolver; importing again hooks it again and reuses the same context.
+Remove-Module Ahrvo.PowerShell
+Import-Module $ModulePath
+Connect-Ahrvo -BaseUri $BaseUri -ApiKey (ConvertTo-SecureString $ApiKey -AsPlainText -Force) -AccessToken (ConvertTo-SecureString $AccessToken -AsPlainText -Force)
+$result.BalanceAfterReimport = [string](Get-AhrvoCardBalance $CardId).AvailableBalance
+$result.ClientCopiesAfterReimport = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Ahrvo.Client' }).Count
 $result | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $ResultPath
 '@)
         if ($run.ExitCode -ne 0 -or -not $run.Result) { throw "The child PowerShell failed (exit $($run.ExitCode)):`n$($run.Output)" }
@@ -143,6 +150,11 @@ $result | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $ResultPath
         @($outside | Where-Object Name -EQ 'Microsoft.Extensions.Http').Version | Should -Be '6.0.0.0'
         # Nothing of the module's leaked into the default context.
         @($outside | Where-Object { $_.Location -like "$dependencies*" }) | Should -BeNullOrEmpty
+    }
+
+    It 'works again after Remove-Module and Import-Module, with the same single Ahrvo.Client' {
+        $r.BalanceAfterReimport | Should -Be '1468.87'
+        $r.ClientCopiesAfterReimport | Should -Be 1
     }
 
     It 'loads from dependencies/ only into its own context, and only what the runtime does not provide' {
