@@ -8,7 +8,7 @@
       Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed".
       Demo     Build, start the local emulator, query the sample cards, write a CSV.
       Bench    Build, then the benchmarks under bench/ (not part of Test).
-      Package  Build, then lay out the module for the PowerShell Gallery.
+      Package  Build, then pack the module's .nupkg with Publish-PSResource into out/repository/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
@@ -49,22 +49,28 @@ function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion
 function Invoke-Build {
     $version = Get-ModuleVersion
     Write-Host "== Build $version ($Configuration)" -ForegroundColor Cyan
-    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') -c $Configuration --nologo -v quiet
+    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') --configuration $Configuration --nologo --verbosity quiet
 
     $moduleDir = Get-ModuleFolder
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     $publish = Join-Path $Out 'obj/module'
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
-    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') -c $Configuration -o $publish --nologo -v quiet
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') --configuration $Configuration --output $publish --nologo --verbosity quiet
     New-Item -ItemType Directory -Force $moduleDir | Out-Null
-    # The host provides System.Management.Automation; a copy in the module folder would shadow it.
+    # Only the cmdlet assembly sits at the top (default load context). Ahrvo.Client and everything it
+    # needs go to dependencies/, where no default probing finds them: the module loads them into its
+    # own AssemblyLoadContext (src/Ahrvo.PowerShell/Isolation). The host provides
+    # System.Management.Automation; a copy anywhere in the module folder would shadow it.
+    $dependencies = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'dependencies')
     Get-ChildItem $publish -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Ahrvo.PowerShell.deps.json' } |
-        Copy-Item -Destination $moduleDir
+        ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -like 'Ahrvo.PowerShell.*') { $moduleDir } else { $dependencies }) }
     Copy-Item (Join-Path $Root 'module/*') -Destination $moduleDir -Recurse -Force
+    Copy-Item (Join-Path $Root 'LICENSE') -Destination $moduleDir
     $manifest = Join-Path $moduleDir 'Ahrvo.PowerShell.psd1'
     (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content $manifest -NoNewline
+    & (Join-Path $Root 'build/Set-ReleaseNotes.ps1') -ManifestPath $manifest -ChangelogPath (Join-Path $Root 'CHANGELOG.md') -Version $version
 
-    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') -c $Configuration -o (Join-Path $Out 'emulator') --nologo -v quiet
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --output (Join-Path $Out "emulator") --nologo --verbosity quiet
     Write-Host "Module: $moduleDir"
 }
 
@@ -73,7 +79,7 @@ function Get-PesterModulePath {
     $psd1 = Join-Path $packages.Trim() 'pester/6.2.0/tools/Pester.psd1'
     if (-not (Test-Path $psd1)) {
         Write-Host 'Bootstrapping Pester 6.2.0 from NuGet...'
-        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo -v quiet
+        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo --verbosity quiet
     }
     if (-not (Test-Path $psd1)) { throw "Pester was restored but $psd1 is missing." }
     return $psd1
@@ -90,7 +96,7 @@ function Invoke-Test {
     foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
         Write-Host "== xunit: $($project.BaseName)" -ForegroundColor Cyan
         $trx = "$($project.BaseName).trx"
-        & dotnet test $project.FullName -c $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
+        & dotnet test $project.FullName --configuration $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
         $file = Join-Path $results $trx
         if (-not (Test-Path $file)) { Write-Host "No results from $($project.BaseName): counted as a failure." -ForegroundColor Red; $failed++; continue }
         [xml] $x = Get-Content $file -Raw
@@ -158,8 +164,9 @@ function Invoke-Bench {
 }
 
 function Invoke-Package {
-    $moduleDir = Get-ModuleFolder
-    Write-Host "Module laid out for the Gallery in $moduleDir"
+    # The .nupkg as the Gallery would receive it: Publish-PSResource to a local file repository.
+    $result = & (Join-Path $Root 'build/Publish-Module.ps1') -ModulePath (Get-ModuleFolder) -RepositoryPath (Join-Path $Out 'repository')
+    Write-Host "Package: $($result.Package)"
 }
 
 foreach ($t in $Task) {

@@ -25,7 +25,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         private AhrvoConnection.Lease? _lease;
         private BulkBalanceRun? _run;
         private bool _showProgress;
-        private TimeSpan _lastProgress = TimeSpan.MinValue;
+        private TimeSpan? _lastProgress; // null until the first progress record
         private long? _expectedTotal;
         private int _progressId;
 
@@ -69,7 +69,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void EndProcessing()
         {
             WaitForAll();
-            if (_showProgress && _lastProgress != TimeSpan.MinValue)
+            if (_showProgress && _lastProgress != null)
                 WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
 
@@ -82,7 +82,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         }
 
         /// <summary>Cancelled by Ctrl+C (StopProcessing) or when the pipeline ends early.</summary>
-        protected CancellationToken Stopping => _stopping.Token;
+        protected CancellationToken StopToken => _stopping.Token;
 
         protected override void StopProcessing()
         {
@@ -165,7 +165,7 @@ namespace Ahrvo.PowerShell.Cmdlets
             if (!_showProgress) return;
             var now = run.Elapsed;
             // Quiet for short runs, and at most two updates a second: progress must cost nothing.
-            if (now < ProgressDelay || now - _lastProgress < ProgressInterval) return;
+            if (now < ProgressDelay || (_lastProgress is TimeSpan last && now - last < ProgressInterval)) return;
             _lastProgress = now;
             double rate = run.Taken / Math.Max(now.TotalSeconds, 0.001);
             string status = _expectedTotal is long total
