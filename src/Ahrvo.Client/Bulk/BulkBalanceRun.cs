@@ -11,6 +11,8 @@ namespace Ahrvo.Client.Bulk
     /// <summary>One card handed to a run, with the caller's own data (an amount, an expected balance).</summary>
     public sealed class BulkItem
     {
+        private volatile bool _isDone;
+
         internal BulkItem(long sequence, string cardId, object? state)
         {
             Sequence = sequence;
@@ -25,7 +27,16 @@ namespace Ahrvo.Client.Bulk
         /// <summary>Null when the run was cancelled before this card got an answer.</summary>
         public BalanceResult? Result { get; internal set; }
 
-        internal Task Completion { get; set; } = Task.CompletedTask;
+        /// <summary>
+        /// Set (after <see cref="Result"/>) when the worker is finished with this card. A flag and not
+        /// a Task: an async method's Task completes only after its finally blocks, so a waiter woken
+        /// from there could still see it running and go back to sleep.
+        /// </summary>
+        public bool IsDone
+        {
+            get => _isDone;
+            internal set => _isDone = value;
+        }
     }
 
     /// <summary>
@@ -33,21 +44,34 @@ namespace Ahrvo.Client.Bulk
     /// must do all its writing on one thread (a PowerShell pipeline). The caller
     /// <see cref="Add"/>s cards, and between adds takes finished results and diagnostics from this
     /// object on its own thread. At most <see cref="ThrottleLimit"/> requests are in flight and at
-    /// most <see cref="WindowSize"/> cards are held (in flight or finished but waiting for an
-    /// earlier card), so memory stays bounded however many cards come in.
+    /// most <see cref="WindowSize"/> cards are held (queued, in flight, or finished but waiting for
+    /// an earlier card), so memory stays bounded however many cards come in.
     /// </summary>
+    /// <remarks>
+    /// Up to <see cref="ThrottleLimit"/> worker loops take cards from a queue in input order; a
+    /// worker that finds the queue empty ends, and <see cref="Add"/> starts one when fewer are
+    /// running than allowed. So a card costs no task, semaphore wait or thread-pool hop of its own,
+    /// and a worker goes straight from one answer to the next request.
+    /// The caller's thread sleeps in <see cref="WaitForChange"/> and is woken only by what it can
+    /// act on: the oldest card finishing, a diagnostic message, or cancellation.
+    /// </remarks>
     public sealed class BulkBalanceRun : IDisposable
     {
         private readonly AhrvoClient _client;
-        private readonly SemaphoreSlim _throttle;
-        private readonly SemaphoreSlim _signal = new SemaphoreSlim(0);
-        private readonly Queue<BulkItem> _window = new Queue<BulkItem>();
+        private readonly object _gate = new object();             // guards _pending, _workers, _waiting
+        private readonly Queue<BulkItem> _pending = new Queue<BulkItem>();
+        private readonly Queue<BulkItem> _window = new Queue<BulkItem>(); // caller's thread only
         private readonly ConcurrentQueue<DiagnosticMessage> _messages = new ConcurrentQueue<DiagnosticMessage>();
         private readonly CancellationTokenSource _cts;
         private readonly RequestDiagnostics _diagnostics;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _sequence;
+        private long _taken;       // written by the caller's thread; read by workers under _gate
+        private int _workers;
         private int _inFlight;
+        private bool _waiting;     // the caller's thread is in Monitor.Wait
+        private CancellationToken _registeredToken;
+        private CancellationTokenRegistration _registration;
         private AhrvoError? _fatal;
 
         public BulkBalanceRun(AhrvoClient client, int throttleLimit, bool verbose, bool debug, CancellationToken cancellationToken = default)
@@ -55,11 +79,11 @@ namespace Ahrvo.Client.Bulk
             if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit));
             _client = client ?? throw new ArgumentNullException(nameof(client));
             ThrottleLimit = throttleLimit;
-            // Enough look-ahead that one slow card does not idle the other workers, yet bounded.
-            WindowSize = Math.Max(16, throttleLimit * 4);
-            _throttle = new SemaphoreSlim(throttleLimit, throttleLimit);
+            // Look-ahead so that one slow card does not idle the other workers for long, yet bounded:
+            // a held card is a few hundred bytes, so even the largest window is well under 1 MB.
+            WindowSize = Math.Max(32, throttleLimit * 8);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            _diagnostics = new RequestDiagnostics(verbose, debug, m => { _messages.Enqueue(m); _signal.Release(); });
+            _diagnostics = new RequestDiagnostics(verbose, debug, m => { _messages.Enqueue(m); Wake(); });
         }
 
         public int ThrottleLimit { get; }
@@ -67,7 +91,7 @@ namespace Ahrvo.Client.Bulk
         public bool IsFull => _window.Count >= WindowSize;
         public bool IsEmpty => _window.Count == 0;
         public long Added => _sequence;
-        public long Taken { get; private set; }
+        public long Taken => _taken;
         public long Failed { get; private set; }
         public TimeSpan Elapsed => _clock.Elapsed;
         public int InFlight => Volatile.Read(ref _inFlight);
@@ -82,49 +106,98 @@ namespace Ahrvo.Client.Bulk
         {
             if (IsFull) throw new InvalidOperationException("The window is full; take finished results before adding more.");
             var item = new BulkItem(_sequence++, cardId, state);
-            item.Completion = RunAsync(item);
             _window.Enqueue(item);
+            bool startWorker = false;
+            lock (_gate)
+            {
+                _pending.Enqueue(item);
+                if (_workers < ThrottleLimit)
+                {
+                    _workers++;
+                    startWorker = true;
+                }
+            }
+            // On the thread pool, so the caller's (pipeline) thread never runs request code.
+            if (startWorker) Task.Run(WorkAsync);
             return item;
         }
 
-        private async Task RunAsync(BulkItem item)
+        private async Task WorkAsync()
         {
-            // Yield first so Add returns at once and the pipeline thread never runs request code.
-            await Task.Yield();
             var token = _cts.Token;
-            bool acquired = false;
-            try
+            while (true)
             {
-                await _throttle.WaitAsync(token).ConfigureAwait(false);
-                acquired = true;
-                Interlocked.Increment(ref _inFlight);
-                var result = await _client.GetBalanceAsync(item.CardId, _diagnostics, token).ConfigureAwait(false);
-                item.Result = result;
-                if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result.Error, null) == null)
-                    _cts.Cancel(); // no point sending the other cards: they would all get the same answer
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // Result stays null: the run was stopped, this card was not answered.
-            }
-            finally
-            {
-                if (acquired)
+                BulkItem item;
+                lock (_gate)
                 {
-                    Interlocked.Decrement(ref _inFlight);
-                    _throttle.Release();
+                    if (_pending.Count == 0)
+                    {
+                        _workers--;
+                        return;
+                    }
+                    item = _pending.Dequeue();
                 }
-                _signal.Release();
+
+                BalanceResult? result = null;
+                if (!token.IsCancellationRequested) // once stopped, queued cards are never sent
+                {
+                    Interlocked.Increment(ref _inFlight);
+                    try
+                    {
+                        result = await _client.GetBalanceAsync(item.CardId, _diagnostics, token).ConfigureAwait(false);
+                        if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result.Error, null) == null)
+                            Cancel(); // no point sending the other cards: they would all get the same answer
+                    }
+                    catch (OperationCanceledException) when (token.IsCancellationRequested)
+                    {
+                        // Result stays null: the run was stopped, this card was not answered.
+                    }
+                    catch (ObjectDisposedException) when (token.IsCancellationRequested)
+                    {
+                        // The connection was closed while the run was stopping.
+                    }
+                    catch (Exception ex)
+                    {
+                        // GetBalanceAsync reports failures as results; should anything else escape, this
+                        // card still gets an answer, or the caller would wait for it for ever.
+                        result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.InvalidResponse,
+                            $"Card '{item.CardId}' could not be read: {ex.GetType().Name}: {ex.Message}", exception: ex), null, TimeSpan.Zero, 0);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _inFlight);
+                    }
+                }
+                Complete(item, result);
+            }
+        }
+
+        private void Complete(BulkItem item, BalanceResult? result)
+        {
+            item.Result = result;
+            lock (_gate)
+            {
+                // Under the lock, so the caller cannot check this card and then sleep past it.
+                item.IsDone = true;
+                if (_waiting && item.Sequence == _taken) Monitor.Pulse(_gate);
+            }
+        }
+
+        private void Wake()
+        {
+            lock (_gate)
+            {
+                if (_waiting) Monitor.Pulse(_gate);
             }
         }
 
         /// <summary>Takes the next result in input order if it has finished.</summary>
         public bool TryTake(out BulkItem item)
         {
-            if (_window.Count > 0 && _window.Peek().Completion.IsCompleted)
+            if (_window.Count > 0 && _window.Peek().IsDone)
             {
                 item = _window.Dequeue();
-                Taken++;
+                Volatile.Write(ref _taken, _taken + 1);
                 if (item.Result == null || !item.Result.Success) Failed++;
                 return true;
             }
@@ -135,12 +208,38 @@ namespace Ahrvo.Client.Bulk
         public bool TryTakeMessage(out DiagnosticMessage message) => _messages.TryDequeue(out message);
 
         /// <summary>
-        /// Blocks the calling thread until something may have changed (a card finished, a message
-        /// arrived) or the timeout passes. Cancellation throws OperationCanceledException.
+        /// Blocks the calling thread until there is something to take (the oldest card finished, a
+        /// message arrived), the run is cancelled, or the timeout passes. Does not spin: the caller
+        /// shares the CPU with the workers. Cancellation of <paramref name="cancellationToken"/>
+        /// throws OperationCanceledException.
         /// </summary>
         public void WaitForChange(TimeSpan timeout, CancellationToken cancellationToken)
         {
-            _signal.Wait(timeout, cancellationToken);
+            EnsureWakesOn(cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_gate)
+            {
+                if (!HasNews() && !cancellationToken.IsCancellationRequested)
+                {
+                    _waiting = true;
+                    try { Monitor.Wait(_gate, timeout); }
+                    finally { _waiting = false; }
+                }
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        // Not the run's own cancellation: after it the cards in flight finish at once (unanswered),
+        // and each of those wakes the caller in turn, so it never spins.
+        private bool HasNews() => (_window.Count > 0 && _window.Peek().IsDone) || !_messages.IsEmpty;
+
+        private void EnsureWakesOn(CancellationToken token)
+        {
+            // Registered once per token, not on every wait (a caller passes the same one each time).
+            if (!token.CanBeCanceled || token == _registeredToken) return;
+            _registration.Dispose();
+            _registeredToken = token;
+            _registration = token.Register(s => ((BulkBalanceRun)s!).Wake(), this);
         }
 
         /// <summary>Stops the run: queued cards are not sent and in-flight requests are cancelled.</summary>
@@ -151,9 +250,10 @@ namespace Ahrvo.Client.Bulk
 
         public void Dispose()
         {
-            // Cancel only: workers may still read the token or release the semaphores for a moment,
-            // so none of them is disposed here; they hold no unmanaged resources.
+            // Cancel only: workers may still read the token for a moment, so the source is not
+            // disposed here; it holds no unmanaged resources once cancelled.
             Cancel();
+            _registration.Dispose();
         }
     }
 }
