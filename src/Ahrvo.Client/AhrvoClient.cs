@@ -33,7 +33,14 @@ namespace Ahrvo.Client
         private readonly ResiliencePipeline<AttemptResponse> _pipeline;
         private readonly ServerBackoffGate _gate = new ServerBackoffGate();
         private readonly AuditLog? _audit;
+        private HttpClient? _http;
+        private long _httpCreatedAt;
         private int _disposed;
+
+        private static readonly TimeSpan HandlerLifetime = TimeSpan.FromMinutes(10);
+        // A client is reused for this long, then a new one is asked of the factory, which by then may
+        // hand out a new handler (DNS changes are picked up, as the factory intends).
+        private static readonly long HttpClientReuseTicks = (long)(TimeSpan.FromMinutes(1).TotalSeconds * Stopwatch.Frequency);
 
         public AhrvoClient(AhrvoClientOptions options)
         {
@@ -50,7 +57,10 @@ namespace Ahrvo.Client
                     c.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
                 })
                 .ConfigurePrimaryHttpMessageHandler(() => CreateHandler(options))
-                .SetHandlerLifetime(TimeSpan.FromMinutes(10));
+                // The factory's default logging handlers cost a scope, two stopwatches and several
+                // logger calls per request and log nowhere here: diagnostics go through RequestDiagnostics.
+                .RemoveAllLoggers()
+                .SetHandlerLifetime(HandlerLifetime);
             _services = services.BuildServiceProvider();
             _factory = _services.GetRequiredService<IHttpClientFactory>();
             _pipeline = PipelineFactory.Build(options, _gate);
@@ -74,6 +84,26 @@ namespace Ahrvo.Client
                 handler.Proxy = new WebProxy(options.Proxy) { Credentials = options.ProxyCredential };
             // Certificate validation is left to the platform: it is never disabled here.
             return handler;
+        }
+
+        /// <summary>
+        /// The factory's client, reused across calls: CreateClient allocates a client and re-runs the
+        /// configuration (header parsing) each time, which showed up per request in profiles. The
+        /// handler pipeline underneath is the factory's pooled one either way.
+        /// </summary>
+        private HttpClient GetHttpClient()
+        {
+            var client = Volatile.Read(ref _http);
+            long now = Stopwatch.GetTimestamp();
+            if (client == null || now - Volatile.Read(ref _httpCreatedAt) > HttpClientReuseTicks)
+            {
+                // Racing callers may each create one; any of them is valid. The old one is not disposed:
+                // that would cancel its requests still in flight, and it holds nothing of its own.
+                client = _factory.CreateClient(HttpClientName);
+                Volatile.Write(ref _httpCreatedAt, now);
+                Volatile.Write(ref _http, client);
+            }
+            return client;
         }
 
         private static Uri EnsureTrailingSlash(Uri uri) =>
@@ -132,12 +162,14 @@ namespace Ahrvo.Client
             Interlocked.Increment(ref state.Attempts);
             // A 429/503 told to any worker holds back every worker of this connection.
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Stopped (Ctrl+C, Select-Object -First) while queued or backing off: send nothing more.
+            cancellationToken.ThrowIfCancellationRequested();
 
             using var request = new HttpRequestMessage(HttpMethod.Get, CardIdRules.BalancePathAndQuery(state.CardId));
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
             request.Headers.TryAddWithoutValidation("x-api-key", SecretText.Reveal(_options.ApiKey));
             var diag = state.Diagnostics;
-            var client = _factory.CreateClient(HttpClientName);
+            var client = GetHttpClient();
             if (diag != null && diag.DebugEnabled)
                 diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP GET {0}{1}\n  Accept: application/json\n  Authorization: Bearer {2}\n  x-api-key: {2}",
                     client.BaseAddress, request.RequestUri, SecretText.Redacted));
