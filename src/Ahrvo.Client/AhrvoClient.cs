@@ -117,6 +117,8 @@ namespace Ahrvo.Client
             if (problem != null)
                 return Audit(BalanceResult.Failed(cardId ?? string.Empty, new AhrvoError(AhrvoErrorKind.InvalidCard, problem + " Give the card's id as issued, for example card201907021723076245.", null), null, TimeSpan.Zero, 0));
 
+            // Stopped (Ctrl+C, Select-Object -First) before this card's turn came: send nothing.
+            cancellationToken.ThrowIfCancellationRequested();
             var stopwatch = Stopwatch.StartNew();
             var state = new CallState(cardId, diagnostics);
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -162,8 +164,6 @@ namespace Ahrvo.Client
             Interlocked.Increment(ref state.Attempts);
             // A 429/503 told to any worker holds back every worker of this connection.
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            // Stopped (Ctrl+C, Select-Object -First) while queued or backing off: send nothing more.
-            cancellationToken.ThrowIfCancellationRequested();
 
             using var request = new HttpRequestMessage(HttpMethod.Get, CardIdRules.BalancePathAndQuery(state.CardId));
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
