@@ -72,7 +72,12 @@ namespace Ahrvo.Client.Bulk
         private readonly RequestDiagnostics _diagnostics;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _sequence;
-        private long _taken;
+        private long _taken;       // written by the caller's thread, read by workers
+        private int _gated;        // workers holding back for the caller (see HoldBackAsync)
+        private long _signalledAt; // _taken when they were last woken
+        private readonly SemaphoreSlim _progress = new SemaphoreSlim(0);
+        private readonly int _lead;
+        private long _latencyTicks = long.MaxValue; // TimeSpan ticks a card takes, on average; MaxValue until known
         private long _waitingFor = NotWaiting; // the card the caller sleeps on
         private int _workers;
         private int _inFlight;
@@ -88,6 +93,7 @@ namespace Ahrvo.Client.Bulk
             // Look-ahead so that one slow card does not idle the other workers for long, yet bounded:
             // a held card is a few hundred bytes, so even the largest window is well under 1 MB.
             WindowSize = Math.Max(32, throttleLimit * 8);
+            _lead = throttleLimit + Math.Max(2, throttleLimit / 4);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _diagnostics = new RequestDiagnostics(verbose, debug, m =>
             {
@@ -149,7 +155,12 @@ namespace Ahrvo.Client.Bulk
                         Interlocked.Increment(ref _inFlight);
                         try
                         {
+                            if (item.Sequence >= Volatile.Read(ref _taken) + _lead && Volatile.Read(ref _latencyTicks) >= HoldBackMinLatencyTicks)
+                                await HoldBackAsync(item.Sequence, token).ConfigureAwait(false);
                             result = await _client.GetBalanceAsync(item.CardId, _diagnostics, token).ConfigureAwait(false);
+                            // A rough running average of the time a card takes (races between workers only blur it).
+                            long seen = Volatile.Read(ref _latencyTicks), took = result.Elapsed.Ticks;
+                            Volatile.Write(ref _latencyTicks, seen == long.MaxValue ? took : seen + (took - seen) / 8);
                             if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result.Error, null) == null)
                                 Cancel(); // no point sending the other cards: they would all get the same answer
                         }
@@ -183,6 +194,40 @@ namespace Ahrvo.Client.Bulk
             }
         }
 
+        /// <summary>
+        /// Holds a card back while more than ThrottleLimit plus a little of the cards before it are
+        /// answered but not yet taken by the caller, for at most a few milliseconds. Against a server
+        /// with even latency the workers finish together; without this they would all start the next
+        /// card before the caller has written the first answers, so a consumer that stops early
+        /// (Select-Object -First 5) would cost two waves of requests instead of one. The time limit
+        /// keeps a slow oldest card, which the caller must wait for, from holding everyone back.
+        /// </summary>
+        private async Task HoldBackAsync(long sequence, CancellationToken token)
+        {
+            var deadline = Stopwatch.GetTimestamp() + HoldBackTicks;
+            Interlocked.Increment(ref _gated);
+            try
+            {
+                while (sequence >= Volatile.Read(ref _taken) + _lead)
+                {
+                    long left = deadline - Stopwatch.GetTimestamp();
+                    if (left <= 0) return;
+                    await _progress.WaitAsync(TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency), token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _gated);
+            }
+        }
+
+        private static readonly long HoldBackTicks = Stopwatch.Frequency * 5 / 1000; // 5 ms
+
+        // Holding back costs a wake-up of the worker per card (measured: 15% fewer cards a second at
+        // 0 ms latency, where the CPU is the limit, and ~1% at 20 ms). So it applies only when a card
+        // takes long enough for that to vanish, which is also when a wasted wave of requests costs time.
+        private static readonly long HoldBackMinLatencyTicks = TimeSpan.FromMilliseconds(5).Ticks;
+
         private void Complete(BulkItem item, BalanceResult? result)
         {
             item.Result = result;
@@ -199,9 +244,16 @@ namespace Ahrvo.Client.Bulk
             if (_window.Count > 0 && _window.Peek().IsDone)
             {
                 item = _window.Dequeue();
-                _taken++;
+                Volatile.Write(ref _taken, _taken + 1);
                 if (item.Result == null || !item.Result.Success) Failed++;
                 return true;
+            }
+            // The end of a batch: wake the workers holding back, if any (then taking costs nothing extra).
+            if (_taken != _signalledAt)
+            {
+                _signalledAt = _taken;
+                int gated = Volatile.Read(ref _gated);
+                if (gated > 0) _progress.Release(gated);
             }
             item = null!;
             return false;
