@@ -59,7 +59,10 @@ namespace Ahrvo.Client
 
         public AhrvoClientOptions Options => _options;
 
-        private static HttpMessageHandler CreateHandler(AhrvoClientOptions options)
+        /// <summary>The HttpClient an attempt uses; for tests of its configuration.</summary>
+        internal HttpClient CreateHttpClient() => _factory.CreateClient(HttpClientName);
+
+        internal static HttpMessageHandler CreateHandler(AhrvoClientOptions options)
         {
             var handler = new HttpClientHandler
             {
