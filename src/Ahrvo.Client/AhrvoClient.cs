@@ -255,7 +255,7 @@ namespace Ahrvo.Client
                 if (body.BalanceIsNull || body.AvailableBalanceText == null)
                     return Fail(InvalidResponse(cardId, body.BalanceIsNull ? "available_balance is null" : "available_balance is missing", r, status));
                 if (!MoneyParser.TryParse(body.AvailableBalanceText, out var balance, out var why))
-                    return Fail(InvalidResponse(cardId, "available_balance " + why, r, status));
+                    return Fail(InvalidResponse(cardId, "available_balance: " + why, r, status));
                 var currency = string.IsNullOrWhiteSpace(body.Currency) ? "USD" : body.Currency!.Trim().ToUpperInvariant();
                 // A currency we cannot name would make the amount meaningless: refuse rather than guess.
                 if (!IsCurrencyCode(currency))

@@ -30,7 +30,10 @@ namespace Ahrvo.Client.Parsing
                 var strict = new UTF8Encoding(false, true);
                 strict.GetCharCount(body, 0, length);
 
-                using var doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(body, 0, length), new JsonDocumentOptions { MaxDepth = 32 });
+                // A UTF-8 byte order mark is not JSON, but RFC 8259 lets a parser ignore it: some
+                // Windows gateways add one, and refusing a correct balance for it helps nobody.
+                int start = length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? 3 : 0;
+                using var doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(body, start, length - start), new JsonDocumentOptions { MaxDepth = 32 });
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) { problem = $"the response body is a JSON {root.ValueKind}, not an object"; return false; }
 
