@@ -184,4 +184,21 @@ public sealed class ClientResilienceTests(ClientEmulatorFixture fx, ITestOutputH
         Assert.All(results, r => Assert.True(r.Success, r.Error?.Message));
         Assert.All(results.Take(8), r => Assert.Equal(1, r.Attempts));
     }
+
+    [Fact]
+    public async Task MaxRetryDelay_zero_means_retry_at_once_not_a_broken_pipeline()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string id = CardGenerator.IdFor(7);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = "5", firstAttempts = 1, cardIds = new[] { id } } } });
+        var o = Options();
+        o.MaxRetryDelay = TimeSpan.Zero;
+        using var client = new AhrvoClient(o);
+        var sw = Stopwatch.StartNew();
+        var r = await client.GetBalanceAsync(id);
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), sw.Elapsed.ToString());
+    }
 }
