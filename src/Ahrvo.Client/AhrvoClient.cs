@@ -305,9 +305,10 @@ namespace Ahrvo.Client
             BalanceResult Fail(AhrvoError e) => BalanceResult.Failed(cardId, e, status, elapsed, attempts);
         }
 
-        private static AhrvoError InvalidResponse(string cardId, string problem, AttemptResponse r, int status) =>
+        // The problem may quote what the server sent (a balance string, a currency): cleaned like all server text.
+        private AhrvoError InvalidResponse(string cardId, string problem, AttemptResponse r, int status) =>
             new AhrvoError(AhrvoErrorKind.InvalidResponse,
-                $"The API's answer for card '{cardId}' could not be read: {problem} (HTTP {status}, {r.ContentType ?? "no content type"}). No balance is reported for this card.",
+                $"The API's answer for card '{cardId}' could not be read: {Clean(problem, 300)} (HTTP {status}, {Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.",
                 status, recommendedAction: "Try again; if it persists, check -BaseUri and report the response to Ahrvo support.");
 
         private static Exception Innermost(Exception ex)

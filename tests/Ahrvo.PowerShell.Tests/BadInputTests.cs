@@ -122,6 +122,7 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
         ("body-bad-currency", new { kind = "body", body = """{"code":"SUCCESS","data":{"available_balance":"1.00","currency":"US$"}}""" }, "Ahrvo.InvalidResponse"),
         ("body-eur", new { kind = "body", body = """{"code":"SUCCESS","data":{"available_balance":"2.00","currency":"eur"}}""" }, "2.00"),
         ("body-204", new { kind = "body", status = 204, body = "" }, "Ahrvo.UnexpectedStatus"),
+        ("body-escape-in-balance", new { kind = "body", body = "{\"code\":\"SUCCESS\",\"data\":{\"available_balance\":\"1\\u001b[2J\\nFORGED\",\"currency\":\"USD\"}}" }, "Ahrvo.InvalidResponse"),
         ("body-escape-in-message", new { kind = "body", status = 400, body = "{\"code\":\"BAD\",\"message\":\"line1\\n\\u001b[31mFORGED: ok\"}" }, "Ahrvo.InvalidCard"),
     ];
 
@@ -163,9 +164,12 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
         }
         Assert.Equal(ids.Length, r.Output.Count + r.Errors.Count); // each card once
         Assert.Equal("EUR", values["body-eur"].Currency);
-        var forged = errors["body-escape-in-message"].Exception.Message;
-        Assert.DoesNotContain('\u001b', forged);
-        Assert.DoesNotContain('\n', forged);
+        foreach (var id in new[] { "body-escape-in-message", "body-escape-in-balance" })
+        {
+            var forged = errors[id].Exception.Message;
+            Assert.DoesNotContain('\u001b', forged);
+            Assert.DoesNotContain('\n', forged);
+        }
         Assert.Contains("larger than 1 MB", errors["body-10mb"].Exception.Message);
         Assert.Contains("UTF-8", errors["body-invalid-utf8"].Exception.Message);
         Assert.Contains("more than once", errors["body-duplicate-balance"].Exception.Message);
