@@ -21,6 +21,23 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
 
     private static string ErrorId(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
 
+    /// <summary>
+    /// Runs <paramref name="command"/> after <paramref name="setup"/> and times the command alone,
+    /// inside the runspace: creating the runspace (slow on a loaded machine) is not counted.
+    /// </summary>
+    private static (ScriptResult result, TimeSpan elapsed) Timed(string setup, string command, Dictionary<string, object?> vars)
+    {
+        var r = PowerShellHost.Run(setup + "$__sw = [Diagnostics.Stopwatch]::StartNew()\n" + command + "\n$__sw.Elapsed", vars);
+        var last = r.Output.LastOrDefault();
+        if (last?.BaseObject is not TimeSpan elapsed) throw new InvalidOperationException("The timed script did not finish: " + r.AllText());
+        var output = new System.Collections.ObjectModel.Collection<PSObject>(r.Output.Take(r.Output.Count - 1).ToList());
+        return (new ScriptResult
+        {
+            Output = output, Errors = r.Errors, Verbose = r.Verbose, Debug = r.Debug, Warning = r.Warning,
+            Progress = r.Progress, Information = r.Information, Terminating = r.Terminating,
+        }, elapsed);
+    }
+
     [Fact]
     public async Task Twenty_percent_transient_failures_lose_no_card_and_cost_at_most_1_3_requests_per_card()
     {
@@ -38,9 +55,7 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         await emu.SetConfigAsync(new { faults = rules });
 
         var ids = CardsEmulatorFixture.Ids(count);
-        var sw = Stopwatch.StartNew();
-        var r = PowerShellHost.Run(Connect("-MaxRetries 3 -RetryBaseDelayMs 20") + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
-        sw.Stop();
+        var (r, elapsed) = Timed(Connect("-MaxRetries 3 -RetryBaseDelayMs 20"), "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
         Assert.Null(r.Terminating);
 
         var expected = CardsEmulatorFixture.Cards.Take(count).Where(c => !c.IsShared).ToList();
@@ -55,7 +70,7 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
 
         var stats = await emu.GetStatsAsync(limit: 0);
         double perCard = stats.BalanceRequests / (double)count;
-        log.WriteLine($"{count} cards, {faulty.Length} faulted first attempts: {stats.BalanceRequests} requests ({perCard:0.000}/card) in {sw.Elapsed.TotalSeconds:0.00} s");
+        log.WriteLine($"{count} cards, {faulty.Length} faulted first attempts: {stats.BalanceRequests} requests ({perCard:0.000}/card) in {elapsed.TotalSeconds:0.00} s");
         Assert.True(perCard <= 1.3, $"{perCard:0.000} requests per card");
         Assert.All(faulty, id => Assert.Equal(2, stats.RequestsPerCard[id]));
     }
@@ -68,9 +83,7 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         string bad = ids[5];
         await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", cardIds = new[] { bad } } } });
 
-        var sw = Stopwatch.StartNew();
-        var r = PowerShellHost.Run(Connect("-MaxRetries 2 -RetryBaseDelayMs 50 -TimeoutSec 10") + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
-        sw.Stop();
+        var (r, elapsed) = Timed(Connect("-MaxRetries 2 -RetryBaseDelayMs 50 -TimeoutSec 10"), "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
 
         var error = Assert.Single(r.Errors);
         Assert.Equal(bad, error.TargetObject);
@@ -78,7 +91,7 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         Assert.Contains("3 attempt", error.Exception.Message);
         Assert.Equal(19, r.Output.Count);
         Assert.Equal(3, (await emu.GetStatsAsync(limit: 0)).RequestsPerCard[bad]);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), sw.Elapsed.ToString());
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), elapsed.ToString());
     }
 
     [Fact]
@@ -89,16 +102,14 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         string bad = ids[3];
         await emu.SetConfigAsync(new { faults = new[] { new { kind = "slow", delayMs = 30000, cardIds = new[] { bad } } } });
 
-        var sw = Stopwatch.StartNew();
-        var r = PowerShellHost.Run(Connect("-MaxRetries 5 -RetryBaseDelayMs 50 -AttemptTimeoutSec 1 -TimeoutSec 3") + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
-        sw.Stop();
+        var (r, elapsed) = Timed(Connect("-MaxRetries 5 -RetryBaseDelayMs 50 -AttemptTimeoutSec 1 -TimeoutSec 3"), "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
 
         var error = Assert.Single(r.Errors);
         Assert.Equal(bad, error.TargetObject);
         Assert.Equal("Ahrvo.Timeout", ErrorId(error));
         Assert.Equal(9, r.Output.Count);
-        log.WriteLine($"hanging card: error after {sw.Elapsed.TotalSeconds:0.00} s: {error.Exception.Message}");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4.5), sw.Elapsed.ToString());
+        log.WriteLine($"hanging card: error after {elapsed.TotalSeconds:0.00} s: {error.Exception.Message}");
+        Assert.True(elapsed < TimeSpan.FromSeconds(4.5), elapsed.ToString());
         Assert.True((await emu.GetStatsAsync(limit: 0)).RequestsPerCard[bad] <= 3);
     }
 
@@ -120,6 +131,8 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         var told = Assert.Single(stats.Requests, q => q.Status == 429);
         long end = told.EndedAt;
         var early = stats.Requests.Where(q => q.StartedAt > end + RaceToleranceMs && q.StartedAt < end + 1000).ToList();
+        // Inside the race window at most the other workers' requests already on their way.
+        Assert.True(stats.Requests.Count(q => q.StartedAt > end && q.StartedAt <= end + RaceToleranceMs) <= 7);
         var firstAfter = stats.Requests.Where(q => q.StartedAt > end).Select(q => q.StartedAt - end).DefaultIfEmpty(-1).Min();
         log.WriteLine($"429 ended at {end}; first request after it started {firstAfter} ms later; {early.Count} inside the second");
         Assert.Empty(early);
@@ -128,10 +141,11 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
     }
 
     /// <summary>
-    /// A request the client had already sent when the 429 came back may reach the server just after
-    /// the 429 was written: that is the network's doing, not a worker ignoring the pause.
+    /// A request another worker sent while the 429 was on its way back (before the client could
+    /// close the gate) may reach the server just after the 429 was written: that is the round
+    /// trip's doing, not a worker ignoring the pause. Measured: none (the first came 1,006 ms later).
     /// </summary>
-    private const int RaceToleranceMs = 15;
+    private const int RaceToleranceMs = 100;
 
     [Theory]
     [InlineData("500")]
@@ -164,18 +178,16 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         }
 
         // Default retry settings: this is what an unattended script gets.
-        var sw = Stopwatch.StartNew();
-        var r = PowerShellHost.Run(Connect(parameters) + "Get-AhrvoCardBalance -CardId $ids", vars);
-        sw.Stop();
+        var (r, elapsed) = Timed(Connect(parameters), "Get-AhrvoCardBalance -CardId $ids", vars);
 
         var stats = await emu.GetStatsAsync(limit: 0);
         var kinds = r.Errors.GroupBy(ErrorId).ToDictionary(g => g.Key, g => g.Count());
-        log.WriteLine($"{mode}: {sw.Elapsed.TotalSeconds:0.00} s, {stats.BalanceRequests} requests, errors: {string.Join(", ", kinds.Select(k => k.Key + "=" + k.Value))}");
+        log.WriteLine($"{mode}: {elapsed.TotalSeconds:0.00} s, {stats.BalanceRequests} requests, errors: {string.Join(", ", kinds.Select(k => k.Key + "=" + k.Value))}");
         Assert.Null(r.Terminating);
         Assert.Empty(r.Output);
         Assert.Equal(ids, r.Errors.Select(e => (string)e.TargetObject));
         Assert.True(kinds.ContainsKey("Ahrvo.CircuitOpen"), "the circuit breaker never opened");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), sw.Elapsed.ToString());
+        Assert.True(elapsed < TimeSpan.FromSeconds(30), elapsed.ToString());
         var open = r.Errors.First(e => ErrorId(e) == "Ahrvo.CircuitOpen");
         Assert.Contains("circuit", open.Exception.Message);
     }
@@ -235,16 +247,14 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
     {
         var emu = await fx.FreshAsync();
         var ids = CardsEmulatorFixture.Ids(40);
-        var sw = Stopwatch.StartNew();
-        var r = PowerShellHost.Run(Connect("-MaxRequestsPerSecond 20") + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
-        sw.Stop();
+        var (r, elapsed) = Timed(Connect("-MaxRequestsPerSecond 20"), "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
         Assert.Empty(r.Errors);
         Assert.Equal(40, r.Output.Count);
         var starts = (await emu.GetStatsAsync()).Requests.Select(q => q.StartedAt).Order().ToArray();
         int busiest = starts.Max(t => starts.Count(u => u >= t && u < t + 1000));
-        log.WriteLine($"40 cards at 20/s: {sw.Elapsed.TotalSeconds:0.00} s, busiest second {busiest} requests");
+        log.WriteLine($"40 cards at 20/s: {elapsed.TotalSeconds:0.00} s, busiest second {busiest} requests");
         Assert.True(busiest <= 21, $"{busiest} requests in one second");
-        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(1.8), sw.Elapsed.ToString());
+        Assert.True(elapsed >= TimeSpan.FromSeconds(1.8), elapsed.ToString());
     }
 
     [Fact]
