@@ -166,7 +166,8 @@ namespace Ahrvo.PowerShell.Cmdlets
             if (!_showProgress) return;
             var now = run.Elapsed;
             // Quiet for short runs, and at most two updates a second: progress must cost nothing.
-            if (now < ProgressDelay || now - _lastProgress < ProgressInterval) return;
+            // MinValue means "never shown"; subtracting it from a positive TimeSpan would overflow.
+            if (now < ProgressDelay || (_lastProgress != TimeSpan.MinValue && now - _lastProgress < ProgressInterval)) return;
             _lastProgress = now;
             double rate = run.Taken / Math.Max(now.TotalSeconds, 0.001);
             string status = _expectedTotal is long total
