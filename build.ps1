@@ -64,6 +64,14 @@ function Invoke-Build {
     $manifest = Join-Path $moduleDir 'Ahrvo.PowerShell.psd1'
     (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content $manifest -NoNewline
 
+    # Help (MAML and about topics) from docs/help/*.md. A fresh pwsh, because the generator imports
+    # the module; it fails the build when a cmdlet or parameter is not documented.
+    Push-Location $Root
+    try {
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-ModuleHelp.ps1') -ModulePath $manifest -SourcePath (Join-Path $Root 'docs/help') -OutputPath (Join-Path $moduleDir 'en-US')
+        if ($LASTEXITCODE -ne 0) { throw "Help generation failed (exit $LASTEXITCODE): see the problems listed above." }
+    } finally { Pop-Location }
+
     Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') -c $Configuration -o (Join-Path $Out 'emulator') --nologo -v quiet
     Write-Host "Module: $moduleDir"
 }
