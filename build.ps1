@@ -37,11 +37,10 @@ function Get-ModuleVersion {
     return ($props.Project.PropertyGroup | Where-Object { $_['VersionPrefix'] } | Select-Object -First 1).VersionPrefix
 }
 
-# A simple (not advanced) function on purpose: an advanced one would bind dotnet's -v and -o to
-# PowerShell's -Verbose and -OutVariable/-OutBuffer instead of passing them on.
 function Invoke-Dotnet {
-    & dotnet @args
-    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" }
+    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+    & dotnet @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
 function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion)" }
@@ -49,13 +48,13 @@ function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion
 function Invoke-Build {
     $version = Get-ModuleVersion
     Write-Host "== Build $version ($Configuration)" -ForegroundColor Cyan
-    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') -c $Configuration --nologo -v quiet
+    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') --configuration $Configuration --nologo --verbosity quiet
 
     $moduleDir = Get-ModuleFolder
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     $publish = Join-Path $Out 'obj/module'
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
-    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') -c $Configuration -o $publish --nologo -v quiet
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') --configuration $Configuration --output $publish --nologo --verbosity quiet
     New-Item -ItemType Directory -Force $moduleDir | Out-Null
     # The host provides System.Management.Automation; a copy in the module folder would shadow it.
     Get-ChildItem $publish -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Ahrvo.PowerShell.deps.json' } |
@@ -72,7 +71,7 @@ function Invoke-Build {
         if ($LASTEXITCODE -ne 0) { throw "Help generation failed (exit $LASTEXITCODE): see the problems listed above." }
     } finally { Pop-Location }
 
-    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') -c $Configuration -o (Join-Path $Out 'emulator') --nologo -v quiet
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --output (Join-Path $Out "emulator") --nologo --verbosity quiet
     Write-Host "Module: $moduleDir"
 }
 
@@ -81,7 +80,7 @@ function Get-PesterModulePath {
     $psd1 = Join-Path $packages.Trim() 'pester/6.2.0/tools/Pester.psd1'
     if (-not (Test-Path $psd1)) {
         Write-Host 'Bootstrapping Pester 6.2.0 from NuGet...'
-        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo -v quiet
+        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo --verbosity quiet
     }
     if (-not (Test-Path $psd1)) { throw "Pester was restored but $psd1 is missing." }
     return $psd1
@@ -98,7 +97,7 @@ function Invoke-Test {
     foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
         Write-Host "== xunit: $($project.BaseName)" -ForegroundColor Cyan
         $trx = "$($project.BaseName).trx"
-        & dotnet test $project.FullName -c $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
+        & dotnet test $project.FullName --configuration $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
         $file = Join-Path $results $trx
         if (-not (Test-Path $file)) { Write-Host "No results from $($project.BaseName): counted as a failure." -ForegroundColor Red; $failed++; continue }
         [xml] $x = Get-Content $file -Raw

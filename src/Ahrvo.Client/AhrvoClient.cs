@@ -220,7 +220,7 @@ namespace Ahrvo.Client
             }
 
             BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var err, out _);
-            string api = err.Message != null ? $" The API said: {err.Message}." : string.Empty;
+            string api = err.Message != null ? $" The API said: {err.Message.Trim().TrimEnd('.')}." : string.Empty;
             switch (status)
             {
                 case 400:

@@ -25,7 +25,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         private AhrvoConnection.Lease? _lease;
         private BulkBalanceRun? _run;
         private bool _showProgress;
-        private TimeSpan _lastProgress = TimeSpan.MinValue;
+        private TimeSpan? _lastProgress; // null until the first progress record
         private long? _expectedTotal;
         private int _progressId;
 
@@ -69,7 +69,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void EndProcessing()
         {
             WaitForAll();
-            if (_showProgress && _lastProgress != TimeSpan.MinValue)
+            if (_showProgress && _lastProgress != null)
                 WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
 
@@ -166,8 +166,7 @@ namespace Ahrvo.PowerShell.Cmdlets
             if (!_showProgress) return;
             var now = run.Elapsed;
             // Quiet for short runs, and at most two updates a second: progress must cost nothing.
-            // MinValue means "never shown"; subtracting it from a positive TimeSpan would overflow.
-            if (now < ProgressDelay || (_lastProgress != TimeSpan.MinValue && now - _lastProgress < ProgressInterval)) return;
+            if (now < ProgressDelay || (_lastProgress is TimeSpan last && now - last < ProgressInterval)) return;
             _lastProgress = now;
             double rate = run.Taken / Math.Max(now.TotalSeconds, 0.001);
             string status = _expectedTotal is long total

@@ -30,7 +30,8 @@ namespace Ahrvo.PowerShell.Internal
             var exception = new AhrvoException(message, error.Kind, cardId, error.HttpStatus, error.ApiCode, error.Exception);
             var record = new ErrorRecord(exception, ErrorId(error.Kind), Category(error.Kind), cardId);
             if (error.RecommendedAction != null)
-                record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = error.RecommendedAction };
+                // The console shows ErrorDetails' message and then "Recommendation:", so the action is not repeated there.
+                record.ErrorDetails = new ErrorDetails(error.Message) { RecommendedAction = error.RecommendedAction };
             return record;
         }
 

@@ -1,0 +1,75 @@
+using System.Web;
+using Ahrvo.Client.Parsing;
+using CsCheck;
+using Xunit;
+
+namespace Ahrvo.Client.Tests;
+
+public class CardIdRulesTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData("\t")]
+    [InlineData("card\n1")]
+    [InlineData("card\u00001")]
+    public void Refuses_unusable_ids(string? id) => Assert.NotNull(CardIdRules.Check(id));
+
+    [Fact]
+    public void Refuses_over_long_ids() => Assert.NotNull(CardIdRules.Check(new string('a', CardIdRules.MaxLength + 1)));
+
+    [Theory]
+    [InlineData("card201907021723076245")]
+    [InlineData("card1&card_id=card2")]
+    [InlineData("a/b?c#d%e+f g")]
+    [InlineData("kärtchen-ü-日本")]
+    public void Encodes_any_accepted_id_as_one_query_value(string id)
+    {
+        Assert.Null(CardIdRules.Check(id));
+        var relative = CardIdRules.BalancePathAndQuery(id);
+        var uri = new Uri(new Uri("https://api.ahrvo.network/"), relative);
+        Assert.Equal("/card/issuance/api/issuing/card/v2/normal/balance", uri.AbsolutePath);
+        var query = HttpUtility.ParseQueryString(uri.Query);
+        Assert.Single(query.AllKeys);
+        Assert.Equal(id, query["card_id"]);
+        Assert.DoesNotContain('#', uri.AbsoluteUri.Replace("%23", ""));
+    }
+
+    [Fact]
+    public void Any_accepted_id_round_trips_through_the_query_string()
+    {
+        Gen.String.Sample(id =>
+        {
+            if (CardIdRules.Check(id) != null) return true;
+            var uri = new Uri(new Uri("https://api.ahrvo.network/"), CardIdRules.BalancePathAndQuery(id));
+            var query = HttpUtility.ParseQueryString(uri.Query);
+            return query.AllKeys.Length == 1 && query["card_id"] == id && uri.Fragment == string.Empty;
+        }, iter: 20_000);
+    }
+}
+
+public class CardNumberMaskerTests
+{
+    [Theory]
+    [InlineData("5157********2686", "5157********2686")]
+    [InlineData("5157****8888", "5157****8888")]
+    [InlineData("5157123456782686", "515712******2686")]
+    [InlineData("4111 1111 1111 1111", "4111 11** **** 1111")]
+    [InlineData("4111111111111", "411111***1111")]
+    [InlineData("4111111111111111111", "411111*********1111")]
+    [InlineData(null, null)]
+    [InlineData("", "")]
+    public void Masks_full_numbers_and_leaves_masked_ones(string? input, string? expected) =>
+        Assert.Equal(expected, CardNumberMasker.Mask(input));
+
+    [Fact]
+    public void Never_shows_more_than_ten_digits()
+    {
+        Gen.String["0123456789 *-"].Sample(s =>
+        {
+            var masked = CardNumberMasker.Mask(s)!;
+            return masked.Count(char.IsDigit) <= 10 && masked.Length == s.Length;
+        }, iter: 20_000);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text;
+using Ahrvo.Client.Parsing;
+using Ahrvo.Client.Resilience;
+using CsCheck;
+using Xunit;
+
+namespace Ahrvo.Client.Tests;
+
+public class ResponseParserTests
+{
+    private static (bool ok, ParsedBody body, string? problem) Parse(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var ok = BalanceResponseParser.TryParse(bytes, bytes.Length, out var body, out var problem);
+        return (ok, body, problem);
+    }
+
+    [Fact]
+    public void Reads_the_spec_example()
+    {
+        var (ok, body, _) = Parse("""{"code":"SUCCESS","data":{"card_number":"5157********2686","available_balance":"1468.87"}}""");
+        Assert.True(ok);
+        Assert.Equal("SUCCESS", body.Code);
+        Assert.True(body.HasData);
+        Assert.Equal("5157********2686", body.CardNumber);
+        Assert.Equal("1468.87", body.AvailableBalanceText);
+    }
+
+    [Fact]
+    public void Takes_a_json_number_by_its_exact_text_not_via_double()
+    {
+        var (ok, body, _) = Parse("""{"code":"SUCCESS","data":{"available_balance":0.1000000000000000055511151231257827}}""");
+        Assert.True(ok);
+        Assert.Equal("0.1000000000000000055511151231257827", body.AvailableBalanceText);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{")]
+    [InlineData("{\"code\":\"SUCCESS\",\"data\":{\"available_balance\":\"1")]
+    [InlineData("<html><body>502 Bad Gateway</body></html>")]
+    [InlineData("[1,2]")]
+    [InlineData("\"SUCCESS\"")]
+    public void Refuses_what_is_not_a_json_object(string text)
+    {
+        var (ok, _, problem) = Parse(text);
+        Assert.False(ok);
+        Assert.NotNull(problem);
+    }
+
+    [Fact]
+    public void Refuses_invalid_utf8()
+    {
+        var bytes = new byte[] { (byte)'{', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)':', (byte)'1', (byte)'}' };
+        Assert.False(BalanceResponseParser.TryParse(bytes, bytes.Length, out _, out var problem));
+        Assert.Contains("UTF-8", problem);
+    }
+
+    [Fact]
+    public void Notes_a_null_balance()
+    {
+        var (ok, body, _) = Parse("""{"code":"SUCCESS","data":{"card_number":"x","available_balance":null}}""");
+        Assert.True(ok);
+        Assert.True(body.BalanceIsNull);
+        Assert.Null(body.AvailableBalanceText);
+    }
+
+    [Fact]
+    public void Never_throws_on_arbitrary_bytes()
+    {
+        Gen.Byte.Array[0, 200].Sample(bytes =>
+        {
+            BalanceResponseParser.TryParse(bytes, bytes.Length, out _, out _);
+        }, iter: 20_000);
+    }
+
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("120", 120)]
+    [InlineData(" 3 ", 3)]
+    public void Reads_retry_after_seconds(string value, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), RetryAfter.Parse(value, DateTimeOffset.UtcNow));
+
+    [Fact]
+    public void Reads_retry_after_http_dates()
+    {
+        var now = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        Assert.Equal(TimeSpan.FromSeconds(30), RetryAfter.Parse(now.AddSeconds(30).ToString("r"), now));
+        Assert.Equal(TimeSpan.Zero, RetryAfter.Parse(now.AddSeconds(-30).ToString("r"), now));
+        Assert.Null(RetryAfter.Parse("soon", now));
+    }
+}
