@@ -82,7 +82,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         }
 
         /// <summary>Cancelled by Ctrl+C (StopProcessing) or when the pipeline ends early.</summary>
-        protected CancellationToken Stopping => _stopping.Token;
+        protected CancellationToken StopToken => _stopping.Token;
 
         protected override void StopProcessing()
         {
