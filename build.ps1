@@ -110,7 +110,9 @@ function Invoke-Test {
     Write-Host '== Pester' -ForegroundColor Cyan
     $pester = Get-PesterModulePath
     $pesterOut = Join-Path $results 'pester.json'
-    $filterArg = if ($PesterFilter) { ($PesterFilter | ForEach-Object { "'$_'" }) -join ',' } else { '' }
+    # From bash, -PesterFilter '*Help*','*Completion*' arrives as one string: split it on commas.
+    $filters = @($PesterFilter | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+    $filterArg = if ($filters) { ($filters | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ',' } else { '' }
     # A fresh pwsh: the module is imported as a user would, and nothing leaks into this build session.
     $script = @"
 `$ErrorActionPreference = 'Stop'
@@ -128,6 +130,11 @@ $(if ($filterArg) { "`$c.Filter.FullName = @($filterArg)" })
     if (Test-Path $pesterOut) {
         $p = Get-Content $pesterOut -Raw | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        if ($filters -and $p.Passed + $p.Failed + $p.Skipped -eq 0) {
+            # A filter that matches nothing would otherwise report success.
+            Write-Host "No Pester test matched -PesterFilter $($filters -join ', '): counted as a failure." -ForegroundColor Red
+            $failed++
+        }
     } else {
         Write-Host 'Pester produced no result: counted as a failure.' -ForegroundColor Red
         $failed++
