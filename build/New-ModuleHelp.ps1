@@ -210,7 +210,8 @@ foreach ($command in $exported) {
             TypeName      = Get-TypeDisplayName $p.ParameterType
             TypeFullName  = $p.ParameterType.FullName
             ValidValues   = if ($validate) { @($validate.ValidValues) } else { @() }
-            DefaultValue  = if ($doc -and $doc.DefaultValue) { $doc.DefaultValue } elseif ($p.SwitchParameter -and -not $command.ImplementingType.GetProperty($p.Name)) { 'False' } else { Get-DefaultValue $command $p.Name $instance }
+            # A mandatory parameter has no default worth showing (Amount's 0 would mislead).
+            DefaultValue  = if ($doc -and $doc.DefaultValue) { $doc.DefaultValue } elseif (-not ($sets | Where-Object { -not $_.IsMandatory })) { 'None' } elseif ($p.SwitchParameter -and -not $command.ImplementingType.GetProperty($p.Name)) { 'False' } else { Get-DefaultValue $command $p.Name $instance }
         }
     }
 
