@@ -127,6 +127,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 }
                 if (result.Error != null && result.Error.AffectsEveryCard) ThrowFatal(result.Error, item.CardId);
                 WriteVerbose(Describe(result));
+                if (result.Success) Completion.SeenCardIds.Add(result.CardId); // feeds -CardId tab completion
                 if (result.Success) OnBalance(item, result);
                 else OnFailure(item, result);
             }
