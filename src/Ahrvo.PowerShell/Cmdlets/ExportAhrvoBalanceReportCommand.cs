@@ -67,7 +67,8 @@ namespace Ahrvo.PowerShell.Cmdlets
                     exists ? "Ahrvo.ReportFileExists" : "Ahrvo.ReportWriteFailed",
                     exists ? ErrorCategory.ResourceExists : ErrorCategory.WriteError, _target));
             }
-            if (PassThru) WriteObject(new FileInfo(_target));
+            // Through the provider, as Get-Item does, so the FileInfo carries Mode, PSPath and the usual view.
+            if (PassThru) WriteObject(SessionState.InvokeProvider.Item.Get(new[] { _target! }, true, true), true);
         }
 
         private string ResolveTarget()

@@ -133,7 +133,7 @@ footer{margin-top:3rem;color:#59636e;font-size:.8rem}";
                 var c = sorted[i];
                 bool low = IsLow(c, data.LowBalanceThreshold);
                 double share = total > 0 && c.AvailableBalance > 0 ? (double)(c.AvailableBalance / total * 100m) : 0;
-                html.Append(low ? "<tr class=\"low\">" : "<tr>")
+                html.Append("<tr data-card-id=\"").Append(E(c.CardId)).Append(low ? "\" class=\"low\">" : "\">")
                     .Append("<td class=\"num\">").Append((i + 1).ToString(CultureInfo.InvariantCulture)).Append("</td>")
                     .Append("<td><code>").Append(E(c.CardId)).Append("</code></td>")
                     .Append("<td><code>").Append(E(c.CardNumber ?? "")).Append("</code></td>")
