@@ -48,13 +48,13 @@ function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion
 function Invoke-Build {
     $version = Get-ModuleVersion
     Write-Host "== Build $version ($Configuration)" -ForegroundColor Cyan
-    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') -c $Configuration --nologo -v quiet
+    Invoke-Dotnet build (Join-Path $Root 'Ahrvo.PowerShell.sln') --configuration $Configuration --nologo --verbosity quiet
 
     $moduleDir = Get-ModuleFolder
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     $publish = Join-Path $Out 'obj/module'
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
-    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') -c $Configuration -o $publish --nologo -v quiet
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') --configuration $Configuration --output $publish --nologo --verbosity quiet
     New-Item -ItemType Directory -Force $moduleDir | Out-Null
     # The host provides System.Management.Automation; a copy in the module folder would shadow it.
     Get-ChildItem $publish -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Ahrvo.PowerShell.deps.json' } |
@@ -63,7 +63,7 @@ function Invoke-Build {
     $manifest = Join-Path $moduleDir 'Ahrvo.PowerShell.psd1'
     (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content $manifest -NoNewline
 
-    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') -c $Configuration -o (Join-Path $Out 'emulator') --nologo -v quiet
+    Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --output (Join-Path $Out "emulator") --nologo --verbosity quiet
     Write-Host "Module: $moduleDir"
 }
 
@@ -72,7 +72,7 @@ function Get-PesterModulePath {
     $psd1 = Join-Path $packages.Trim() 'pester/6.2.0/tools/Pester.psd1'
     if (-not (Test-Path $psd1)) {
         Write-Host 'Bootstrapping Pester 6.2.0 from NuGet...'
-        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo -v quiet
+        Invoke-Dotnet restore (Join-Path $Root 'build/Pester.Restore.csproj') --nologo --verbosity quiet
     }
     if (-not (Test-Path $psd1)) { throw "Pester was restored but $psd1 is missing." }
     return $psd1
@@ -89,7 +89,7 @@ function Invoke-Test {
     foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
         Write-Host "== xunit: $($project.BaseName)" -ForegroundColor Cyan
         $trx = "$($project.BaseName).trx"
-        & dotnet test $project.FullName -c $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
+        & dotnet test $project.FullName --configuration $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
         $file = Join-Path $results $trx
         if (-not (Test-Path $file)) { Write-Host "No results from $($project.BaseName): counted as a failure." -ForegroundColor Red; $failed++; continue }
         [xml] $x = Get-Content $file -Raw

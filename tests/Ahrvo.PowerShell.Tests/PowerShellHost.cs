@@ -35,9 +35,31 @@ public static class PowerShellHost
 {
     public static string ModuleAssemblyPath => typeof(Ahrvo.PowerShell.CardBalance).Assembly.Location;
 
+    // The System.Management.Automation package has the engine only; Utility, Security and
+    // Management (Select-Object, ConvertTo-SecureString, ...) come from the pwsh tool package that
+    // the repo's tool manifest restores, same version 7.6.9.
+    private static readonly string[] BuiltInModules = LocateBuiltInModules();
+
+    private static string[] LocateBuiltInModules()
+    {
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var dir = Path.Combine(packages, "powershell", "7.6.9", "tools", "net10.0", "any", OperatingSystem.IsWindows() ? "win" : "unix");
+        if (!Directory.Exists(dir))
+            throw new InvalidOperationException($"The pwsh 7.6.9 tool package is missing at {dir}: run 'dotnet tool restore' in the repo.");
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (ctx, name) =>
+        {
+            var candidate = Path.Combine(dir, name.Name + ".dll");
+            return File.Exists(candidate) ? ctx.LoadFromAssemblyPath(candidate) : null;
+        };
+        return new[] { "Microsoft.PowerShell.Commands.Utility.dll", "Microsoft.PowerShell.Security.dll", "Microsoft.PowerShell.Commands.Management.dll" }
+            .Select(f => Path.Combine(dir, f)).ToArray();
+    }
+
     public static Runspace CreateRunspace()
     {
         var iss = InitialSessionState.CreateDefault2();
+        iss.ImportPSModule(BuiltInModules);
         iss.ImportPSModule(new[] { ModuleAssemblyPath });
         var runspace = RunspaceFactory.CreateRunspace(iss);
         runspace.Open();

@@ -32,10 +32,9 @@ namespace Ahrvo.Client.Resilience
             return IsTransientStatus(outcome.Result!.StatusCode);
         }
 
-        public static ResiliencePipeline<AttemptResponse> Build(AhrvoClientOptions options, ServerBackoffGate gate, TimeProvider? time = null)
+        public static ResiliencePipeline<AttemptResponse> Build(AhrvoClientOptions options, ServerBackoffGate gate)
         {
             var builder = new ResiliencePipelineBuilder<AttemptResponse>();
-            if (time != null) builder.TimeProvider = time;
 
             builder.AddTimeout(new TimeoutStrategyOptions { Timeout = options.TotalTimeout });
 

@@ -25,7 +25,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         private AhrvoConnection.Lease? _lease;
         private BulkBalanceRun? _run;
         private bool _showProgress;
-        private TimeSpan _lastProgress = TimeSpan.MinValue;
+        private TimeSpan? _lastProgress; // null until the first progress record
         private long? _expectedTotal;
         private int _progressId;
         // Where the current pass began, so progress counts one pass of a multi-pass cmdlet.
@@ -109,13 +109,13 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>Closes the progress bar if one was shown.</summary>
         protected void CompleteProgress()
         {
-            if (_showProgress && _lastProgress != TimeSpan.MinValue)
+            if (_showProgress && _lastProgress != null)
                 WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
-            _lastProgress = TimeSpan.MinValue;
+            _lastProgress = null;
         }
 
         /// <summary>Cancelled by Ctrl+C (StopProcessing) or when the pipeline ends early.</summary>
-        protected CancellationToken Stopping => _stopping.Token;
+        protected CancellationToken StopToken => _stopping.Token;
 
         protected override void StopProcessing()
         {
@@ -199,7 +199,7 @@ namespace Ahrvo.PowerShell.Cmdlets
             var now = run.Elapsed;
             var inPass = now - _passStart;
             // Quiet for short runs, and at most two updates a second: progress must cost nothing.
-            if (inPass < ProgressDelay || (_lastProgress != TimeSpan.MinValue && now - _lastProgress < ProgressInterval)) return;
+            if (inPass < ProgressDelay || (_lastProgress is TimeSpan last && now - last < ProgressInterval)) return;
             _lastProgress = now;
             long taken = run.Taken - _passTaken, failed = run.Failed - _passFailed;
             double rate = taken / Math.Max(inPass.TotalSeconds, 0.001);

@@ -119,8 +119,8 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         private void Sleep(TimeSpan wait)
         {
-            // Ctrl+C cancels Stopping, which wakes this wait at once.
-            if (Stopping.WaitHandle.WaitOne(wait)) throw new PipelineStoppedException();
+            // Ctrl+C cancels StopToken, which wakes this wait at once.
+            if (StopToken.WaitHandle.WaitOne(wait)) throw new PipelineStoppedException();
         }
 
         protected override void OnBalance(BulkItem item, BalanceResult result)

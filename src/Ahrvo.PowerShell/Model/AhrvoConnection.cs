@@ -109,11 +109,11 @@ namespace Ahrvo.PowerShell
 
         public static AhrvoConnection? Current => Volatile.Read(ref _current);
 
-        public static void Set(AhrvoConnection connection)
-        {
-            var previous = Interlocked.Exchange(ref _current, connection);
-            if (previous != null && !ReferenceEquals(previous, connection)) previous.Close();
-        }
+        /// <summary>
+        /// Makes a connection the default. The previous one is not closed: a script may still hold
+        /// it (Connect-Ahrvo -PassThru for a second account) and use it with -Connection.
+        /// </summary>
+        public static void Set(AhrvoConnection connection) => Interlocked.Exchange(ref _current, connection);
 
         public static AhrvoConnection? Clear()
         {
