@@ -101,21 +101,31 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         private static CardBalance? FromDeserialized(PSObject o)
         {
+            var id = o.Properties["CardId"]?.Value?.ToString();
+            var balance = o.Properties["AvailableBalance"]?.Value;
+            if (string.IsNullOrEmpty(id) || balance == null) return null;
+            decimal amount;
             try
             {
-                var id = o.Properties["CardId"]?.Value?.ToString();
-                var balance = o.Properties["AvailableBalance"]?.Value;
-                if (string.IsNullOrEmpty(id) || balance == null) return null;
-                var retrieved = o.Properties["RetrievedAt"]?.Value;
-                return new CardBalance(id!, o.Properties["CardNumber"]?.Value?.ToString(),
-                    LanguagePrimitives.ConvertTo<decimal>(balance),
-                    o.Properties["Currency"]?.Value?.ToString() ?? "USD",
-                    retrieved == null ? DateTimeOffset.MinValue : LanguagePrimitives.ConvertTo<DateTimeOffset>(retrieved));
+                amount = LanguagePrimitives.ConvertTo<decimal>(balance);
             }
             catch (PSInvalidCastException)
             {
                 return null;
             }
+            return new CardBalance(id!, o.Properties["CardNumber"]?.Value?.ToString(), amount,
+                o.Properties["Currency"]?.Value?.ToString() ?? "USD", DeserializedTime(o.Properties["RetrievedAt"]?.Value));
+        }
+
+        // CliXml keeps a DateTimeOffset only as a property bag (DateTime, UtcDateTime, Offset, ...).
+        private static DateTimeOffset DeserializedTime(object? value)
+        {
+            var v = value is PSObject ps ? ps.BaseObject : value;
+            if (v is DateTimeOffset dto) return dto;
+            if (v is DateTime dt) return new DateTimeOffset(dt.ToUniversalTime(), TimeSpan.Zero);
+            if (value is PSObject bag && bag.Properties["UtcDateTime"]?.Value is DateTime utc)
+                return new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc), TimeSpan.Zero);
+            return DateTimeOffset.MinValue;
         }
 
         protected override void OnBalance(BulkItem item, BalanceResult result) =>
