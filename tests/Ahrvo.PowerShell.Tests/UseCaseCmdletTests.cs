@@ -167,6 +167,22 @@ public sealed class UseCaseCmdletTests : IClassFixture<EmulatorFixture>
     }
 
     [Theory]
+    [InlineData(80)]
+    [InlineData(200)]
+    public async Task Watch_alert_table_fits_80_columns_and_keeps_its_shape_when_wider(int width)
+    {
+        var card = await PlantAsync("42.17");
+        var format = Path.Combine(RepoRoot(), "module", "Ahrvo.PowerShell.Format.ps1xml");
+        var r = Run("Update-FormatData -AppendPath $format\n" +
+            $"Watch-AhrvoCardBalance -CardId $card -Critical 50 -Low 250 -Once | Out-String -Width {width}", ("card", card), ("format", format));
+        NoTerminating(r);
+        var lines = string.Concat(r.Output.Select(o => o.ToString())).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, $"'{l}' is {l.Length} wide"));
+        Assert.Matches($@"{card}\s+42\.17 Critical\s+50\.00$", lines[2].TrimEnd());
+    }
+
+    [Theory]
     [InlineData("-Critical 100 -Warning 50", "-Critical 100 is above -Warning 50")]
     [InlineData("-Warning 300 -Low 250.5", "-Warning 300 is above -Low 250.5")]
     [InlineData("", "at least one threshold")]
@@ -397,6 +413,29 @@ public sealed class UseCaseCmdletTests : IClassFixture<EmulatorFixture>
         var s = Assert.Single(r.Output);
         Assert.Equal(1, Prop<int>(s, "Count"));
         Assert.Equal(new[] { unknown }, Prop<string[]>(s, "Failed"));
+    }
+
+    [Fact]
+    public async Task Measure_takes_balances_saved_with_export_clixml_without_a_connection()
+    {
+        var a = await PlantAsync("10.50");
+        var b = await PlantAsync("600.00");
+        var dir = NewTempDir();
+        try
+        {
+            var r = Run("""
+                Get-AhrvoCardBalance $a, $b | Export-Clixml (Join-Path $dir 'b.xml')
+                Disconnect-Ahrvo
+                Import-Clixml (Join-Path $dir 'b.xml') | Measure-AhrvoCardBalance
+                """, ("a", a), ("b", b), ("dir", dir));
+            NoTerminating(r);
+            Assert.Empty(r.Errors);
+            var s = Assert.Single(r.Output);
+            Assert.Equal(2, Prop<int>(s, "Count"));
+            Assert.Equal(610.50m, Prop<decimal>(s, "Total"));
+            Assert.Equal(1, await RequestsForAsync(a));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
