@@ -228,6 +228,23 @@ public sealed class UseCaseCmdletTests : IClassFixture<EmulatorFixture>
         Assert.Equal(1, await RequestsForAsync(card));
     }
 
+    [Fact]
+    public async Task Watch_until_the_first_alert_with_select_object_first()
+    {
+        var card = await PlantAsync("300.00");
+        var clock = Stopwatch.StartNew();
+        // No -Count: the watch would run forever; only Select-Object stopping the pipeline ends it.
+        var r = Run(PlantBetweenPasses + """
+            Watch-AhrvoCardBalance -CardId $card -Low 250 -Interval 1 -Verbose 4>&1 | ForEach-Object {
+                if ($_ -is [System.Management.Automation.VerboseRecord]) { if ($_.Message -like 'Pass 1 finished*') { Set-Card $card '10.00' } } else { $_ }
+            } | Select-Object -First 1
+            """, ("card", card));
+        NoTerminating(r);
+        Assert.Equal(BalanceLevel.Low, Prop<BalanceLevel>(Assert.Single(r.Output), "Level"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        Assert.Equal(2, await RequestsForAsync(card));
+    }
+
     // ---- Compare-AhrvoCardBalance ---------------------------------------------------------------------
 
     [Fact]
@@ -322,6 +339,18 @@ public sealed class UseCaseCmdletTests : IClassFixture<EmulatorFixture>
         Assert.IsAssignableFrom<ParameterBindingException>(error.Exception);
         Assert.StartsWith("ParameterArgumentTransformationError", error.FullyQualifiedErrorId);
         Assert.Contains("'1,5'", error.Exception.Message);
+    }
+
+    [Fact]
+    public async Task Compare_refuses_a_malformed_card_id_for_that_row_only()
+    {
+        var good = await PlantAsync("1.00");
+        var r = Run("""
+            [pscustomobject]@{ CardId = '   '; ExpectedBalance = 1 }, [pscustomobject]@{ CardId = $good; ExpectedBalance = 1 } | Compare-AhrvoCardBalance
+            """, ("good", good));
+        NoTerminating(r);
+        Assert.Equal(good, Prop<string>(Assert.Single(r.Output), "CardId"));
+        Assert.StartsWith("ParameterArgumentValidationError", Assert.Single(r.Errors).FullyQualifiedErrorId);
     }
 
     [Fact]
