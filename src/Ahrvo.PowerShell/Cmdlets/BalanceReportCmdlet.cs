@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.PowerShell.Internal;
@@ -30,6 +31,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary><para>The ids of the cards to read, e.g. card201907021723076245.</para></summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = CardIdSet)]
         [Alias("card_id", "Id")]
+        [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
         public string[] CardId { get; set; } = Array.Empty<string>();
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.PowerShell.Internal;
@@ -15,6 +16,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary><para>The card's id. Accepts a CardId, card_id or Id property from the pipeline (e.g. Import-Csv rows).</para></summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("card_id", "Id")]
+        [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
         public string CardId { get; set; } = "";
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.PowerShell.Internal;
@@ -29,6 +30,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary><para>The ids of the cards to watch. Accepts pipeline input, and objects with a card_id, CardId or Id property.</para></summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("card_id", "Id")]
+        [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
         public string[] CardId { get; set; } = Array.Empty<string>();
 
