@@ -100,7 +100,7 @@ function Get-Secret {
         }
     }
 
-    $script:noRun = [System.Collections.Generic.List[string]]::new()
+    $script:skippedExamples = [System.Collections.Generic.List[string]]::new()
 }
 
 AfterAll {
@@ -108,7 +108,7 @@ AfterAll {
     Disconnect-Ahrvo -ErrorAction SilentlyContinue
     Stop-AhrvoEmulator $emu
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
-    if ($noRun.Count) { Write-Host "Help examples not run (<!-- no-run -->):`n  $($noRun -join "`n  ")" }
+    if ($skippedExamples.Count) { Write-Host "Help examples not run (<!-- no-run -->):`n  $($skippedExamples -join "`n  ")" }
 }
 
 Describe 'Help: <Name>' -ForEach $cmdlets {
@@ -201,7 +201,7 @@ Describe 'Help examples' {
 
     It '<Command> <Title>' -ForEach $examples {
         if ($NoRun) {
-            $noRun.Add("${Command}: $Title ($NoRun)")
+            $script:skippedExamples.Add("${Command}: $Title ($NoRun)")
             Set-ItResult -Skipped -Because "the help marks it <!-- no-run: $NoRun -->"
             return
         }
