@@ -8,7 +8,7 @@
       Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed".
       Demo     Build, start the local emulator, query the sample cards, write a CSV.
       Bench    Build, then the benchmarks under bench/ (not part of Test).
-      Package  Build, then lay out the module for the PowerShell Gallery.
+      Package  Build, then pack the module's .nupkg with Publish-PSResource into out/repository/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
@@ -37,10 +37,11 @@ function Get-ModuleVersion {
     return ($props.Project.PropertyGroup | Where-Object { $_['VersionPrefix'] } | Select-Object -First 1).VersionPrefix
 }
 
+# A simple (not advanced) function on purpose: an advanced one would bind dotnet's -v and -o to
+# PowerShell's -Verbose and -OutVariable/-OutBuffer instead of passing them on.
 function Invoke-Dotnet {
-    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
-    & dotnet @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
 function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion)" }
@@ -56,12 +57,26 @@ function Invoke-Build {
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
     Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.PowerShell') --configuration $Configuration --output $publish --nologo --verbosity quiet
     New-Item -ItemType Directory -Force $moduleDir | Out-Null
-    # The host provides System.Management.Automation; a copy in the module folder would shadow it.
+    # Only the cmdlet assembly sits at the top (default load context). Ahrvo.Client and everything it
+    # needs go to dependencies/, where no default probing finds them: the module loads them into its
+    # own AssemblyLoadContext (src/Ahrvo.PowerShell/Isolation). The host provides
+    # System.Management.Automation; a copy anywhere in the module folder would shadow it.
+    $dependencies = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'dependencies')
     Get-ChildItem $publish -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Ahrvo.PowerShell.deps.json' } |
-        Copy-Item -Destination $moduleDir
+        ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -like 'Ahrvo.PowerShell.*') { $moduleDir } else { $dependencies }) }
     Copy-Item (Join-Path $Root 'module/*') -Destination $moduleDir -Recurse -Force
+    Copy-Item (Join-Path $Root 'LICENSE') -Destination $moduleDir
     $manifest = Join-Path $moduleDir 'Ahrvo.PowerShell.psd1'
     (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content $manifest -NoNewline
+    & (Join-Path $Root 'build/Set-ReleaseNotes.ps1') -ManifestPath $manifest -ChangelogPath (Join-Path $Root 'CHANGELOG.md') -Version $version
+
+    # Help (MAML and about topics) from docs/help/*.md. A fresh pwsh, because the generator imports
+    # the module; it fails the build when a cmdlet or parameter is not documented.
+    Push-Location $Root
+    try {
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-ModuleHelp.ps1') -ModulePath $manifest -SourcePath (Join-Path $Root 'docs/help') -OutputPath (Join-Path $moduleDir 'en-US')
+        if ($LASTEXITCODE -ne 0) { throw "Help generation failed (exit $LASTEXITCODE): see the problems listed above." }
+    } finally { Pop-Location }
 
     Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --output (Join-Path $Out "emulator") --nologo --verbosity quiet
     Write-Host "Module: $moduleDir"
@@ -102,7 +117,9 @@ function Invoke-Test {
     Write-Host '== Pester' -ForegroundColor Cyan
     $pester = Get-PesterModulePath
     $pesterOut = Join-Path $results 'pester.json'
-    $filterArg = if ($PesterFilter) { ($PesterFilter | ForEach-Object { "'$_'" }) -join ',' } else { '' }
+    # From bash, -PesterFilter '*Help*','*Completion*' arrives as one string: split it on commas.
+    $filters = @($PesterFilter | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+    $filterArg = if ($filters) { ($filters | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ',' } else { '' }
     # A fresh pwsh: the module is imported as a user would, and nothing leaks into this build session.
     $script = @"
 `$ErrorActionPreference = 'Stop'
@@ -120,6 +137,11 @@ $(if ($filterArg) { "`$c.Filter.FullName = @($filterArg)" })
     if (Test-Path $pesterOut) {
         $p = Get-Content $pesterOut -Raw | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        if ($filters -and $p.Passed + $p.Failed + $p.Skipped -eq 0) {
+            # A filter that matches nothing would otherwise report success.
+            Write-Host "No Pester test matched -PesterFilter $($filters -join ', '): counted as a failure." -ForegroundColor Red
+            $failed++
+        }
     } else {
         Write-Host 'Pester produced no result: counted as a failure.' -ForegroundColor Red
         $failed++
@@ -157,8 +179,9 @@ function Invoke-Bench {
 }
 
 function Invoke-Package {
-    $moduleDir = Get-ModuleFolder
-    Write-Host "Module laid out for the Gallery in $moduleDir"
+    # The .nupkg as the Gallery would receive it: Publish-PSResource to a local file repository.
+    $result = & (Join-Path $Root 'build/Publish-Module.ps1') -ModulePath (Get-ModuleFolder) -RepositoryPath (Join-Path $Out 'repository')
+    Write-Host "Package: $($result.Package)"
 }
 
 foreach ($t in $Task) {

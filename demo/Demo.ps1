@@ -17,7 +17,9 @@ Write-Host "`n> Connect-Ahrvo -BaseUri $BaseUri -ApiKey (…) -AccessToken (…)
 Connect-Ahrvo -BaseUri $BaseUri -ApiKey (ConvertTo-SecureString $ApiKey -AsPlainText -Force) -AccessToken (ConvertTo-SecureString $AccessToken -AsPlainText -Force)
 Get-AhrvoConnection | Format-List Environment, BaseUri, ConnectedAt, MaxRetries, Timeout | Out-Host
 
-$cards = Invoke-RestMethod "$BaseUri/_emulator/cards" | Where-Object type -eq 'Dedicated' | ForEach-Object id
+# The emulator lists its sample cards; an ops script would read its own list (Import-Csv cards.csv).
+$all = Invoke-RestMethod ([uri]::new($BaseUri, '_emulator/cards'))
+$cards = @($all | Where-Object type -eq 'Dedicated').id
 
 Write-Host "> `$cards | Get-AhrvoCardBalance | Sort-Object AvailableBalance" -ForegroundColor Yellow
 $balances = $cards | Get-AhrvoCardBalance

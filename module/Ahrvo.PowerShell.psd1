@@ -16,6 +16,10 @@
         'Get-AhrvoConnection'
         'Get-AhrvoCardBalance'
         'Test-AhrvoCardBalance'
+        'Watch-AhrvoCardBalance'
+        'Compare-AhrvoCardBalance'
+        'Measure-AhrvoCardBalance'
+        'Export-AhrvoBalanceReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -25,6 +29,7 @@
             Tags         = @('Ahrvo', 'CardIssuance', 'Balance', 'Payments', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://github.com/ahrvo/Ahrvo.PowerShell/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/ahrvo/Ahrvo.PowerShell'
+            # Stamped by build.ps1 with the CHANGELOG.md section of the built version.
             ReleaseNotes = 'See CHANGELOG.md.'
         }
     }

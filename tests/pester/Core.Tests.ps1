@@ -65,6 +65,25 @@ Describe 'Connecting' {
     }
 }
 
+Describe 'Connections across runspaces' {
+    BeforeAll { Connect-Ahrvo -BaseUri $emu.BaseUri -ApiKey $key -AccessToken $token }
+
+    It 'is seen by thread jobs and ForEach-Object -Parallel' {
+        $module = $env:AHRVO_MODULE_PATH
+        $job = Start-ThreadJob { Import-Module $using:module; (Get-AhrvoCardBalance $using:good).AvailableBalance }
+        $job | Receive-Job -Wait -AutoRemoveJob | Should -Be 1468.87
+        $parallel = $good, $low | ForEach-Object -Parallel { Import-Module $using:module; Get-AhrvoCardBalance $_ } -ThrottleLimit 2
+        ($parallel | Sort-Object AvailableBalance).AvailableBalance | Should -Be @(42.17, 1468.87)
+    }
+
+    It 'takes an explicit -Connection inside a thread job' {
+        $module = $env:AHRVO_MODULE_PATH
+        $c = Get-AhrvoConnection
+        $job = Start-ThreadJob { Import-Module $using:module; (Get-AhrvoCardBalance $using:low -Connection $using:c).AvailableBalance }
+        $job | Receive-Job -Wait -AutoRemoveJob | Should -Be 42.17
+    }
+}
+
 Describe 'Get-AhrvoCardBalance' {
     BeforeAll { Connect-Ahrvo -BaseUri $emu.BaseUri -ApiKey $key -AccessToken $token }
 

@@ -19,7 +19,7 @@ namespace Ahrvo.PowerShell
 
         internal AhrvoConnection(AhrvoEnvironment environment, AhrvoClientOptions options, string credentialSource)
         {
-            Environment = environment;
+            _environment = (int)environment;
             _options = options;
             CredentialSource = credentialSource;
             ConnectedAt = DateTimeOffset.Now;
@@ -27,7 +27,12 @@ namespace Ahrvo.PowerShell
         }
 
         public Guid Id { get; }
-        public AhrvoEnvironment Environment { get; }
+        // The enum is stored as its number: PowerShell loads every public type of this assembly
+        // before the module initializer runs, and a field of an Ahrvo.Client value type would make
+        // that look for Ahrvo.Client before it can be found (see Isolation/ModuleInitializer.cs).
+        private readonly int _environment;
+
+        public AhrvoEnvironment Environment => (AhrvoEnvironment)_environment;
         public Uri BaseUri => _options.BaseUri;
         public DateTimeOffset ConnectedAt { get; }
 
