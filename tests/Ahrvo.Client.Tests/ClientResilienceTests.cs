@@ -201,4 +201,35 @@ public sealed class ClientResilienceTests(ClientEmulatorFixture fx, ITestOutputH
         Assert.Equal(2, r.Attempts);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), sw.Elapsed.ToString());
     }
+
+    [Fact]
+    public async Task Backoff_grows_exponentially_with_jitter()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        var ids = Enumerable.Range(20, 10).Select(CardGenerator.IdFor).ToArray();
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "500", firstAttempts = 3, cardIds = ids } } });
+        var o = Options();
+        o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
+        using var client = new AhrvoClient(o);
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var diag = new Diagnostics.RequestDiagnostics(true, false, m => messages.Enqueue(m.Text));
+        // One faulty card at a time, with healthy ones between: failures alone would rightly look
+        // like a dead service and open the circuit.
+        foreach (var id in ids)
+        {
+            var r = await client.GetBalanceAsync(id, diag);
+            Assert.True(r.Success && r.Attempts == 4, r.Attempts + " " + r.Error?.Message);
+            for (int i = 100; i < 103; i++) Assert.True((await client.GetBalanceAsync(CardGenerator.IdFor(i))).Success);
+        }
+
+        var delays = messages.Select(m => System.Text.RegularExpressions.Regex.Match(m, @"retrying in ([0-9.]+) s .*\(retry (\d) of"))
+            .Where(m => m.Success)
+            .GroupBy(m => int.Parse(m.Groups[2].Value), m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        log.WriteLine(string.Join("; ", delays.OrderBy(d => d.Key).Select(d => $"retry {d.Key}: mean {d.Value.Average() * 1000:0} ms, {d.Value.Min() * 1000:0}-{d.Value.Max() * 1000:0} ms")));
+        Assert.All(new[] { 1, 2, 3 }, n => Assert.Equal(10, delays[n].Count));
+        Assert.True(delays[3].Average() > delays[1].Average() * 1.5, "the backoff did not grow");
+        Assert.True(delays[1].Distinct().Count() > 5, "no jitter: the retries would hit the server in step");
+    }
 }

@@ -57,7 +57,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         [ValidateRange(0, 3600)]
         public int MaxRetryDelaySec { get; set; } = 30;
 
-        /// <summary><para>The first wait before a retry, in milliseconds (default 500). Later waits double it, with jitter, up to -MaxRetryDelaySec.</para></summary>
+        /// <summary><para>The scale of the wait before a retry, in milliseconds (default 500): waits grow exponentially from about this value, with jitter, up to -MaxRetryDelaySec.</para></summary>
         [Parameter]
         [ValidateRange(1, 60000)]
         public int RetryBaseDelayMs { get; set; } = 500;
