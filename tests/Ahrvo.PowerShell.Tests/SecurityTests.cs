@@ -139,6 +139,7 @@ public sealed class SecurityTests(CardsEmulatorFixture fx, ITestOutputHelper log
         }
 
         string transcriptText = File.ReadAllText(transcript), auditText = File.ReadAllText(audit);
+        dir.Delete(recursive: true);
         var everything = new Dictionary<string, string> { ["stdout"] = r.StdOut, ["stderr"] = r.StdErr, ["transcript"] = transcriptText, ["audit log"] = auditText };
         log.WriteLine($"pwsh ran {r.Elapsed.TotalSeconds:0.0} s; stdout {r.StdOut.Length} chars, stderr {r.StdErr.Length}, transcript {transcriptText.Length}, audit {auditText.Length}");
         log.WriteLine(r.StdOut.Split('\n').LastOrDefault(l => l.StartsWith("ERRORIDS", StringComparison.Ordinal)) ?? "(no error ids)");
@@ -187,6 +188,7 @@ public sealed class SecurityTests(CardsEmulatorFixture fx, ITestOutputHelper log
         Assert.Null(local.Terminating);
 
         var lines = File.ReadAllLines(audit);
+        dir.Delete(recursive: true);
         log.WriteLine($"{lines.Length} audit lines from {processes} pwsh processes and this one; longest {lines.Max(l => l.Length)} chars");
         Assert.Equal(CardsEmulatorFixture.GeneratedCards, lines.Length);
         var seen = new HashSet<string>();
