@@ -33,7 +33,14 @@ namespace Ahrvo.Client
         private readonly ResiliencePipeline<AttemptResponse> _pipeline;
         private readonly ServerBackoffGate _gate = new ServerBackoffGate();
         private readonly AuditLog? _audit;
+        private HttpClient? _http;
+        private long _httpCreatedAt;
         private int _disposed;
+
+        private static readonly TimeSpan HandlerLifetime = TimeSpan.FromMinutes(10);
+        // A client is reused for this long, then a new one is asked of the factory, which by then may
+        // hand out a new handler (DNS changes are picked up, as the factory intends).
+        private static readonly long HttpClientReuseTicks = (long)(TimeSpan.FromMinutes(1).TotalSeconds * Stopwatch.Frequency);
 
         public AhrvoClient(AhrvoClientOptions options)
         {
@@ -50,7 +57,10 @@ namespace Ahrvo.Client
                     c.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
                 })
                 .ConfigurePrimaryHttpMessageHandler(() => CreateHandler(options))
-                .SetHandlerLifetime(TimeSpan.FromMinutes(10));
+                // The factory's default logging handlers cost a scope, two stopwatches and several
+                // logger calls per request and log nowhere here: diagnostics go through RequestDiagnostics.
+                .RemoveAllLoggers()
+                .SetHandlerLifetime(HandlerLifetime);
             _services = services.BuildServiceProvider();
             _factory = _services.GetRequiredService<IHttpClientFactory>();
             _pipeline = PipelineFactory.Build(options, _gate);
@@ -82,6 +92,26 @@ namespace Ahrvo.Client
             return handler;
         }
 
+        /// <summary>
+        /// The factory's client, reused across calls: CreateClient allocates a client and re-runs the
+        /// configuration (header parsing) each time, which showed up per request in profiles. The
+        /// handler pipeline underneath is the factory's pooled one either way.
+        /// </summary>
+        private HttpClient GetHttpClient()
+        {
+            var client = Volatile.Read(ref _http);
+            long now = Stopwatch.GetTimestamp();
+            if (client == null || now - Volatile.Read(ref _httpCreatedAt) > HttpClientReuseTicks)
+            {
+                // Racing callers may each create one; any of them is valid. The old one is not disposed:
+                // that would cancel its requests still in flight, and it holds nothing of its own.
+                client = _factory.CreateClient(HttpClientName);
+                Volatile.Write(ref _httpCreatedAt, now);
+                Volatile.Write(ref _http, client);
+            }
+            return client;
+        }
+
         private static Uri EnsureTrailingSlash(Uri uri) =>
             uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri : new Uri(uri.AbsoluteUri + "/");
 
@@ -93,6 +123,8 @@ namespace Ahrvo.Client
             if (problem != null)
                 return Audit(BalanceResult.Failed(cardId ?? string.Empty, new AhrvoError(AhrvoErrorKind.InvalidCard, problem + " Give the card's id as issued, for example card201907021723076245.", null), null, TimeSpan.Zero, 0));
 
+            // Stopped (Ctrl+C, Select-Object -First) before this card's turn came: send nothing.
+            cancellationToken.ThrowIfCancellationRequested();
             var stopwatch = Stopwatch.StartNew();
             var state = new CallState(cardId, diagnostics);
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -140,7 +172,7 @@ namespace Ahrvo.Client
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
             request.Headers.TryAddWithoutValidation("x-api-key", SecretText.Reveal(_options.ApiKey));
             var diag = state.Diagnostics;
-            var client = _factory.CreateClient(HttpClientName);
+            var client = GetHttpClient();
             if (diag != null && diag.DebugEnabled)
                 diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP GET {0}{1}\n  Accept: application/json\n  Authorization: Bearer {2}\n  x-api-key: {2}",
                     client.BaseAddress, request.RequestUri, SecretText.Redacted));

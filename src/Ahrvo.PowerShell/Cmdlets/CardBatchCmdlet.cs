@@ -17,6 +17,8 @@ namespace Ahrvo.PowerShell.Cmdlets
     /// </summary>
     public abstract class CardBatchCmdlet : AhrvoCmdlet, IDisposable
     {
+        // Only a safety net and a tick for progress while the oldest card is slow: the run wakes the
+        // pipeline thread itself when the oldest card finishes or a message comes.
         private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
         private static readonly TimeSpan ProgressDelay = TimeSpan.FromSeconds(1);
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
@@ -26,6 +28,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         private BulkBalanceRun? _run;
         private bool _showProgress;
         private TimeSpan? _lastProgress; // null until the first progress record
+        private bool _verbose;
         private long? _expectedTotal;
         private int _progressId;
         // Where the current pass began, so progress counts one pass of a multi-pass cmdlet.
@@ -61,9 +64,9 @@ namespace Ahrvo.PowerShell.Cmdlets
             {
                 ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.ConnectionUnusable", ErrorCategory.ConnectionError, connection));
             }
-            var verbose = IsPreferenceOn("VerbosePreference", "Verbose");
+            _verbose = IsPreferenceOn("VerbosePreference", "Verbose");
             var debug = IsPreferenceOn("DebugPreference", "Debug");
-            _run = new BulkBalanceRun(_lease!.Client, ThrottleLimit, verbose, debug, _stopping.Token);
+            _run = new BulkBalanceRun(_lease!.Client, ThrottleLimit, _verbose, debug, _stopping.Token);
             _showProgress = !IsSilent(GetVariableValue("ProgressPreference"));
             _progressId = Math.Abs(GetHashCode() % 10000) + 1;
         }
@@ -159,7 +162,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                     continue;
                 }
                 if (result.Error != null && result.Error.AffectsEveryCard) ThrowFatal(result.Error, item.CardId);
-                WriteVerbose(Describe(result));
+                if (_verbose) WriteVerbose(Describe(result)); // not formatted at all when nobody reads it
                 if (result.Success) Completion.SeenCardIds.Add(result.CardId); // feeds -CardId tab completion
                 if (result.Success) OnBalance(item, result);
                 else OnFailure(item, result);
