@@ -70,6 +70,14 @@ function Invoke-Build {
     (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content $manifest -NoNewline
     & (Join-Path $Root 'build/Set-ReleaseNotes.ps1') -ManifestPath $manifest -ChangelogPath (Join-Path $Root 'CHANGELOG.md') -Version $version
 
+    # Help (MAML and about topics) from docs/help/*.md. A fresh pwsh, because the generator imports
+    # the module; it fails the build when a cmdlet or parameter is not documented.
+    Push-Location $Root
+    try {
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-ModuleHelp.ps1') -ModulePath $manifest -SourcePath (Join-Path $Root 'docs/help') -OutputPath (Join-Path $moduleDir 'en-US')
+        if ($LASTEXITCODE -ne 0) { throw "Help generation failed (exit $LASTEXITCODE): see the problems listed above." }
+    } finally { Pop-Location }
+
     Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --output (Join-Path $Out "emulator") --nologo --verbosity quiet
     Write-Host "Module: $moduleDir"
 }
@@ -109,7 +117,9 @@ function Invoke-Test {
     Write-Host '== Pester' -ForegroundColor Cyan
     $pester = Get-PesterModulePath
     $pesterOut = Join-Path $results 'pester.json'
-    $filterArg = if ($PesterFilter) { ($PesterFilter | ForEach-Object { "'$_'" }) -join ',' } else { '' }
+    # From bash, -PesterFilter '*Help*','*Completion*' arrives as one string: split it on commas.
+    $filters = @($PesterFilter | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+    $filterArg = if ($filters) { ($filters | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ',' } else { '' }
     # A fresh pwsh: the module is imported as a user would, and nothing leaks into this build session.
     $script = @"
 `$ErrorActionPreference = 'Stop'
@@ -127,6 +137,11 @@ $(if ($filterArg) { "`$c.Filter.FullName = @($filterArg)" })
     if (Test-Path $pesterOut) {
         $p = Get-Content $pesterOut -Raw | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        if ($filters -and $p.Passed + $p.Failed + $p.Skipped -eq 0) {
+            # A filter that matches nothing would otherwise report success.
+            Write-Host "No Pester test matched -PesterFilter $($filters -join ', '): counted as a failure." -ForegroundColor Red
+            $failed++
+        }
     } else {
         Write-Host 'Pester produced no result: counted as a failure.' -ForegroundColor Red
         $failed++

@@ -16,6 +16,10 @@
         'Get-AhrvoConnection'
         'Get-AhrvoCardBalance'
         'Test-AhrvoCardBalance'
+        'Watch-AhrvoCardBalance'
+        'Compare-AhrvoCardBalance'
+        'Measure-AhrvoCardBalance'
+        'Export-AhrvoBalanceReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -69,7 +69,10 @@ namespace Ahrvo.Client
 
         public AhrvoClientOptions Options => _options;
 
-        private static HttpMessageHandler CreateHandler(AhrvoClientOptions options)
+        /// <summary>The HttpClient an attempt uses; for tests of its configuration.</summary>
+        internal HttpClient CreateHttpClient() => _factory.CreateClient(HttpClientName);
+
+        internal static HttpMessageHandler CreateHandler(AhrvoClientOptions options)
         {
             var handler = new HttpClientHandler
             {
@@ -78,10 +81,13 @@ namespace Ahrvo.Client
                 MaxConnectionsPerServer = options.MaxConnectionsPerServer,
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                 UseCookies = false,
-                UseProxy = true,
+                // System settings (HTTPS_PROXY / NO_PROXY, or the OS's) apply unless -Proxy names one.
+                // Plain http (a loopback emulator) never goes to a system proxy: .NET would send it
+                // there, headers in clear, since it does not exempt loopback from HTTP_PROXY.
+                UseProxy = options.Proxy != null || options.BaseUri.Scheme != Uri.UriSchemeHttp,
             };
             if (options.Proxy != null)
-                handler.Proxy = new WebProxy(options.Proxy) { Credentials = options.ProxyCredential };
+                handler.Proxy = new WebProxy(options.Proxy) { Credentials = options.ProxyCredential, BypassProxyOnLocal = false };
             // Certificate validation is left to the platform: it is never disabled here.
             return handler;
         }
@@ -143,7 +149,7 @@ namespace Ahrvo.Client
                 cancellationToken.ThrowIfCancellationRequested();
                 stopwatch.Stop();
                 var result = outcome.Exception != null
-                    ? BalanceResult.Failed(cardId, MapException(cardId, outcome.Exception, state.Attempts), null, stopwatch.Elapsed, state.Attempts)
+                    ? BalanceResult.Failed(cardId, MapException(cardId, outcome.Exception, state), null, stopwatch.Elapsed, state.Attempts)
                     : Interpret(cardId, outcome.Result!, stopwatch.Elapsed, state.Attempts);
                 return Audit(result);
             }
@@ -162,9 +168,6 @@ namespace Ahrvo.Client
         private async Task<AttemptResponse> SendOnceAsync(CallState state, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref state.Attempts);
-            // A 429/503 told to any worker holds back every worker of this connection.
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-
             using var request = new HttpRequestMessage(HttpMethod.Get, CardIdRules.BalancePathAndQuery(state.CardId));
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
             request.Headers.TryAddWithoutValidation("x-api-key", SecretText.Reveal(_options.ApiKey));
@@ -217,12 +220,49 @@ namespace Ahrvo.Client
             attempt.BodyLength = total;
         }
 
-        private static string BodyPreview(AttemptResponse attempt)
+        private string BodyPreview(AttemptResponse attempt)
         {
             if (attempt.BodyTooLarge) return "(body larger than 1 MB, not read)";
             var text = System.Text.Encoding.UTF8.GetString(attempt.Body, 0, Math.Min(attempt.BodyLength, 512));
             // The body carries no secrets, but a full card number would be one: mask digit runs.
-            return MaskDigitRuns(text) + (attempt.BodyLength > 512 ? "…" : string.Empty);
+            return Clean(text, 512) + (attempt.BodyLength > 512 ? "…" : string.Empty);
+        }
+
+        /// <summary>
+        /// What the server sends is shown to people and written to logs, so it is cleaned first: a
+        /// server that echoes the API key or token gets them redacted, a full card number is masked,
+        /// control characters (forged log lines, terminal escapes) become spaces, and length is capped.
+        /// </summary>
+        private string? Clean(string? text, int maxLength)
+        {
+            if (string.IsNullOrEmpty(text)) return text;
+            foreach (var secret in new[] { _options.ApiKey, _options.AccessToken })
+            {
+                // Revealed only to compare; a secret shorter than 4 characters would redact noise.
+                var plain = SecretText.Reveal(secret);
+                if (plain.Length >= 4 && text!.IndexOf(plain, StringComparison.Ordinal) >= 0)
+                    text = text.Replace(plain, SecretText.Redacted);
+            }
+            text = MaskDigitRuns(text!);
+            var chars = text.ToCharArray();
+            for (int i = 0; i < chars.Length; i++)
+                if (char.IsControl(chars[i])) chars[i] = ' ';
+            text = new string(chars);
+            return text.Length > maxLength ? text.Substring(0, maxLength) + "…" : text;
+        }
+
+        private void CleanServerText(ParsedBody body)
+        {
+            body.Code = Clean(body.Code, 100);
+            body.Message = Clean(body.Message, 300);
+            body.CardNumber = Clean(body.CardNumber, 40);
+        }
+
+        private static bool IsCurrencyCode(string s)
+        {
+            if (s.Length != 3) return false;
+            foreach (var c in s) if (c < 'A' || c > 'Z') return false;
+            return true;
         }
 
         internal static string MaskDigitRuns(string text) =>
@@ -237,6 +277,7 @@ namespace Ahrvo.Client
                     return Fail(new AhrvoError(AhrvoErrorKind.InvalidResponse, $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response. Check -BaseUri: it may point at the wrong service.", status));
                 if (!BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var body, out var problem))
                     return Fail(InvalidResponse(cardId, problem!, r, status));
+                CleanServerText(body);
                 if (!string.Equals(body.Code, "SUCCESS", StringComparison.Ordinal))
                     return Fail(new AhrvoError(AhrvoErrorKind.ApiError,
                         $"The API did not return a balance for card '{cardId}': code '{body.Code ?? "(none)"}'{(body.Message != null ? ": " + body.Message : string.Empty)}. Check the card and try again; contact Ahrvo support if it persists.",
@@ -246,12 +287,16 @@ namespace Ahrvo.Client
                 if (body.BalanceIsNull || body.AvailableBalanceText == null)
                     return Fail(InvalidResponse(cardId, body.BalanceIsNull ? "available_balance is null" : "available_balance is missing", r, status));
                 if (!MoneyParser.TryParse(body.AvailableBalanceText, out var balance, out var why))
-                    return Fail(InvalidResponse(cardId, "available_balance " + why, r, status));
+                    return Fail(InvalidResponse(cardId, "available_balance: " + why, r, status));
                 var currency = string.IsNullOrWhiteSpace(body.Currency) ? "USD" : body.Currency!.Trim().ToUpperInvariant();
+                // A currency we cannot name would make the amount meaningless: refuse rather than guess.
+                if (!IsCurrencyCode(currency))
+                    return Fail(InvalidResponse(cardId, $"currency '{currency}' is not a three-letter ISO code", r, status));
                 return BalanceResult.Ok(cardId, CardNumberMasker.Mask(body.CardNumber), balance, currency, DateTimeOffset.UtcNow, status, elapsed, attempts);
             }
 
             BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var err, out _);
+            CleanServerText(err);
             string api = err.Message != null ? $" The API said: {err.Message.Trim().TrimEnd('.')}." : string.Empty;
             switch (status)
             {
@@ -278,7 +323,7 @@ namespace Ahrvo.Client
             }
             if (status >= 300 && status < 400)
                 return Fail(new AhrvoError(AhrvoErrorKind.Redirect,
-                    $"The API answered card '{cardId}' with a redirect (HTTP {status}) to '{r.Location}'. Redirects are not followed, so that the API key and token never go to another address.",
+                    $"The API answered card '{cardId}' with a redirect (HTTP {status}) to '{Clean(r.Location?.ToString(), 200)}'. Redirects are not followed, so that the API key and token never go to another address.",
                     status, recommendedAction: "Check -BaseUri on Connect-Ahrvo: use the API's final address."));
             if (PipelineFactory.IsTransientStatus(status))
                 return Fail(new AhrvoError(AhrvoErrorKind.ServiceUnavailable,
@@ -292,23 +337,43 @@ namespace Ahrvo.Client
             BalanceResult Fail(AhrvoError e) => BalanceResult.Failed(cardId, e, status, elapsed, attempts);
         }
 
-        private static AhrvoError InvalidResponse(string cardId, string problem, AttemptResponse r, int status) =>
+        // The problem may quote what the server sent (a balance string, a currency): cleaned like all server text.
+        private AhrvoError InvalidResponse(string cardId, string problem, AttemptResponse r, int status) =>
             new AhrvoError(AhrvoErrorKind.InvalidResponse,
-                $"The API's answer for card '{cardId}' could not be read: {problem} (HTTP {status}, {r.ContentType ?? "no content type"}). No balance is reported for this card.",
+                $"The API's answer for card '{cardId}' could not be read: {Clean(problem, 300)} (HTTP {status}, {Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.",
                 status, recommendedAction: "Try again; if it persists, check -BaseUri and report the response to Ahrvo support.");
 
-        private AhrvoError MapException(string cardId, Exception ex, int attempts)
+        private static Exception Innermost(Exception ex)
         {
+            while (ex.InnerException != null) ex = ex.InnerException;
+            return ex;
+        }
+
+        private AhrvoError MapException(string cardId, Exception ex, CallState state)
+        {
+            int attempts = state.Attempts;
             switch (ex)
             {
-                case BrokenCircuitException _:
+                case BrokenCircuitException bce:
+                {
+                    var pause = bce.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero
+                        ? string.Format(CultureInfo.InvariantCulture, " for about {0:0} s", Math.Ceiling(ra.TotalSeconds))
+                        : string.Empty;
+                    var what = attempts == 0
+                        ? $"Card '{cardId}' was not queried"
+                        : $"Card '{cardId}' failed after {attempts} attempt(s) (last: {state.LastFailure ?? "no answer"}) and was not retried";
                     return new AhrvoError(AhrvoErrorKind.CircuitOpen,
-                        $"Card '{cardId}' was not queried: too many recent requests to {_options.BaseUri.Host} failed, so the module is pausing requests (circuit open).",
-                        null, recommendedAction: "Wait for the service to recover and run the command again for the cards that failed.", exception: ex);
+                        $"{what}: most recent requests to {_options.BaseUri.Host} failed, so the module pauses requests to it{pause} (circuit open).",
+                        null, recommendedAction: "Check the service's status; when it is back, run the command again for the cards that failed.", exception: ex);
+                }
                 case TimeoutRejectedException t:
                     return new AhrvoError(AhrvoErrorKind.Timeout,
                         $"Card '{cardId}' got no answer in time after {attempts} attempt(s) (timeout {t.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s).",
                         null, recommendedAction: "Try again later, or raise -Timeout on Connect-Ahrvo.", exception: ex);
+                case HttpRequestException _ when PipelineFactory.IsTlsFailure(ex):
+                    return new AhrvoError(AhrvoErrorKind.TlsFailure,
+                        $"Card '{cardId}' was not read: the secure connection to {_options.BaseUri.Host} could not be established ({Innermost(ex).Message.TrimEnd('.')}). Nothing was sent.",
+                        null, recommendedAction: "Certificate checks are never turned off. Check -BaseUri, the system clock, and that the server's certificate chain is trusted on this machine.", exception: ex);
                 case HttpRequestException _:
                 case System.IO.IOException _:
                     return new AhrvoError(AhrvoErrorKind.ServiceUnavailable,

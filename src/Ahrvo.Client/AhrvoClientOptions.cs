@@ -57,14 +57,20 @@ namespace Ahrvo.Client
         /// <summary>Connections kept per server: the ceiling on useful concurrency.</summary>
         public int MaxConnectionsPerServer { get; set; } = 64;
 
+        // Tuned to open against a dead service in a bulk run, not against a flaky one: a 20% or even
+        // 50% failure rate is the retries' job (each card still gets through), while 80% of at least
+        // 10 attempts is a service that is down. The 60 s window catches a service that hangs:
+        // 8 workers time out after 30 s each, so a 10 s window would never see 10 failures.
+
         /// <summary>Failures (of at least <see cref="CircuitBreakerMinimumThroughput"/> attempts in
         /// the sampling window) above this ratio open the circuit.</summary>
-        public double CircuitBreakerFailureRatio { get; set; } = 0.5;
+        public double CircuitBreakerFailureRatio { get; set; } = 0.8;
 
-        public int CircuitBreakerMinimumThroughput { get; set; } = 20;
+        public int CircuitBreakerMinimumThroughput { get; set; } = 10;
 
-        public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+        public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(60);
 
+        /// <summary>How long requests are refused once the circuit opens; then one probe is let through.</summary>
         public TimeSpan CircuitBreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
         /// <summary>Optional JSON-lines audit log, one line per balance query.</summary>
@@ -83,6 +89,9 @@ namespace Ahrvo.Client
                 throw new ArgumentException($"The base URI scheme '{BaseUri.Scheme}' is not supported. Use https.");
             if (!string.IsNullOrEmpty(BaseUri.Query) || !string.IsNullOrEmpty(BaseUri.Fragment))
                 throw new ArgumentException($"The base URI '{BaseUri}' must not carry a query or fragment.");
+            // Credentials in a URI end up in logs and in Get-AhrvoConnection: refuse them, without echoing them.
+            if (!string.IsNullOrEmpty(BaseUri.UserInfo))
+                throw new ArgumentException($"The base URI for '{BaseUri.Host}' carries a user name or password. Give only the address; the API key and token are separate parameters.");
             if (ApiKey.Length == 0)
                 throw new ArgumentException("The API key is empty.");
             if (AccessToken.Length == 0)
@@ -93,8 +102,22 @@ namespace Ahrvo.Client
                 throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), "Timeouts must be positive.");
             if (MaxRequestsPerSecond is double r && (r < 0 || double.IsNaN(r) || double.IsInfinity(r)))
                 throw new ArgumentOutOfRangeException(nameof(MaxRequestsPerSecond), r, "MaxRequestsPerSecond must be a positive number.");
-            if (Proxy != null && !Proxy.IsAbsoluteUri)
-                throw new ArgumentException($"The proxy URI '{Proxy}' is not absolute.");
+            if (Proxy != null)
+            {
+                if (!Proxy.IsAbsoluteUri)
+                    throw new ArgumentException($"The proxy URI '{Proxy}' is not absolute.");
+                if (!string.IsNullOrEmpty(Proxy.UserInfo))
+                    throw new ArgumentException($"The proxy URI for '{Proxy.Host}' carries a user name or password. Give them with -ProxyCredential instead, so they are never shown.");
+                if (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps)
+                    throw new ArgumentException($"The proxy scheme '{Proxy.Scheme}' is not supported. Use an http:// proxy address.");
+                // Over plain http the proxy sees the headers: only a loopback one may carry them.
+                if (BaseUri.Scheme == Uri.UriSchemeHttp && !Proxy.IsLoopback)
+                    throw new ArgumentException($"Plain http to '{BaseUri.Host}' through the proxy '{Proxy.Host}' is refused: the proxy would see the API key and token. Use https.");
+            }
+            if (RetryBaseDelay <= TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(nameof(RetryBaseDelay), "RetryBaseDelay must be positive.");
+            if (MaxRetryDelay < TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), "MaxRetryDelay must not be negative.");
         }
     }
 }

@@ -27,6 +27,8 @@ namespace Ahrvo.Client
         Redirect,
         /// <summary>Any other HTTP status.</summary>
         UnexpectedStatus,
+        /// <summary>The TLS handshake failed (an untrusted or mismatched certificate): never retried, never bypassed.</summary>
+        TlsFailure,
     }
 
     /// <summary>A per-card failure: what went wrong and what to do about it.</summary>

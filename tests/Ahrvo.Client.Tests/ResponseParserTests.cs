@@ -90,3 +90,45 @@ public class ResponseParserTests
         Assert.Null(RetryAfter.Parse("soon", now));
     }
 }
+
+public class ResponseParserHostileInputTests
+{
+    private static (bool ok, ParsedBody body, string? problem) Parse(byte[] bytes)
+    {
+        var ok = BalanceResponseParser.TryParse(bytes, bytes.Length, out var body, out var problem);
+        return (ok, body, problem);
+    }
+
+    [Fact]
+    public void Ignores_a_utf8_byte_order_mark()
+    {
+        var (ok, body, _) = Parse([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("""{"code":"SUCCESS","data":{"available_balance":"4.50"}}""")]);
+        Assert.True(ok);
+        Assert.Equal("4.50", body.AvailableBalanceText);
+    }
+
+    [Theory]
+    [InlineData("""{"code":"SUCCESS","data":{"available_balance":"1.00","available_balance":"999.00"}}""")]
+    [InlineData("""{"code":"SUCCESS","code":"FAIL","data":{"available_balance":"1.00"}}""")]
+    [InlineData("""{"code":"SUCCESS","data":{"available_balance":"1.00"},"data":{"available_balance":"2.00"}}""")]
+    public void Refuses_duplicate_keys_rather_than_pick_one(string json)
+    {
+        var (ok, _, problem) = Parse(Encoding.UTF8.GetBytes(json));
+        Assert.False(ok);
+        Assert.Contains("more than once", problem);
+    }
+
+    [Fact]
+    public void A_successful_parse_of_arbitrary_json_shaped_bytes_never_invents_a_balance()
+    {
+        // Bodies built from fragments of real answers: whatever the mix, a balance text is only ever
+        // one that literally appears in the body.
+        var fragments = Gen.OneOfConst("{", "}", "\"code\":", "\"SUCCESS\"", "\"data\":", "\"available_balance\":", "\"12.50\"", "12.50", "null", ",", "[", "]", "\"x\"", "\uFEFF");
+        fragments.Array[0, 16].Select(a => string.Concat(a)).Sample(text =>
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            if (!BalanceResponseParser.TryParse(bytes, bytes.Length, out var body, out _)) return true;
+            return body.AvailableBalanceText == null || text.Contains(body.AvailableBalanceText);
+        }, iter: 20_000);
+    }
+}

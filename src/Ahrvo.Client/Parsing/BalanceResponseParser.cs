@@ -30,14 +30,23 @@ namespace Ahrvo.Client.Parsing
                 var strict = new UTF8Encoding(false, true);
                 strict.GetCharCount(body, 0, length);
 
-                using var doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(body, 0, length), new JsonDocumentOptions { MaxDepth = 32 });
+                // A UTF-8 byte order mark is not JSON, but RFC 8259 lets a parser ignore it: some
+                // Windows gateways add one, and refusing a correct balance for it helps nobody.
+                int start = length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? 3 : 0;
+                using var doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(body, start, length - start), new JsonDocumentOptions { MaxDepth = 32 });
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) { problem = $"the response body is a JSON {root.ValueKind}, not an object"; return false; }
+
+                // A key given twice is ambiguous (parsers disagree on which one wins): never guess a balance.
+                var duplicate = FindDuplicate(root, "code", "message", "msg", "data");
+                if (duplicate != null) { problem = $"the response has the property '{duplicate}' more than once"; return false; }
 
                 parsed.Code = ReadString(root, "code");
                 parsed.Message = ReadString(root, "message") ?? ReadString(root, "msg");
                 if (root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
                 {
+                    duplicate = FindDuplicate(data, "card_number", "available_balance", "currency");
+                    if (duplicate != null) { problem = $"the response has the property 'data.{duplicate}' more than once"; return false; }
                     parsed.HasData = true;
                     parsed.CardNumber = ReadString(data, "card_number");
                     parsed.Currency = ReadString(data, "currency");
@@ -65,6 +74,17 @@ namespace Ahrvo.Client.Parsing
                 problem = "the response body is not valid JSON (" + ex.Message.Split('.')[0] + ")";
                 return false;
             }
+        }
+
+        private static string? FindDuplicate(JsonElement obj, params string[] names)
+        {
+            var counts = new int[names.Length];
+            foreach (var p in obj.EnumerateObject())
+            {
+                int i = Array.IndexOf(names, p.Name);
+                if (i >= 0 && ++counts[i] > 1) return p.Name;
+            }
+            return null;
         }
 
         private static string? ReadString(JsonElement obj, string name)

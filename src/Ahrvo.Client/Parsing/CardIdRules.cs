@@ -14,8 +14,15 @@ namespace Ahrvo.Client.Parsing
             if (cardId == null) return "The card id is null.";
             if (cardId.Trim().Length == 0) return "The card id is empty or white space.";
             if (cardId.Length > MaxLength) return $"The card id is {cardId.Length} characters long; card ids are at most {MaxLength}.";
-            foreach (var c in cardId)
+            for (int i = 0; i < cardId.Length; i++)
+            {
+                char c = cardId[i];
                 if (char.IsControl(c)) return "The card id contains a control character.";
+                // A lone surrogate is not text: URL encoding would silently turn it into U+FFFD and
+                // ask the API about a different id.
+                if (char.IsHighSurrogate(c) && i + 1 < cardId.Length && char.IsLowSurrogate(cardId[i + 1])) { i++; continue; }
+                if (char.IsSurrogate(c)) return "The card id contains an invalid character (a lone UTF-16 surrogate).";
+            }
             return null;
         }
 

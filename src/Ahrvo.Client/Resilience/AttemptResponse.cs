@@ -27,5 +27,8 @@ namespace Ahrvo.Client.Resilience
         public string CardId { get; }
         public Diagnostics.RequestDiagnostics? Diagnostics { get; }
         public int Attempts;
+
+        /// <summary>Why the last failed attempt failed, for the final error when the circuit then opens.</summary>
+        public string? LastFailure { get; set; }
     }
 }

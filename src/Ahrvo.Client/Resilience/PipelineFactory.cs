@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Net.Http;
+using System.Security.Authentication;
 using System.Threading.Tasks;
 using System.Threading.RateLimiting;
 using Polly;
@@ -13,7 +14,7 @@ namespace Ahrvo.Client.Resilience
     /// <summary>
     /// Builds the per-connection Polly pipeline, outermost first:
     /// total timeout → retry (backoff with jitter, Retry-After honoured and capped) → circuit breaker
-    /// → optional client rate limit → per-attempt timeout.
+    /// → optional client rate limit → server back-off gate → per-attempt timeout.
     /// </summary>
     internal static class PipelineFactory
     {
@@ -26,10 +27,18 @@ namespace Ahrvo.Client.Resilience
         public static bool IsTransient(Outcome<AttemptResponse> outcome)
         {
             if (outcome.Exception != null)
-                return outcome.Exception is HttpRequestException
+                return (outcome.Exception is HttpRequestException && !IsTlsFailure(outcome.Exception))
                     || outcome.Exception is TimeoutRejectedException
                     || outcome.Exception is System.IO.IOException;
             return IsTransientStatus(outcome.Result!.StatusCode);
+        }
+
+        /// <summary>A certificate the platform does not trust will not become trusted by asking again.</summary>
+        public static bool IsTlsFailure(Exception ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException)
+                if (e is AuthenticationException) return true;
+            return false;
         }
 
         public static ResiliencePipeline<AttemptResponse> Build(AhrvoClientOptions options, ServerBackoffGate gate)
@@ -50,29 +59,36 @@ namespace Ahrvo.Client.Resilience
                     ShouldHandle = args => new ValueTask<bool>(IsTransient(args.Outcome)),
                     DelayGenerator = args =>
                     {
-                        // Retry-After wins over our own backoff, capped so a hostile value cannot stall a run.
+                        // Retry-After wins over our own backoff, capped so a hostile value cannot stall a
+                        // run. "Retry-After: 0" is no reason to hammer: our own backoff applies then.
                         var hinted = args.Outcome.Result?.RetryAfter;
-                        if (hinted is TimeSpan h)
-                        {
-                            var wait = h > options.MaxRetryDelay ? options.MaxRetryDelay : h;
-                            return new ValueTask<TimeSpan?>(wait);
-                        }
+                        if (hinted is TimeSpan h && h > TimeSpan.Zero)
+                            return new ValueTask<TimeSpan?>(h > options.MaxRetryDelay ? options.MaxRetryDelay : h);
                         return new ValueTask<TimeSpan?>((TimeSpan?)null);
                     },
                     OnRetry = args =>
                     {
                         var result = args.Outcome.Result;
-                        if (result != null && result.RetryAfter is TimeSpan && (result.StatusCode == 429 || result.StatusCode == 503))
-                            gate.PushBack(args.RetryDelay); // every worker of this connection waits, not only this one
-                        else if (result != null && result.StatusCode == 429)
-                            gate.PushBack(args.RetryDelay);
+                        bool serverPaced = result != null && (result.StatusCode == 429 || (result.StatusCode == 503 && result.RetryAfter is TimeSpan));
+                        // The server asked this connection to slow down: every worker waits, not only this one.
+                        if (serverPaced) gate.PushBack(args.RetryDelay);
 
-                        if (args.Context.Properties.TryGetValue(StateKey, out var state) && state.Diagnostics != null)
+                        if (args.Context.Properties.TryGetValue(StateKey, out var state))
                         {
                             var why = args.Outcome.Exception != null ? Describe(args.Outcome.Exception) : "HTTP " + result!.StatusCode.ToString(CultureInfo.InvariantCulture);
-                            state.Diagnostics.Verbose(string.Format(CultureInfo.InvariantCulture,
-                                "Card {0}: attempt {1} failed ({2}); retrying in {3:0.###} s ({4} of {5} retries).",
-                                state.CardId, args.AttemptNumber + 1, why, args.RetryDelay.TotalSeconds, args.AttemptNumber + 1, options.MaxRetries));
+                            state.LastFailure = why;
+                            if (state.Diagnostics != null && state.Diagnostics.VerboseEnabled)
+                            {
+                                string pacing = string.Empty;
+                                if (result?.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero)
+                                    pacing = ra > options.MaxRetryDelay
+                                        ? string.Format(CultureInfo.InvariantCulture, "; the server asked for {0:0.###} s (Retry-After), capped by -MaxRetryDelaySec", ra.TotalSeconds)
+                                        : "; as the server asked (Retry-After)";
+                                if (serverPaced) pacing += "; every request of this connection waits as long";
+                                state.Diagnostics.Verbose(string.Format(CultureInfo.InvariantCulture,
+                                    "Card {0}: attempt {1} failed ({2}); retrying in {3:0.###} s{4} (retry {5} of {6}).",
+                                    state.CardId, args.AttemptNumber + 1, why, args.RetryDelay.TotalSeconds, pacing, args.AttemptNumber + 1, options.MaxRetries));
+                            }
                         }
                         return default;
                     },
@@ -105,6 +121,10 @@ namespace Ahrvo.Client.Resilience
                 }));
             }
 
+            // Innermost but outside the attempt timeout: waiting out a server's Retry-After is not the
+            // attempt being slow, and must neither time the attempt out nor count against the breaker.
+            builder.AddStrategy(_ => new ServerBackoffStrategy(gate), new ServerBackoffStrategyOptions());
+
             builder.AddTimeout(new TimeoutStrategyOptions { Timeout = options.AttemptTimeout });
             return builder.Build();
         }
@@ -116,5 +136,35 @@ namespace Ahrvo.Client.Resilience
             System.IO.IOException io => "connection dropped: " + io.Message,
             _ => ex.GetType().Name + ": " + ex.Message,
         };
+
+        private sealed class ServerBackoffStrategyOptions : ResilienceStrategyOptions
+        {
+            public ServerBackoffStrategyOptions() => Name = "ServerBackoff";
+        }
+
+        /// <summary>Holds an attempt back while the connection's <see cref="ServerBackoffGate"/> is closed.</summary>
+        private sealed class ServerBackoffStrategy : ResilienceStrategy
+        {
+            private readonly ServerBackoffGate _gate;
+
+            public ServerBackoffStrategy(ServerBackoffGate gate) => _gate = gate;
+
+            protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+                Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+            {
+                if (_gate.Remaining > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await _gate.WaitAsync(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                    }
+                    catch (OperationCanceledException ex)
+                    {
+                        return Outcome.FromException<TResult>(ex);
+                    }
+                }
+                return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+        }
     }
 }

@@ -31,6 +31,10 @@ namespace Ahrvo.PowerShell.Cmdlets
         private bool _verbose;
         private long? _expectedTotal;
         private int _progressId;
+        // Where the current pass began, so progress counts one pass of a multi-pass cmdlet.
+        private long _passTaken;
+        private long _passFailed;
+        private TimeSpan _passStart;
 
         /// <summary>
         /// <para>How many requests run at once (1 to 64). Results still come out in input order.</para>
@@ -42,8 +46,15 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>Known total for progress; set by subclasses when the cards came as a parameter.</summary>
         protected void SetExpectedTotal(long total) => _expectedTotal = total;
 
+        /// <summary>
+        /// False when this invocation reads no card (e.g. Measure-AhrvoCardBalance given CardBalance
+        /// objects): then no connection is needed and <see cref="Enqueue"/> must not be called.
+        /// </summary>
+        protected virtual bool QueriesCards => true;
+
         protected override void BeginProcessing()
         {
+            if (!QueriesCards) return;
             var connection = ResolveConnection();
             try
             {
@@ -63,7 +74,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>Queues one card; writes finished results while waiting for room in the window.</summary>
         protected void Enqueue(string cardId, object? state = null)
         {
-            var run = _run!;
+            var run = _run ?? throw new InvalidOperationException("Enqueue was called but QueriesCards is false.");
             while (run.IsFull) Pump(block: true);
             run.Add(cardId, state);
             Pump(block: false);
@@ -72,16 +83,38 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void EndProcessing()
         {
             WaitForAll();
-            if (_showProgress && _lastProgress != null)
-                WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+            CompleteProgress();
         }
 
         /// <summary>Writes every queued card's result, waiting for those still in flight.</summary>
         protected void WaitForAll()
         {
-            var run = _run!;
+            var run = _run;
+            if (run == null) return;
             while (!run.IsEmpty) Pump(block: true);
             DrainMessages();
+        }
+
+        /// <summary>
+        /// Starts counting progress afresh for one pass over <paramref name="expectedTotal"/> cards
+        /// (Watch-AhrvoCardBalance runs the same cards again and again).
+        /// </summary>
+        protected void BeginPass(long expectedTotal)
+        {
+            var run = _run;
+            if (run == null) return;
+            _passTaken = run.Taken;
+            _passFailed = run.Failed;
+            _passStart = run.Elapsed;
+            _expectedTotal = expectedTotal;
+        }
+
+        /// <summary>Closes the progress bar if one was shown.</summary>
+        protected void CompleteProgress()
+        {
+            if (_showProgress && _lastProgress != null)
+                WriteProgress(new ProgressRecord(_progressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+            _lastProgress = null;
         }
 
         /// <summary>Cancelled by Ctrl+C (StopProcessing) or when the pipeline ends early.</summary>
@@ -130,6 +163,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 }
                 if (result.Error != null && result.Error.AffectsEveryCard) ThrowFatal(result.Error, item.CardId);
                 if (_verbose) WriteVerbose(Describe(result)); // not formatted at all when nobody reads it
+                if (result.Success) Completion.SeenCardIds.Add(result.CardId); // feeds -CardId tab completion
                 if (result.Success) OnBalance(item, result);
                 else OnFailure(item, result);
             }
@@ -167,18 +201,20 @@ namespace Ahrvo.PowerShell.Cmdlets
         {
             if (!_showProgress) return;
             var now = run.Elapsed;
+            var inPass = now - _passStart;
             // Quiet for short runs, and at most two updates a second: progress must cost nothing.
-            if (now < ProgressDelay || (_lastProgress is TimeSpan last && now - last < ProgressInterval)) return;
+            if (inPass < ProgressDelay || (_lastProgress is TimeSpan last && now - last < ProgressInterval)) return;
             _lastProgress = now;
-            double rate = run.Taken / Math.Max(now.TotalSeconds, 0.001);
+            long taken = run.Taken - _passTaken, failed = run.Failed - _passFailed;
+            double rate = taken / Math.Max(inPass.TotalSeconds, 0.001);
             string status = _expectedTotal is long total
-                ? string.Format(CultureInfo.InvariantCulture, "{0} of {1} cards, {2:0.#} cards/s, {3} failed", run.Taken, total, rate, run.Failed)
-                : string.Format(CultureInfo.InvariantCulture, "{0} cards, {1:0.#} cards/s, {2} failed", run.Taken, rate, run.Failed);
+                ? string.Format(CultureInfo.InvariantCulture, "{0} of {1} cards, {2:0.#} cards/s, {3} failed", taken, total, rate, failed)
+                : string.Format(CultureInfo.InvariantCulture, "{0} cards, {1:0.#} cards/s, {2} failed", taken, rate, failed);
             var record = new ProgressRecord(_progressId, Activity, status);
             if (_expectedTotal is long t && t > 0)
             {
-                record.PercentComplete = (int)Math.Min(100, run.Taken * 100 / t);
-                if (rate > 0) record.SecondsRemaining = (int)Math.Ceiling((t - run.Taken) / rate);
+                record.PercentComplete = (int)Math.Min(100, taken * 100 / t);
+                if (rate > 0) record.SecondsRemaining = (int)Math.Max(0, Math.Ceiling((t - taken) / rate));
             }
             WriteProgress(record);
         }

@@ -57,6 +57,11 @@ namespace Ahrvo.PowerShell.Cmdlets
         [ValidateRange(0, 3600)]
         public int MaxRetryDelaySec { get; set; } = 30;
 
+        /// <summary><para>The scale of the wait before a retry, in milliseconds (default 500): waits grow exponentially from about this value, with jitter, up to -MaxRetryDelaySec.</para></summary>
+        [Parameter]
+        [ValidateRange(1, 60000)]
+        public int RetryBaseDelayMs { get; set; } = 500;
+
         /// <summary><para>A client-side limit on requests per second across all workers (default: none).</para></summary>
         [Parameter]
         [ValidateRange(0.01, 100000.0)]
@@ -117,6 +122,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 TotalTimeout = TimeSpan.FromSeconds(TimeoutSec),
                 AttemptTimeout = TimeSpan.FromSeconds(Math.Min(AttemptTimeoutSec, TimeoutSec)),
                 MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelaySec),
+                RetryBaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMs),
                 MaxRequestsPerSecond = MaxRequestsPerSecond > 0 ? MaxRequestsPerSecond : (double?)null,
                 Proxy = Proxy,
                 ProxyCredential = ProxyCredential?.GetNetworkCredential(),

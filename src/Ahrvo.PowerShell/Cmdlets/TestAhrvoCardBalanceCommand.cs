@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
+using Ahrvo.PowerShell.Completion;
 using Ahrvo.PowerShell.Internal;
 
 namespace Ahrvo.PowerShell.Cmdlets
@@ -17,6 +18,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("card_id", "Id")]
         [ValidateCardId]
+        [ArgumentCompleter(typeof(CardIdCompleter))]
         public string[] CardId { get; set; } = System.Array.Empty<string>();
 
         /// <summary><para>The transaction amount to cover (zero or more). Accepts an amount property from the pipeline.</para></summary>

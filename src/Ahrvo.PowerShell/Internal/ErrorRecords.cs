@@ -21,6 +21,7 @@ namespace Ahrvo.PowerShell.Internal
             AhrvoErrorKind.Timeout => ErrorCategory.OperationTimeout,
             AhrvoErrorKind.CircuitOpen => ErrorCategory.ResourceUnavailable,
             AhrvoErrorKind.Redirect => ErrorCategory.SecurityError,
+            AhrvoErrorKind.TlsFailure => ErrorCategory.SecurityError,
             _ => ErrorCategory.ProtocolError,
         };
 

@@ -43,6 +43,7 @@ namespace Ahrvo.PowerShell
         public TimeSpan AttemptTimeout => _options.AttemptTimeout;
         public TimeSpan Timeout => _options.TotalTimeout;
         public TimeSpan MaxRetryDelay => _options.MaxRetryDelay;
+        public TimeSpan RetryBaseDelay => _options.RetryBaseDelay;
         public double? MaxRequestsPerSecond => _options.MaxRequestsPerSecond;
         public Uri? Proxy => _options.Proxy;
         public string? AuditLogPath => _options.AuditLogPath;

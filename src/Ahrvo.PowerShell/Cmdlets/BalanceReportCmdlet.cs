@@ -1,0 +1,149 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using Ahrvo.PowerShell.Completion;
+using Ahrvo.Client;
+using Ahrvo.Client.Bulk;
+using Ahrvo.PowerShell.Internal;
+
+namespace Ahrvo.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// Input shared by the report cmdlets: CardBalance objects from the pipeline (no second query;
+    /// also their error records, with 2>&amp;1, which count as failed cards), or -CardId to read the
+    /// cards through the bulk path. Everything lands in <see cref="Statistics"/>.
+    /// </summary>
+    public abstract class BalanceReportCmdlet : CardBatchCmdlet
+    {
+        protected const string InputObjectSet = "InputObject";
+        protected const string CardIdSet = "CardId";
+        private const string DeserializedCardBalance = "Deserialized.Ahrvo.PowerShell.CardBalance";
+
+        /// <summary>
+        /// <para>CardBalance objects, as Get-AhrvoCardBalance emits them (also deserialized ones from Import-Clixml).
+        /// Error records of Get-AhrvoCardBalance (piped with 2>&amp;1) count as failed cards.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+        [AllowNull]
+        [AllowEmptyCollection]
+        public PSObject?[] InputObject { get; set; } = Array.Empty<PSObject?>();
+
+        /// <summary><para>The ids of the cards to read, e.g. card201907021723076245.</para></summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = CardIdSet)]
+        [Alias("card_id", "Id")]
+        [ArgumentCompleter(typeof(CardIdCompleter))]
+        [ValidateCardId]
+        public string[] CardId { get; set; } = Array.Empty<string>();
+
+        private protected BalanceStatistics Statistics { get; private set; } = new BalanceStatistics();
+
+        /// <summary>Whether the cards themselves are kept (for a per-card report) or only counted.</summary>
+        protected virtual bool KeepCards => false;
+
+        /// <summary>False when the command will not do its work (declined by -WhatIf or -Confirm).</summary>
+        protected virtual bool Active => true;
+
+        protected override bool QueriesCards => Active && ParameterSetName == CardIdSet;
+
+        protected override void BeginProcessing()
+        {
+            Statistics = new BalanceStatistics(KeepCards);
+            base.BeginProcessing();
+            if (QueriesCards) SetExpectedTotal(CardId.Length);
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (!Active) return;
+            if (ParameterSetName == CardIdSet)
+            {
+                foreach (var id in CardId) Enqueue(id);
+                return;
+            }
+            if (InputObject == null) return;
+            foreach (var input in InputObject) Take(input);
+        }
+
+        private void Take(PSObject? input)
+        {
+            var value = input?.BaseObject;
+            switch (value)
+            {
+                case null:
+                    return;
+                case CardBalance card:
+                    Statistics.Add(card);
+                    return;
+                case ErrorRecord error when AsFailedCard(error) is string failedId:
+                    // Already shown upstream or merged by 2>&1 on purpose: counted, not written again.
+                    Statistics.AddFailure(failedId, error.Exception?.Message ?? error.ToString());
+                    WriteVerbose("Card " + failedId + " could not be read upstream; counted as failed.");
+                    return;
+            }
+            if (input!.TypeNames.Contains(DeserializedCardBalance) && FromDeserialized(input) is CardBalance restored)
+            {
+                Statistics.Add(restored);
+                return;
+            }
+            var what = value is string s ? "the string '" + s + "'" : "a " + (input.TypeNames.FirstOrDefault() ?? value.GetType().FullName);
+            WriteError(new ErrorRecord(
+                new ArgumentException(MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits, not " + what +
+                    ". To read cards by id, use -CardId, or pipe the ids to Get-AhrvoCardBalance first."),
+                "Ahrvo.UnsupportedInput", ErrorCategory.InvalidType, value));
+        }
+
+        private static string? AsFailedCard(ErrorRecord error)
+        {
+            if (error.Exception is AhrvoException ax && !string.IsNullOrEmpty(ax.CardId)) return ax.CardId;
+            // Ahrvo.Cancelled: a card the command stopped before reading.
+            if (error.FullyQualifiedErrorId != null && error.FullyQualifiedErrorId.StartsWith("Ahrvo.", StringComparison.Ordinal)
+                && error.TargetObject is string id && !string.IsNullOrEmpty(id)) return id;
+            return null;
+        }
+
+        private static CardBalance? FromDeserialized(PSObject o)
+        {
+            var id = o.Properties["CardId"]?.Value?.ToString();
+            var balance = o.Properties["AvailableBalance"]?.Value;
+            if (string.IsNullOrEmpty(id) || balance == null) return null;
+            decimal amount;
+            try
+            {
+                amount = LanguagePrimitives.ConvertTo<decimal>(balance);
+            }
+            catch (PSInvalidCastException)
+            {
+                return null;
+            }
+            return new CardBalance(id!, o.Properties["CardNumber"]?.Value?.ToString(), amount,
+                o.Properties["Currency"]?.Value?.ToString() ?? "USD", DeserializedTime(o.Properties["RetrievedAt"]?.Value));
+        }
+
+        // CliXml keeps a DateTimeOffset only as a property bag (DateTime, UtcDateTime, Offset, ...).
+        private static DateTimeOffset DeserializedTime(object? value)
+        {
+            var v = value is PSObject ps ? ps.BaseObject : value;
+            if (v is DateTimeOffset dto) return dto;
+            if (v is DateTime dt) return new DateTimeOffset(dt.ToUniversalTime(), TimeSpan.Zero);
+            if (value is PSObject bag && bag.Properties["UtcDateTime"]?.Value is DateTime utc)
+                return new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc), TimeSpan.Zero);
+            return DateTimeOffset.MinValue;
+        }
+
+        protected override void OnBalance(BulkItem item, BalanceResult result) =>
+            Statistics.Add(new CardBalance(result.CardId, result.CardNumber, result.AvailableBalance, result.Currency, result.RetrievedAt));
+
+        protected override void OnFailure(BulkItem item, BalanceResult result)
+        {
+            base.OnFailure(item, result);
+            Statistics.AddFailure(item.CardId, result.Error!.Message);
+        }
+
+        /// <summary>Drains the queries, closes progress, and warns about mixed currencies.</summary>
+        protected override void EndProcessing()
+        {
+            base.EndProcessing();
+            if (Active && Statistics.CurrencyWarning() is string warning) WriteWarning(warning);
+        }
+    }
+}

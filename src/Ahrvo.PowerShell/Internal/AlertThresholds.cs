@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace Ahrvo.PowerShell.Internal
+{
+    /// <summary>
+    /// The spec's alert levels: a balance is at the first level whose threshold it is at or below,
+    /// Critical, then Warning, then Low; else Normal. A threshold left out (null) is a level not used.
+    /// </summary>
+    internal sealed class AlertThresholds
+    {
+        public AlertThresholds(decimal? critical, decimal? warning, decimal? low)
+        {
+            var problem = Problem(critical, warning, low);
+            if (problem != null) throw new ArgumentException(problem);
+            Critical = critical;
+            Warning = warning;
+            Low = low;
+        }
+
+        public decimal? Critical { get; }
+        public decimal? Warning { get; }
+        public decimal? Low { get; }
+
+        /// <summary>Why the thresholds cannot be used together, naming the values; null when they can.</summary>
+        public static string? Problem(decimal? critical, decimal? warning, decimal? low)
+        {
+            if (critical == null && warning == null && low == null)
+                return "Give at least one threshold: -Critical, -Warning or -Low.";
+            // The levels are checked most severe first, so a higher Critical would hide Warning (and so on).
+            var given = new List<(string Name, decimal Value)>();
+            if (critical is decimal c) given.Add(("-Critical", c));
+            if (warning is decimal w) given.Add(("-Warning", w));
+            if (low is decimal l) given.Add(("-Low", l));
+            var wrong = new List<string>();
+            for (int i = 1; i < given.Count; i++)
+            {
+                if (given[i - 1].Value > given[i].Value)
+                    wrong.Add(string.Format(CultureInfo.InvariantCulture, "{0} {1} is above {2} {3}",
+                        given[i - 1].Name, given[i - 1].Value, given[i].Name, given[i].Value));
+            }
+            if (wrong.Count == 0) return null;
+            return "The thresholds must be ordered Critical <= Warning <= Low, but " + string.Join(" and ", wrong) + ".";
+        }
+
+        public BalanceLevel Classify(decimal balance)
+        {
+            if (Critical is decimal c && balance <= c) return BalanceLevel.Critical;
+            if (Warning is decimal w && balance <= w) return BalanceLevel.Warning;
+            if (Low is decimal l && balance <= l) return BalanceLevel.Low;
+            return BalanceLevel.Normal;
+        }
+
+        /// <summary>The threshold that puts a balance at <paramref name="level"/>; null for Normal.</summary>
+        public decimal? ThresholdOf(BalanceLevel level) => level switch
+        {
+            BalanceLevel.Critical => Critical,
+            BalanceLevel.Warning => Warning,
+            BalanceLevel.Low => Low,
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Remembers each card's last level so a watch reports changes, not states: a card is reported
+    /// when first seen at a level other than Normal, and then each time its level changes.
+    /// </summary>
+    internal sealed class LevelTracker
+    {
+        private readonly Dictionary<string, BalanceLevel> _last = new Dictionary<string, BalanceLevel>(StringComparer.Ordinal);
+
+        public int Count => _last.Count;
+
+        /// <summary>Records the level; true when it is worth an alert. <paramref name="previous"/> is null on first sight.</summary>
+        public bool Observe(string cardId, BalanceLevel level, out BalanceLevel? previous)
+        {
+            if (_last.TryGetValue(cardId, out var last))
+            {
+                previous = last;
+                _last[cardId] = level;
+                return last != level;
+            }
+            previous = null;
+            _last[cardId] = level;
+            return level != BalanceLevel.Normal;
+        }
+
+        public bool TryGetLevel(string cardId, out BalanceLevel level) => _last.TryGetValue(cardId, out level);
+    }
+}

@@ -1,0 +1,43 @@
+using System;
+using System.IO;
+using System.Text;
+
+namespace Ahrvo.PowerShell.Internal
+{
+    /// <summary>
+    /// Writes a file so that readers see the old content or the whole new content, never half of
+    /// it: the bytes go to a temporary file in the same directory (same volume, so the final step is
+    /// a rename), which then replaces the target.
+    /// </summary>
+    internal static class AtomicFile
+    {
+        public static void WriteAllText(string path, string content, Encoding encoding, bool overwrite)
+        {
+            var full = Path.GetFullPath(path);
+            var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException("The path has no directory: " + path, nameof(path));
+            var temp = Path.Combine(directory, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+            try
+            {
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    var bytes = encoding.GetBytes(content);
+                    stream.Write(bytes, 0, bytes.Length);
+                    // On disk before the rename, so a crash cannot leave a renamed but empty file.
+                    stream.Flush(true);
+                }
+                if (overwrite && File.Exists(full)) File.Replace(temp, full, null);
+                else File.Move(temp, full); // throws if the target appeared meanwhile: no overwrite unless asked
+                temp = null;
+            }
+            finally
+            {
+                if (temp != null)
+                {
+                    try { File.Delete(temp); }
+                    catch (IOException) { }
+                    catch (UnauthorizedAccessException) { }
+                }
+            }
+        }
+    }
+}

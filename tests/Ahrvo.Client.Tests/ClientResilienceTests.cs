@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http;
+using System.Security;
+using System.Security.Authentication;
+using Ahrvo.Client.Resilience;
+using Ahrvo.Emulator;
+using Ahrvo.TestSupport;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ahrvo.Client.Tests;
+
+public sealed class ClientEmulatorFixture : IAsyncLifetime
+{
+    public EmulatorProcess Emulator { get; private set; } = null!;
+    public async Task InitializeAsync() => Emulator = await EmulatorProcess.StartAsync("--generate", "200");
+    public async Task DisposeAsync() => await Emulator.DisposeAsync();
+}
+
+/// <summary>What is retried and what is not, how long the client waits, and how its HttpClient is set up.</summary>
+public sealed class ClientResilienceTests(ClientEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<ClientEmulatorFixture>
+{
+    private static SecureString Secure(string s)
+    {
+        var ss = new SecureString();
+        foreach (var c in s) ss.AppendChar(c);
+        ss.MakeReadOnly();
+        return ss;
+    }
+
+    private AhrvoClientOptions Options(Uri? baseUri = null) =>
+        new(baseUri ?? fx.Emulator.BaseUri, Secure(fx.Emulator.ApiKey), Secure(fx.Emulator.AccessToken))
+        {
+            MaxRetries = 3,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+        };
+
+    [Fact]
+    public void Exactly_408_429_500_502_503_504_are_transient_statuses()
+    {
+        var transient = Enumerable.Range(100, 500).Where(PipelineFactory.IsTransientStatus).ToArray();
+        Assert.Equal(new[] { 408, 429, 500, 502, 503, 504 }, transient);
+    }
+
+    [Fact]
+    public void Network_failures_and_attempt_timeouts_are_transient_but_TLS_cancellation_and_an_open_circuit_are_not()
+    {
+        static bool T(Exception e) => PipelineFactory.IsTransient(Outcome.FromException<AttemptResponse>(e));
+        Assert.True(T(new HttpRequestException("connection refused", new System.Net.Sockets.SocketException(111))));
+        Assert.True(T(new IOException("reset")));
+        Assert.True(T(new TimeoutRejectedException()));
+        Assert.False(T(new HttpRequestException("ssl", new AuthenticationException("untrusted root"))));
+        Assert.False(T(new OperationCanceledException()));
+        Assert.False(T(new BrokenCircuitException()));
+    }
+
+    [Fact]
+    public void HttpClient_never_times_out_on_its_own_and_the_handler_never_follows_redirects_or_skips_certificate_checks()
+    {
+        using var client = new AhrvoClient(Options());
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.CreateHttpClient().Timeout);
+
+        var http = (HttpClientHandler)AhrvoClient.CreateHandler(Options());
+        Assert.False(http.AllowAutoRedirect);
+        Assert.Null(http.ServerCertificateCustomValidationCallback);
+        Assert.False(http.UseProxy); // plain http (loopback): never to a system proxy
+
+        var https = (HttpClientHandler)AhrvoClient.CreateHandler(Options(new Uri("https://api.example.test/")));
+        Assert.True(https.UseProxy);
+        Assert.Null(https.Proxy); // system settings
+        Assert.Null(https.ServerCertificateCustomValidationCallback);
+
+        var o = Options(new Uri("https://api.example.test/"));
+        o.Proxy = new Uri("http://127.0.0.1:3128/");
+        var explicitProxy = (HttpClientHandler)AhrvoClient.CreateHandler(o);
+        Assert.Equal(new Uri("http://127.0.0.1:3128/"), explicitProxy.Proxy!.GetProxy(new Uri("https://api.example.test/x")));
+    }
+
+    [Theory]
+    [InlineData("408", 2)]
+    [InlineData("500", 2)]
+    [InlineData("502", 2)]
+    [InlineData("503", 2)]
+    [InlineData("504", 2)]
+    [InlineData("429", 2)]
+    [InlineData("reset", 2)]
+    [InlineData("html", 2)]
+    public async Task Transient_failures_are_retried(string kind, int expectedRequests)
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string id = CardGenerator.IdFor(1);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind, firstAttempts = 1, cardIds = new[] { id } } } });
+        using var client = new AhrvoClient(Options());
+        var r = await client.GetBalanceAsync(id);
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(decimal.Parse(CardGenerator.Create(1).AvailableBalance!, System.Globalization.CultureInfo.InvariantCulture), r.AvailableBalance);
+        Assert.Equal(expectedRequests, r.Attempts);
+        Assert.Equal(expectedRequests, (await emu.GetStatsAsync(limit: 0)).RequestsPerCard[id]);
+    }
+
+    [Theory]
+    [InlineData(400, """{"code":"INVALID_CARD_ID","message":"bad"}""", AhrvoErrorKind.InvalidCard)]
+    [InlineData(401, """{"code":"UNAUTHORIZED","message":"no"}""", AhrvoErrorKind.Unauthorized)]
+    [InlineData(403, """{"code":"FORBIDDEN","message":"no"}""", AhrvoErrorKind.Forbidden)]
+    [InlineData(404, """{"code":"CARD_NOT_FOUND","message":"no"}""", AhrvoErrorKind.CardNotFound)]
+    [InlineData(200, """{"code":"FAILED","message":"try later","data":{"available_balance":"0.00"}}""", AhrvoErrorKind.ApiError)]
+    [InlineData(200, """{"code":"SUCCESS","data":{"available_balance":"NaN"}}""", AhrvoErrorKind.InvalidResponse)]
+    [InlineData(501, """{"code":"NOT_IMPLEMENTED"}""", AhrvoErrorKind.UnexpectedStatus)]
+    [InlineData(302, "", AhrvoErrorKind.Redirect)]
+    public async Task Definite_answers_are_never_retried(int status, string body, AhrvoErrorKind kind)
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string id = CardGenerator.IdFor(2);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "body", status, body, cardIds = new[] { id } } } });
+        using var client = new AhrvoClient(Options());
+        var r = await client.GetBalanceAsync(id);
+        Assert.False(r.Success);
+        Assert.Equal(kind, r.Error!.Kind);
+        Assert.Equal(1, r.Attempts);
+        Assert.Equal(1, (await emu.GetStatsAsync(limit: 0)).RequestsPerCard[id]);
+    }
+
+    [Fact]
+    public async Task Retry_After_as_an_HTTP_date_is_honoured()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string id = CardGenerator.IdFor(3);
+        var at = DateTimeOffset.UtcNow.AddSeconds(3);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = at.ToString("r"), firstAttempts = 1, cardIds = new[] { id } } } });
+        using var client = new AhrvoClient(Options());
+        var r = await client.GetBalanceAsync(id);
+        Assert.True(r.Success, r.Error?.Message);
+        var reqs = (await emu.GetStatsAsync()).Requests.OrderBy(q => q.StartedAt).ToList();
+        long waited = reqs[1].StartedAt - reqs[0].EndedAt;
+        log.WriteLine($"HTTP-date Retry-After {at:r}: waited {waited} ms");
+        // The date has whole seconds, so the wait is between 2 and 3 s.
+        Assert.InRange(waited, 1900, 3200);
+        Assert.True(reqs[1].StartedAt >= at.ToUnixTimeMilliseconds() - 1000);
+    }
+
+    [Fact]
+    public async Task A_hostile_Retry_After_is_capped_by_MaxRetryDelay()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string id = CardGenerator.IdFor(4);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "429", retryAfter = "86400", firstAttempts = 1, cardIds = new[] { id } } } });
+        var o = Options();
+        o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+        using var client = new AhrvoClient(o);
+        var sw = Stopwatch.StartNew();
+        var r = await client.GetBalanceAsync(id);
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 3);
+    }
+
+    [Fact]
+    public async Task Workers_held_back_by_Retry_After_do_not_time_out_while_they_wait()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string told = CardGenerator.IdFor(5);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = "2", firstAttempts = 1, cardIds = new[] { told } } } });
+        var o = Options();
+        o.AttemptTimeout = TimeSpan.FromSeconds(1);
+        o.MaxRetries = 1;
+        using var client = new AhrvoClient(o);
+        Assert.True((await client.GetBalanceAsync(told)).Success);
+        // Told to wait 2 s by the server; the connection's other cards wait too, longer than their
+        // 1 s attempt timeout, and must still get their balance at the first try.
+        await emu.ResetAsync(includeConfig: false);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = "2", firstAttempts = 1, cardIds = new[] { CardGenerator.IdFor(6) } } } });
+        var first = client.GetBalanceAsync(CardGenerator.IdFor(6));
+        await Task.Delay(300);
+        var others = Enumerable.Range(10, 8).Select(i => client.GetBalanceAsync(CardGenerator.IdFor(i))).ToArray();
+        var results = await Task.WhenAll(others.Append(first));
+        Assert.All(results, r => Assert.True(r.Success, r.Error?.Message));
+        Assert.All(results.Take(8), r => Assert.Equal(1, r.Attempts));
+    }
+
+    [Fact]
+    public async Task MaxRetryDelay_zero_means_retry_at_once_not_a_broken_pipeline()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        string id = CardGenerator.IdFor(7);
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = "5", firstAttempts = 1, cardIds = new[] { id } } } });
+        var o = Options();
+        o.MaxRetryDelay = TimeSpan.Zero;
+        using var client = new AhrvoClient(o);
+        var sw = Stopwatch.StartNew();
+        var r = await client.GetBalanceAsync(id);
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), sw.Elapsed.ToString());
+    }
+
+    [Fact]
+    public async Task Backoff_grows_exponentially_with_jitter()
+    {
+        var emu = fx.Emulator;
+        await emu.ResetAsync(includeConfig: true);
+        var ids = Enumerable.Range(20, 10).Select(CardGenerator.IdFor).ToArray();
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "500", firstAttempts = 3, cardIds = ids } } });
+        var o = Options();
+        o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
+        using var client = new AhrvoClient(o);
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var diag = new Diagnostics.RequestDiagnostics(true, false, m => messages.Enqueue(m.Text));
+        // One faulty card at a time, with healthy ones between: failures alone would rightly look
+        // like a dead service and open the circuit.
+        foreach (var id in ids)
+        {
+            var r = await client.GetBalanceAsync(id, diag);
+            Assert.True(r.Success && r.Attempts == 4, r.Attempts + " " + r.Error?.Message);
+            for (int i = 100; i < 103; i++) Assert.True((await client.GetBalanceAsync(CardGenerator.IdFor(i))).Success);
+        }
+
+        var delays = messages.Select(m => System.Text.RegularExpressions.Regex.Match(m, @"retrying in ([0-9.]+) s .*\(retry (\d) of"))
+            .Where(m => m.Success)
+            .GroupBy(m => int.Parse(m.Groups[2].Value), m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        log.WriteLine(string.Join("; ", delays.OrderBy(d => d.Key).Select(d => $"retry {d.Key}: mean {d.Value.Average() * 1000:0} ms, {d.Value.Min() * 1000:0}-{d.Value.Max() * 1000:0} ms")));
+        Assert.All(new[] { 1, 2, 3 }, n => Assert.Equal(10, delays[n].Count));
+        Assert.True(delays[3].Average() > delays[1].Average() * 1.5, "the backoff did not grow");
+        Assert.True(delays[1].Distinct().Count() > 5, "no jitter: the retries would hit the server in step");
+    }
+}

@@ -1,0 +1,220 @@
+# Every cmdlet's Get-Help is complete, and every example in it runs against the emulator, so no
+# example in the help is broken. Examples come from the shipped help (what users read and copy);
+# the markdown sources under docs/help only supply the <!-- no-run: reason --> opt-outs.
+BeforeDiscovery {
+    Import-Module $env:AHRVO_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot '../../build/HelpMarkdown.psm1') -Force
+    $docs = Join-Path $PSScriptRoot '../../docs/help'
+    $module = Get-Module Ahrvo.PowerShell
+    $script:cmdlets = @($module.ExportedCmdlets.Keys | Sort-Object | ForEach-Object { @{ Name = $_ } })
+    $script:examples = foreach ($c in $cmdlets) {
+        $shipped = @((Get-Help $c.Name -Full).examples.example)
+        $source = Join-Path $docs "$($c.Name).md"
+        $md = if (Test-Path $source) { @((Read-CmdletHelpMarkdown -Path $source).Examples) } else { @() }
+        for ($i = 0; $i -lt $shipped.Count; $i++) {
+            @{
+                Command = $c.Name
+                Title   = ($shipped[$i].title -replace '^-+\s*|\s*-+$', '')
+                Code    = [string] $shipped[$i].code
+                NoRun   = if ($i -lt $md.Count) { $md[$i].NoRun } else { $null }
+            }
+        }
+    }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Emulator.psm1') -Force
+    Import-Module $env:AHRVO_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot '../../build/HelpMarkdown.psm1') -Force
+    $script:emu = Start-AhrvoEmulator
+    $script:key = ConvertTo-SecureString $emu.ApiKey -AsPlainText -Force
+    $script:token = ConvertTo-SecureString $emu.AccessToken -AsPlainText -Force
+    # -WhatIf and -Confirm are not in this list: the help must describe them.
+    $script:commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
+
+    # The examples use the emulator's shipped sample cards and two files in the current folder:
+    # cards.csv (card_id) and payouts.csv (card_id,amount; 100 each, so some cards fall short).
+    # ForEach-Object unrolls the JSON array, which Invoke-RestMethod returns as one object.
+    $cards = @(Get-AhrvoEmulatorCard $emu | ForEach-Object { $_ })
+    $script:dedicated = @($cards | Where-Object type -EQ 'Dedicated' | ForEach-Object id)
+    $missing = @(245..254 | ForEach-Object { "card201907021723076$_" } | Where-Object { $_ -notin $dedicated })
+    if ($missing) { throw "The examples use the emulator's sample Dedicated Funds cards, but it lacks $($missing -join ', ')." }
+    $script:work = Join-Path ([IO.Path]::GetTempPath()) ("ahrvo-help-" + [guid]::NewGuid())
+    $script:seed = Join-Path $work 'seed'
+    New-Item -ItemType Directory $seed -Force | Out-Null
+    $dedicated | ForEach-Object { [pscustomobject]@{ card_id = $_ } } | Export-Csv (Join-Path $seed 'cards.csv') -NoTypeInformation
+    $dedicated | ForEach-Object { [pscustomobject]@{ card_id = $_; amount = '100.00' } } | Export-Csv (Join-Path $seed 'payouts.csv') -NoTypeInformation
+
+    # Connect-Ahrvo examples without -ApiKey/-AccessToken read these; put back afterwards.
+    $script:savedEnv = @{ AHRVO_API_KEY = $env:AHRVO_API_KEY; AHRVO_ACCESS_TOKEN = $env:AHRVO_ACCESS_TOKEN }
+    $env:AHRVO_API_KEY = $emu.ApiKey
+    $env:AHRVO_ACCESS_TOKEN = $emu.AccessToken
+
+    # Read-Host and Get-Secret (SecretManagement may not be installed) answer with the emulator's
+    # secrets, the token when the prompt or secret name asks for one. Functions win over cmdlets.
+    $script:prelude = @'
+function Read-Host {
+    param([Parameter(Position = 0)] [object] $Prompt, [switch] $AsSecureString, [switch] $MaskInput)
+    $value = if ("$Prompt" -match 'token') { $AhrvoExampleAccessToken } else { $AhrvoExampleApiKey }
+    if ($AsSecureString) { ConvertTo-SecureString $value -AsPlainText -Force } else { $value }
+}
+function Get-Secret {
+    param([Parameter(Position = 0)] [string] $Name, [Parameter(Position = 1)] [string] $Vault, [switch] $AsPlainText)
+    $value = if ($Name -match 'token') { $AhrvoExampleAccessToken } else { $AhrvoExampleApiKey }
+    if ($AsPlainText) { $value } else { ConvertTo-SecureString $value -AsPlainText -Force }
+}
+'@
+
+    function Invoke-HelpExample {
+        # Its own runspace (the module imported as a user would), so that an example cannot leak
+        # variables into the next one and one that hangs can be stopped.
+        param([string] $Code, [string] $Folder, [int] $TimeoutSeconds = 60)
+        $iss = [initialsessionstate]::CreateDefault2()
+        $iss.ImportPSModule([string[]] @($env:AHRVO_MODULE_PATH))
+        $runspace = [runspacefactory]::CreateRunspace($iss)
+        $runspace.Open()
+        $ps = [powershell]::Create()
+        try {
+            $ps.Runspace = $runspace
+            $runspace.SessionStateProxy.Path.SetLocation($Folder) | Out-Null
+            $runspace.SessionStateProxy.SetVariable('AhrvoExampleApiKey', $emu.ApiKey)
+            $runspace.SessionStateProxy.SetVariable('AhrvoExampleAccessToken', $emu.AccessToken)
+            # Out-String formats the output as a console would, so format problems show up too.
+            [void] $ps.AddScript("$prelude`n& {`n$Code`n} | Out-String -Width 160")
+            $async = $ps.BeginInvoke()
+            if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+                $ps.Stop()
+                throw "The example did not finish within $TimeoutSeconds s."
+            }
+            $thrown = $null
+            $output = try { $ps.EndInvoke($async) } catch { $thrown = $_.Exception.InnerException ?? $_.Exception; $null }
+            [pscustomobject]@{
+                Output   = ($output | Out-String)
+                Errors   = @($ps.Streams.Error)
+                Warnings = @($ps.Streams.Warning | ForEach-Object Message)
+                Thrown   = $thrown
+            }
+        } finally {
+            $ps.Dispose()
+            $runspace.Dispose()
+        }
+    }
+
+    $script:skippedExamples = [System.Collections.Generic.List[string]]::new()
+}
+
+AfterAll {
+    foreach ($name in $savedEnv.Keys) { [Environment]::SetEnvironmentVariable($name, $savedEnv[$name]) }
+    Disconnect-Ahrvo -ErrorAction SilentlyContinue
+    Stop-AhrvoEmulator $emu
+    Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+    if ($skippedExamples.Count) { Write-Host "Help examples not run (<!-- no-run -->):`n  $($skippedExamples -join "`n  ")" }
+}
+
+Describe 'Help: <Name>' -ForEach $cmdlets {
+    BeforeAll {
+        $help = Get-Help $Name -Full
+        $command = Get-Command $Name
+    }
+
+    It 'comes from the generated MAML, with a synopsis and a description' {
+        # Without a help file, Get-Help makes up a synopsis from the syntax and has no description.
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -Match ([regex]::Escape("$Name ["))
+        ($help.description.Text -join ' ').Trim() | Should -Not -BeNullOrEmpty
+    }
+
+    It 'describes every parameter' {
+        $parameters = @($command.Parameters.Keys | Where-Object { $_ -notin $commonParameters })
+        foreach ($p in $parameters) {
+            $entry = Get-Help $Name -Parameter $p
+            ($entry.description.Text -join ' ').Trim() | Should -Not -BeNullOrEmpty -Because "-$p needs a description"
+        }
+    }
+
+    It 'names its inputs and outputs' {
+        @($help.inputTypes.inputType).Count | Should -BeGreaterThan 0
+        @($help.returnValues.returnValue).Count | Should -BeGreaterThan 0
+        foreach ($t in @($help.inputTypes.inputType) + @($help.returnValues.returnValue)) {
+            $t.type.name | Should -Not -BeNullOrEmpty
+            ($t.description.Text -join ' ').Trim() | Should -Not -BeNullOrEmpty -Because "$($t.type.name) needs a description"
+        }
+    }
+
+    It 'has at least two examples, each with code and an explanation' {
+        $examples = @($help.examples.example)
+        $examples.Count | Should -BeGreaterOrEqual 2
+        foreach ($e in $examples) {
+            $e.code | Should -Not -BeNullOrEmpty
+            ($e.remarks.Text -join ' ').Trim() | Should -Not -BeNullOrEmpty -Because "$($e.title) needs an explanation"
+        }
+    }
+
+    It 'is in step with its markdown source (rebuild if not)' {
+        $md = Read-CmdletHelpMarkdown -Path (Join-Path $PSScriptRoot "../../docs/help/$Name.md")
+        @($help.examples.example | ForEach-Object code) | Should -Be @($md.Examples | ForEach-Object Code)
+    }
+}
+
+Describe 'Help: about_Ahrvo' {
+    BeforeAll {
+        $text = (Get-Help about_Ahrvo | Out-String)
+    }
+
+    It 'ships as an about topic' {
+        $text | Should -Match 'about_Ahrvo'
+        $text | Should -Match 'SHORT DESCRIPTION'
+    }
+
+    It 'explains every error id' {
+        # The enum reached through the public exception, wherever the client assembly is loaded.
+        $kinds = [enum]::GetNames([Ahrvo.PowerShell.AhrvoException].GetProperty('Kind').PropertyType)
+        foreach ($id in @($kinds | ForEach-Object { "Ahrvo.$_" }) + 'Ahrvo.NotConnected', 'Ahrvo.MissingCredentials') {
+            $text | Should -Match ([regex]::Escape($id)) -Because "about_Ahrvo must say what $id means and what to do"
+        }
+    }
+
+    It 'covers <Topic>' -ForEach @(
+        @{ Topic = 'secrets from environment variables'; Pattern = 'AHRVO_API_KEY.*AHRVO_ACCESS_TOKEN' }
+        @{ Topic = 'a secret store'; Pattern = 'Get-Secret' }
+        @{ Topic = 'environments'; Pattern = 'Staging' }
+        @{ Topic = 'bulk queries'; Pattern = '-ThrottleLimit' }
+        @{ Topic = 'Retry-After'; Pattern = 'Retry-After' }
+        @{ Topic = 'retry settings'; Pattern = '-MaxRetries[\s\S]*-TimeoutSec[\s\S]*-AttemptTimeoutSec[\s\S]*-MaxRetryDelaySec[\s\S]*-MaxRequestsPerSecond' }
+        @{ Topic = 'redaction'; Pattern = 'REDACTED' }
+        @{ Topic = 'redirects'; Pattern = 'Redirects are never followed' }
+        @{ Topic = 'http only for loopback'; Pattern = 'loopback' }
+        @{ Topic = 'masked card numbers'; Pattern = 'masked' }
+        @{ Topic = 'the audit log'; Pattern = '-AuditLogPath' }
+    ) {
+        $text | Should -Match $Pattern
+    }
+}
+
+Describe 'Help examples' {
+    BeforeEach {
+        # Every example starts connected to the emulator, in a folder of its own with the CSV files.
+        Connect-Ahrvo -BaseUri $emu.BaseUri -ApiKey $key -AccessToken $token
+        $folder = Join-Path $work ([guid]::NewGuid().ToString('n'))
+        Copy-Item $seed $folder -Recurse
+    }
+
+    It '<Command> <Title>' -ForEach $examples {
+        if ($NoRun) {
+            $script:skippedExamples.Add("${Command}: $Title ($NoRun)")
+            Set-ItResult -Skipped -Because "the help marks it <!-- no-run: $NoRun -->"
+            return
+        }
+        $r = Invoke-HelpExample -Code $Code -Folder $folder
+        $details = "`n--- code ---`n$Code`n--- output ---`n$($r.Output)"
+        # For writing an example's ```output block: AHRVO_SHOW_EXAMPLE_OUTPUT=1 prints what it wrote.
+        if ($env:AHRVO_SHOW_EXAMPLE_OUTPUT) { Write-Host "$details$(if ($r.Warnings) { "--- warnings ---`n$($r.Warnings -join "`n")" })" }
+        $r.Thrown | Should -BeNullOrEmpty -Because "the example must not throw$details"
+        ($r.Errors | Out-String) | Should -BeNullOrEmpty -Because "the example must not write errors$details"
+    }
+
+    It 'has an example for every cmdlet' {
+        # Guards the discovery above: no examples found would make this block pass vacuously.
+        @($examples).Count | Should -BeGreaterOrEqual (2 * @($cmdlets).Count)
+    }
+}
