@@ -236,19 +236,37 @@ namespace Ahrvo.Client
         private string? Clean(string? text, int maxLength)
         {
             if (string.IsNullOrEmpty(text)) return text;
-            foreach (var secret in new[] { _options.ApiKey, _options.AccessToken })
+            // Runs on every answer ("SUCCESS", the masked card number), so each step skips the work
+            // that cannot change the text: the result is the same, without revealing the secrets,
+            // running the regex or copying the string per card.
+            text = RedactSecret(text!, _options.ApiKey);
+            text = RedactSecret(text, _options.AccessToken);
+            text = MaskDigitRuns(text);
+            if (HasControlChar(text))
             {
-                // Revealed only to compare; a secret shorter than 4 characters would redact noise.
-                var plain = SecretText.Reveal(secret);
-                if (plain.Length >= 4 && text!.IndexOf(plain, StringComparison.Ordinal) >= 0)
-                    text = text.Replace(plain, SecretText.Redacted);
+                var chars = text.ToCharArray();
+                for (int i = 0; i < chars.Length; i++)
+                    if (char.IsControl(chars[i])) chars[i] = ' ';
+                text = new string(chars);
             }
-            text = MaskDigitRuns(text!);
-            var chars = text.ToCharArray();
-            for (int i = 0; i < chars.Length; i++)
-                if (char.IsControl(chars[i])) chars[i] = ' ';
-            text = new string(chars);
             return text.Length > maxLength ? text.Substring(0, maxLength) + "…" : text;
+        }
+
+        private static string RedactSecret(string text, System.Security.SecureString secret)
+        {
+            // A secret shorter than 4 characters would redact noise; one longer than the text cannot be
+            // in it, and then it is not revealed at all.
+            int length = secret.Length;
+            if (length < 4 || length > text.Length) return text;
+            var plain = SecretText.Reveal(secret); // revealed only to compare
+            return text.IndexOf(plain, StringComparison.Ordinal) >= 0 ? text.Replace(plain, SecretText.Redacted) : text;
+        }
+
+        private static bool HasControlChar(string text)
+        {
+            foreach (var c in text)
+                if (char.IsControl(c)) return true;
+            return false;
         }
 
         private void CleanServerText(ParsedBody body)
@@ -266,7 +284,25 @@ namespace Ahrvo.Client
         }
 
         internal static string MaskDigitRuns(string text) =>
-            System.Text.RegularExpressions.Regex.Replace(text, "[0-9][0-9 -]{11,}[0-9]", m => CardNumberMasker.Mask(m.Value) ?? m.Value);
+            MayHoldDigitRun(text)
+                ? System.Text.RegularExpressions.Regex.Replace(text, "[0-9][0-9 -]{11,}[0-9]", m => CardNumberMasker.Mask(m.Value) ?? m.Value)
+                : text;
+
+        // The pattern above needs 13 characters in a row from [0-9 -]; without such a run it cannot
+        // match, and the regex (a cache lookup and a scan) is skipped.
+        private static bool MayHoldDigitRun(string text)
+        {
+            int run = 0;
+            foreach (var c in text)
+            {
+                if ((c >= '0' && c <= '9') || c == ' ' || c == '-')
+                {
+                    if (++run >= 13) return true;
+                }
+                else run = 0;
+            }
+            return false;
+        }
 
         private BalanceResult Interpret(string cardId, AttemptResponse r, TimeSpan elapsed, int attempts)
         {
