@@ -149,19 +149,22 @@ namespace Ahrvo.Client.Resilience
 
             public ServerBackoffStrategy(ServerBackoffGate gate) => _gate = gate;
 
-            protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+            // Not async when the gate is open (nearly always): the attempt's own task is returned as it
+            // is, with no state machine of this layer allocated per attempt.
+            protected override ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+                Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state) =>
+                _gate.Remaining > TimeSpan.Zero ? WaitThenExecute(callback, context, state) : callback(context, state);
+
+            private async ValueTask<Outcome<TResult>> WaitThenExecute<TResult, TState>(
                 Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
             {
-                if (_gate.Remaining > TimeSpan.Zero)
+                try
                 {
-                    try
-                    {
-                        await _gate.WaitAsync(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
-                    }
-                    catch (OperationCanceledException ex)
-                    {
-                        return Outcome.FromException<TResult>(ex);
-                    }
+                    await _gate.WaitAsync(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                }
+                catch (OperationCanceledException ex)
+                {
+                    return Outcome.FromException<TResult>(ex);
                 }
                 return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
             }
