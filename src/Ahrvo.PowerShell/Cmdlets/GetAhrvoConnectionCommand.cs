@@ -14,9 +14,8 @@ namespace Ahrvo.PowerShell.Cmdlets
             var current = AhrvoSession.Current;
             if (current == null)
             {
-                WriteError(new ErrorRecord(
-                    new System.InvalidOperationException("Not connected to Ahrvo. Run Connect-Ahrvo first."),
-                    "Ahrvo.NotConnected", ErrorCategory.ObjectNotFound, null));
+                // The same record the data cmdlets throw, here non-terminating: asking is not a failure.
+                WriteError(Internal.ErrorRecords.NotConnected());
                 return;
             }
             WriteObject(current);
