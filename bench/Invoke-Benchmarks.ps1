@@ -164,7 +164,7 @@ try {
         Reset-AhrvoEmulator $emu
         $cmdletMs += (Measure-Command $runCmdlet).TotalMilliseconds
         $s = Get-AhrvoEmulatorStats $emu -Limit $N1
-        $serverMs += ($s.requests | ForEach-Object { $_.endedAt - $_.startedAt } | Measure-Object -Average).Average
+        $serverMs += ($s.requests | Measure-Object -Property durationMs -Average).Average
         $maxConc += $s.maxConcurrent
         $parallelMs += (Measure-Command $runParallel).TotalMilliseconds
         $loopMs += (Measure-Command $runLoop).TotalMilliseconds * ($N1 / $LoopCards)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Primitives;
 
@@ -25,6 +26,7 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
     public async Task HandleAsync(HttpContext ctx)
     {
         long startedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long startTimestamp = Stopwatch.GetTimestamp();
         var config = state.Config; // one snapshot for the whole request
         StringValues cardValues = ctx.Request.Query["card_id"];
         string? cardId = cardValues.Count switch { 0 => null, 1 => cardValues[0], _ => cardValues.ToString() };
@@ -35,7 +37,7 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
         int? status = null;
         try
         {
-            await ProcessAsync(ctx, config, cardValues, cardKey, attempt, outcome);
+            await ProcessAsync(ctx, config, cardValues, cardKey, attempt, outcome, startTimestamp);
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
@@ -50,11 +52,11 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
         {
             // In finally so a failing handler still leaves the concurrency gauge balanced.
             int sent = outcome.Aborted ? 0 : status ?? ctx.Response.StatusCode;
-            state.Stats.EndBalanceRequest(Record(ctx, cardId, startedAt, sent, outcome, attempt));
+            state.Stats.EndBalanceRequest(Record(ctx, cardId, startedAt, startTimestamp, sent, outcome, attempt));
         }
     }
 
-    private async Task ProcessAsync(HttpContext ctx, EmulatorConfig config, StringValues cardValues, string cardKey, int attempt, BalanceOutcome outcome)
+    private async Task ProcessAsync(HttpContext ctx, EmulatorConfig config, StringValues cardValues, string cardKey, int attempt, BalanceOutcome outcome, long startTimestamp)
     {
         if (config.RedirectTo is { } target)
         {
@@ -75,7 +77,8 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
 
         if (config.LatencyMs > 0)
         {
-            await Task.Delay(config.LatencyMs, ctx.RequestAborted);
+            // Counted from the request's start, and precise: see PreciseDelay for why not Task.Delay.
+            await state.Latency.DelayUntilAsync(startTimestamp + config.LatencyMs * Stopwatch.Frequency / 1000, ctx.RequestAborted);
         }
 
         if (FaultInjector.Select(config, cardKey, attempt) is { } rule)
@@ -129,7 +132,7 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
             && string.Equals(key[0], config.ApiKey, StringComparison.Ordinal);
     }
 
-    private static EmulatorRequestRecord Record(HttpContext ctx, string? cardId, long startedAt, int status, BalanceOutcome outcome, int attempt)
+    private static EmulatorRequestRecord Record(HttpContext ctx, string? cardId, long startedAt, long startTimestamp, int status, BalanceOutcome outcome, int attempt)
     {
         var headers = ctx.Request.Headers;
         var names = new string[headers.Count];
@@ -143,6 +146,7 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
             RawQuery = string.IsNullOrEmpty(query) ? "" : query[1..],
             StartedAt = startedAt,
             EndedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            DurationMs = Math.Round(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds, 3),
             Status = status,
             Fault = outcome.Fault,
             Attempt = attempt,

@@ -8,6 +8,7 @@ public sealed class EmulatorState(CardStore cards, EmulatorConfig startupConfig)
     public CardStore Cards { get; } = cards;
     public RequestStats Stats { get; } = new();
     public RateLimiter Limiter { get; } = new();
+    public PreciseDelay Latency { get; } = new();
 
     /// <summary>The config from the command line, restored by POST /_emulator/reset?config=true.</summary>
     public EmulatorConfig StartupConfig { get; } = startupConfig;

@@ -30,6 +30,9 @@ public sealed class EmulatorRequestRecord
     public long StartedAt { get; init; }
     public long EndedAt { get; init; }
 
+    /// <summary>Time in the handler, in ms with microsecond precision (StartedAt/EndedAt are whole ms of wall clock).</summary>
+    public double DurationMs { get; init; }
+
     /// <summary>HTTP status sent; 0 when the connection was aborted by a 'reset' fault, 499 when the client went away.</summary>
     public int Status { get; init; }
 
