@@ -83,4 +83,41 @@ public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx) : IClassFixtur
             await fx.Emulator.ResetAsync(includeConfig: true);
         }
     }
+
+    [Fact]
+    public async Task Finished_cards_are_not_held_back_by_a_slow_card_later_in_the_same_batch()
+    {
+        await fx.Emulator.ResetAsync(includeConfig: true);
+        // Throttle 16 makes a batch of 8: the slow card is the 8th, the one the caller would sleep on.
+        var ids = Enumerable.Range(1, 10).Select(i => $"card2019{i:D14}").ToList();
+        await fx.Emulator.SetConfigAsync(new { faults = new object[] { new { kind = "slow", delayMs = 3000, cardIds = new[] { ids[7] } } } });
+        try
+        {
+            using var client = NewClient();
+            using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false);
+            var items = ids.Select(id => run.Add(id)).ToList();
+            var slowItem = items[7];
+
+            var takenWhileSlowRan = new List<string>();
+            var taken = new List<BulkItem>();
+            while (!run.IsEmpty)
+            {
+                run.WaitForChange(WaitTimeout, CancellationToken.None);
+                while (run.TryTake(out var item))
+                {
+                    taken.Add(item);
+                    if (!slowItem.IsDone) takenWhileSlowRan.Add(item.CardId);
+                }
+            }
+
+            Assert.Equal(ids, taken.Select(t => t.CardId));
+            // The seven before it are written while it still runs (3 s), not all at once after it.
+            Assert.Equal(ids.Take(7), takenWhileSlowRan);
+            Assert.Equal(0, run.TimedOutWaits);
+        }
+        finally
+        {
+            await fx.Emulator.ResetAsync(includeConfig: true);
+        }
+    }
 }

@@ -119,7 +119,7 @@ namespace Ahrvo.Client.Bulk
         /// <summary>Times the caller slept in <see cref="WaitForChange"/> and was woken (tests: batching).</summary>
         internal int Wakeups { get; private set; }
 
-        /// <summary>Times a sleep ended by its timeout instead (tests: a lost wake-up shows here).</summary>
+        /// <summary>Times a wait ended by its timeout (tests: a lost wake-up shows here); the short batch sleep is not counted.</summary>
         internal int TimedOutWaits { get; private set; }
 
         /// <summary>The first 401/403 seen by any worker: it concerns every card, so the run stops.</summary>
@@ -280,36 +280,56 @@ namespace Ahrvo.Client.Bulk
         {
             EnsureWakesOn(cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            _wake.Reset(); // before the checks: a wake-up from now on is not lost
-            // Woken for a batch, not for each card: the caller sleeps until the card _batch places
-            // after the oldest is done, when that one is still running (cards finish roughly in
-            // order), else until the oldest is. A wake-up per card cost a futex wake and two
-            // context switches, about a fifth of the CPU a card takes when the server answers at
-            // once. _batch stays below _lead, so the awaited card is never one held back.
-            BulkItem? awaited = null;
+            // Woken for a batch, not for each card: the caller first sleeps until the card _batch
+            // places after the oldest is done, when that one is still running (cards finish roughly
+            // in order). A wake-up per card cost a futex wake and two context switches, about a fifth
+            // of the CPU a card takes when the server answers at once. That first sleep is short
+            // (BatchWait), so a slow card in the batch does not hold back the finished ones before
+            // it; then the caller sleeps until the oldest is done. _batch stays below _lead, so the
+            // awaited card is never one held back.
+            long started = Stopwatch.GetTimestamp();
             if (_window.Count > 0)
             {
-                awaited = _window.Peek();
                 var later = _window[Math.Min(_batch, _window.Count) - 1];
-                if (!later.IsDone) awaited = later;
+                if (!later.IsDone && later != _window.Peek())
+                {
+                    var first = timeout < BatchWait ? timeout : BatchWait;
+                    if (Sleep(later, first, cancellationToken) != SleepEnd.TimedOut)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        return;
+                    }
+                }
             }
+            var left = timeout - TimeSpan.FromSeconds((double)(Stopwatch.GetTimestamp() - started) / Stopwatch.Frequency);
+            var end = Sleep(_window.Count > 0 ? _window.Peek() : null, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+            if (end == SleepEnd.TimedOut) TimedOutWaits++;
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        private static readonly TimeSpan BatchWait = TimeSpan.FromMilliseconds(5);
+
+        private enum SleepEnd { Nothing, Woken, TimedOut }
+
+        /// <summary>Sleeps until <paramref name="awaited"/> (null: only a message) is done, news comes, or the timeout.</summary>
+        private SleepEnd Sleep(BulkItem? awaited, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            _wake.Reset(); // before the checks: a wake-up from now on is not lost
             Volatile.Write(ref _waitingFor, awaited != null ? awaited.Sequence : WaitingForMessagesOnly);
             Interlocked.MemoryBarrier();
             try
             {
                 // The awaited card is checked after the fence, matching the one in Complete: either
                 // this sees it done, or its worker sees this waiting for it and wakes it.
-                if (!HasNews() && !(awaited != null && awaited.IsDone) && !cancellationToken.IsCancellationRequested)
-                {
-                    if (_wake.Wait(timeout)) Wakeups++;
-                    else TimedOutWaits++;
-                }
+                if (HasNews() || (awaited != null && awaited.IsDone) || cancellationToken.IsCancellationRequested) return SleepEnd.Nothing;
+                if (!_wake.Wait(timeout)) return SleepEnd.TimedOut;
+                Wakeups++;
+                return SleepEnd.Woken;
             }
             finally
             {
                 Volatile.Write(ref _waitingFor, NotWaiting);
             }
-            cancellationToken.ThrowIfCancellationRequested();
         }
 
         // Not the run's own cancellation: after it the cards in flight finish at once (unanswered),
