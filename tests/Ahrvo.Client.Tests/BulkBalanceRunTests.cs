@@ -1,4 +1,3 @@
-using System.Security;
 using Ahrvo.Client.Bulk;
 using Ahrvo.TestSupport;
 using Xunit;
@@ -14,16 +13,8 @@ public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx) : IClassFixtur
     // Long enough that a wait ending by timeout can only mean a wake-up was lost.
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
 
-    private static SecureString Secure(string s)
-    {
-        var ss = new SecureString();
-        foreach (var c in s) ss.AppendChar(c);
-        ss.MakeReadOnly();
-        return ss;
-    }
-
     private AhrvoClient NewClient() =>
-        new(new AhrvoClientOptions(fx.Emulator.BaseUri, Secure(fx.Emulator.ApiKey), Secure(fx.Emulator.AccessToken)) { MaxRetries = 0 });
+        new(new AhrvoClientOptions(fx.Emulator.BaseUri, ClientEmulatorFixture.Secure(fx.Emulator.ApiKey), ClientEmulatorFixture.Secure(fx.Emulator.AccessToken)) { MaxRetries = 0 });
 
     /// <summary>Drives a run the way CardBatchCmdlet does: add while there is room, else sleep and take.</summary>
     private static List<BulkItem> Drive(BulkBalanceRun run, IReadOnlyList<string> ids)

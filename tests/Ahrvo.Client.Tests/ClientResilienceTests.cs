@@ -19,21 +19,21 @@ public sealed class ClientEmulatorFixture : IAsyncLifetime
     public EmulatorProcess Emulator { get; private set; } = null!;
     public async Task InitializeAsync() => Emulator = await EmulatorProcess.StartAsync("--generate", "200");
     public async Task DisposeAsync() => await Emulator.DisposeAsync();
-}
 
-/// <summary>What is retried and what is not, how long the client waits, and how its HttpClient is set up.</summary>
-public sealed class ClientResilienceTests(ClientEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<ClientEmulatorFixture>
-{
-    private static SecureString Secure(string s)
+    public static SecureString Secure(string s)
     {
         var ss = new SecureString();
         foreach (var c in s) ss.AppendChar(c);
         ss.MakeReadOnly();
         return ss;
     }
+}
 
+/// <summary>What is retried and what is not, how long the client waits, and how its HttpClient is set up.</summary>
+public sealed class ClientResilienceTests(ClientEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<ClientEmulatorFixture>
+{
     private AhrvoClientOptions Options(Uri? baseUri = null) =>
-        new(baseUri ?? fx.Emulator.BaseUri, Secure(fx.Emulator.ApiKey), Secure(fx.Emulator.AccessToken))
+        new(baseUri ?? fx.Emulator.BaseUri, ClientEmulatorFixture.Secure(fx.Emulator.ApiKey), ClientEmulatorFixture.Secure(fx.Emulator.AccessToken))
         {
             MaxRetries = 3,
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),

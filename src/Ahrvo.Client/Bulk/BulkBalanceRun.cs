@@ -358,7 +358,7 @@ namespace Ahrvo.Client.Bulk
             Cancel();
             _registration.Dispose();
         }
-    
+
         /// <summary>Fixed-capacity FIFO with indexed access (Queue&lt;T&gt; has none).</summary>
         private sealed class Window
         {
