@@ -101,6 +101,8 @@ function Invoke-Test {
     $env:AHRVO_MODULE_PATH = Join-Path (Get-ModuleFolder) 'Ahrvo.PowerShell.psd1'
 
     $passed = 0; $failed = 0; $skipped = 0
+    # The names of failed tests, repeated under the summary: a CI log may keep only its tail.
+    $failedNames = [System.Collections.Generic.List[string]]::new()
     foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
         Write-Host "== xunit: $($project.BaseName)" -ForegroundColor Cyan
         $trx = "$($project.BaseName).trx"
@@ -111,6 +113,10 @@ function Invoke-Test {
         $c = $x.TestRun.ResultSummary.Counters
         $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
         $skipped += [int]$c.notExecuted
+        foreach ($r in @($x.TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -notin 'Passed', 'NotExecuted' })) {
+            $message = ("$($r.Output.ErrorInfo.Message)".Trim() -split '\r?\n' | Select-Object -First 3) -join "`n      "
+            $failedNames.Add("$($project.BaseName): $($r.testName) [$($r.outcome) after $($r.duration)]`n      $message")
+        }
         if ($LASTEXITCODE -ne 0 -and ([int]$c.failed + [int]$c.error) -eq 0) { Write-Host "dotnet test exited $LASTEXITCODE" -ForegroundColor Red; $failed++ }
     }
 
@@ -119,24 +125,17 @@ function Invoke-Test {
     $pesterOut = Join-Path $results 'pester.json'
     # From bash, -PesterFilter '*Help*','*Completion*' arrives as one string: split it on commas.
     $filters = @($PesterFilter | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
-    $filterArg = if ($filters) { ($filters | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ',' } else { '' }
     # A fresh pwsh: the module is imported as a user would, and nothing leaks into this build session.
-    $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester' -MinimumVersion 6.2.0
-`$c = New-PesterConfiguration
-`$c.Run.Path = '$(Join-Path $Root 'tests/pester')'
-`$c.Run.PassThru = `$true
-`$c.Output.Verbosity = 'Detailed'
-$(if ($filterArg) { "`$c.Filter.FullName = @($filterArg)" })
-`$r = Invoke-Pester -Configuration `$c
-[pscustomobject]@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$pesterOut'
-"@
+    $runner = Join-Path $Root 'build/Invoke-PesterSuite.ps1'
+    $runnerArgs = @('-PesterPath', $pester, '-TestPath', (Join-Path $Root 'tests/pester'), '-ResultPath', $pesterOut)
+    # -File binds each argument as one string, so the filters travel as one comma-separated string.
+    if ($filters) { $runnerArgs += @('-Filter', ($filters -join ',')) }
     Push-Location $Root
-    try { & dotnet pwsh -NoProfile -NonInteractive -Command $script } finally { Pop-Location }
+    try { & dotnet pwsh -NoProfile -NonInteractive -File $runner @runnerArgs } finally { Pop-Location }
     if (Test-Path $pesterOut) {
         $p = Get-Content $pesterOut -Raw | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        foreach ($n in @($p.FailedNames)) { if ($n) { $failedNames.Add($n) } }
         if ($filters -and $p.Passed + $p.Failed + $p.Skipped -eq 0) {
             # A filter that matches nothing would otherwise report success.
             Write-Host "No Pester test matched -PesterFilter $($filters -join ', '): counted as a failure." -ForegroundColor Red
@@ -150,6 +149,10 @@ $(if ($filterArg) { "`$c.Filter.FullName = @($filterArg)" })
     Write-Host ''
     Write-Host "Test summary (xunit + Pester):"
     Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failedNames.Count) {
+        Write-Host 'Failed:' -ForegroundColor Red
+        foreach ($n in $failedNames) { Write-Host "  $n" -ForegroundColor Red }
+    }
     if ($failed -gt 0) { exit 1 }
 }
 
