@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks:
       Build    Builds the solution and lays out the importable module in out/Ahrvo.PowerShell/<version>/.
-      Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed".
+      Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed" and
+               the failed tests by name.
       Demo     Build, start the local emulator, query the sample cards, write a CSV.
       Bench    Build, then the benchmarks under bench/ (not part of Test).
       Package  Build, then pack the module's .nupkg with Publish-PSResource into out/repository/.
