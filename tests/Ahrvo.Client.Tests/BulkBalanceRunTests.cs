@@ -1,6 +1,7 @@
 using Ahrvo.Client.Bulk;
 using Ahrvo.TestSupport;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Ahrvo.Client.Tests;
 
@@ -8,7 +9,7 @@ namespace Ahrvo.Client.Tests;
 /// How the bulk run wakes its caller (the pipeline thread): in batches, never lost. The cmdlet-level
 /// behaviour (order, streaming, early stop, throttle) is tested through PowerShell in BulkTests.
 /// </summary>
-public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx) : IClassFixture<ClientEmulatorFixture>
+public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<ClientEmulatorFixture>
 {
     // Long enough that a wait ending by timeout can only mean a wake-up was lost.
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
@@ -44,6 +45,7 @@ public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx) : IClassFixtur
 
         var taken = Drive(run, ids);
 
+        log.WriteLine($"{run.Wakeups} wake-ups, {run.TimedOutWaits} timed-out waits for {ids.Count} cards");
         Assert.Equal(ids, taken.Select(t => t.CardId));       // in order, each once
         Assert.All(taken, t => Assert.NotNull(t.Result));
         Assert.Equal(0, run.TimedOutWaits);
