@@ -132,7 +132,7 @@ public sealed class ClientResilienceTests(ClientEmulatorFixture fx, ITestOutputH
         var emu = fx.Emulator;
         await emu.ResetAsync(includeConfig: true);
         string id = CardGenerator.IdFor(3);
-        var at = DateTimeOffset.UtcNow.AddSeconds(3);
+        var at = DateTimeOffset.UtcNow.AddSeconds(4); // 3 to 4 s once truncated to whole seconds: room for a slow setup
         await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = at.ToString("r"), firstAttempts = 1, cardIds = new[] { id } } } });
         using var client = new AhrvoClient(Options());
         var r = await client.GetBalanceAsync(id);
