@@ -1,12 +1,3 @@
 // The session connection is process-wide by design (ForEach-Object -Parallel sees it), so the
 // hosted tests that connect must not run at the same time.
 [assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
-
-namespace Ahrvo.PowerShell.Tests
-{
-    internal static class TestHostSetup
-    {
-        [System.Runtime.CompilerServices.ModuleInitializer]
-        internal static void Init() => Ahrvo.TestSupport.ThreadPoolFloor.Raise();
-    }
-}
