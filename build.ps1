@@ -8,10 +8,18 @@
       Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed" and
                the failed tests by name.
       Demo     Build, start the local emulator, query the sample cards, write a CSV.
-      Bench    Build, then the benchmarks under bench/ (not part of Test).
+      Bench    Build, then the benchmarks under bench/ (not part of Test): bench/Invoke-Benchmarks.ps1,
+               then bench/Invoke-PressureBenchmarks.ps1 (rate limits, faults, outages, a hanging
+               service). -BenchFilter picks one of them.
       Package  Build, then pack the module's .nupkg with Publish-PSResource into out/repository/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench -BenchFilter Pressure
+    Builds, then runs only the benchmarks under pressure (-BenchFilter Main: only the existing ones).
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench -BenchFilter Pressure -BenchArguments '-Quick'
+    The same with one repetition instead of three (figures for trying, not for comparing).
 #>
 [CmdletBinding()]
 param(
@@ -23,7 +31,15 @@ param(
     [string] $Configuration = 'Release',
 
     # Passed to Invoke-Pester as a filter on test names (Pester -FullNameFilter).
-    [string[]] $PesterFilter
+    [string[]] $PesterFilter,
+
+    # Which benchmarks Bench runs: All (default), Main (bench/Invoke-Benchmarks.ps1) or Pressure
+    # (bench/Invoke-PressureBenchmarks.ps1).
+    [ValidateSet('All', 'Main', 'Pressure')]
+    [string] $BenchFilter = 'All',
+
+    # Extra arguments for the benchmark scripts, as one string (e.g. '-Quick' or '-Repeat 5').
+    [string] $BenchArguments = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -175,10 +191,20 @@ function Invoke-Demo {
 function Invoke-Bench {
     $env:AHRVO_EMULATOR_DLL = Join-Path $Out 'emulator/Ahrvo.Emulator.dll'
     $env:AHRVO_MODULE_PATH = Join-Path (Get-ModuleFolder) 'Ahrvo.PowerShell.psd1'
+    $scripts = switch ($BenchFilter) {
+        'Main' { 'Invoke-Benchmarks.ps1' }
+        'Pressure' { 'Invoke-PressureBenchmarks.ps1' }
+        default { 'Invoke-Benchmarks.ps1', 'Invoke-PressureBenchmarks.ps1' }
+    }
     Push-Location $Root
     try {
-        & dotnet pwsh -NoProfile -File (Join-Path $Root 'bench/Invoke-Benchmarks.ps1')
-        if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed (exit $LASTEXITCODE)." }
+        foreach ($s in $scripts) {
+            $file = Join-Path $Root "bench/$s"
+            # With -BenchArguments, -Command, so that they reach the script as parameters.
+            if ($BenchArguments) { & dotnet pwsh -NoProfile -Command "& '$file' $BenchArguments; exit [int]`$LASTEXITCODE" }
+            else { & dotnet pwsh -NoProfile -File $file }
+            if ($LASTEXITCODE -ne 0) { throw "The benchmarks in bench/$s failed (exit $LASTEXITCODE)." }
+        }
     } finally { Pop-Location }
 }
 
