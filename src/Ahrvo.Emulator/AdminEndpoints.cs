@@ -23,11 +23,16 @@ public static class AdminEndpoints
         admin.MapPost("/reset", (bool? config) =>
         {
             state.Stats.Reset();
-            if (config == true) state.Config = state.StartupConfig;
+            if (config == true)
+            {
+                state.Config = state.StartupConfig;
+                state.Limiter.Reset();
+            }
             return Results.Json(new { reset = true }, Json.ConfigOptions);
         });
 
-        admin.MapGet("/config", () => Results.Json(state.Config, Json.ConfigOptions));
+        // Outages are shown with startMs counted from now (negative once started), so posting them back keeps them in place.
+        admin.MapGet("/config", () => Results.Json(state.Config.ForDisplay(state.Time), Json.ConfigOptions));
 
         admin.MapPost("/config", async (HttpContext ctx) =>
         {
@@ -35,9 +40,11 @@ public static class AdminEndpoints
             {
                 var node = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
                 if (node is not JsonObject patch) return BadRequest("INVALID_CONFIG", "The config must be a JSON object.");
-                var updated = EmulatorConfig.Merge(state.Config, patch);
+                var updated = EmulatorConfig.Merge(state.Config, patch, state.Time);
                 state.Config = updated;
-                return Results.Json(updated, Json.ConfigOptions);
+                // After the swap, so no request refills under the old settings after the reset.
+                if (EmulatorConfig.TouchesRateLimit(patch)) state.Limiter.Reset();
+                return Results.Json(updated.ForDisplay(state.Time), Json.ConfigOptions);
             }
             catch (Exception ex) when (ex is ConfigException or JsonException or FormatException)
             {

@@ -13,7 +13,7 @@ public sealed class BalanceOutcome
 
 /// <summary>
 /// GET /card/issuance/api/issuing/card/v2/normal/balance?card_id=...
-/// Order: redirect, server rate limit, latency, injected fault, then the API's own checks:
+/// Order: redirect, outage window, server rate limit (token bucket), latency, injected fault, then the API's own checks:
 /// auth (401), issuance switch (403), card_id syntax (400), existence (404), card type (400), 200.
 /// Faults come before auth because they model the gateway in front of the API.
 /// </summary>
@@ -67,10 +67,16 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
             return;
         }
 
-        if (config.RateLimitPerSecond > 0 && !state.Limiter.TryAcquire(config.RateLimitPerSecond))
+        // Count checked first so a config without outages reads no clock.
+        if (config.Outages.Count > 0 && await ApplyOutageAsync(ctx, config, outcome)) return;
+
+        if (config.RateLimitPerSecond > 0 && !state.Limiter.TryAcquire(config.RateLimitPerSecond, config.RateLimitBurst, out var wait))
         {
             outcome.Fault = "ratelimit";
-            ctx.Response.Headers.RetryAfter = "1";
+            state.Stats.CountRateLimited();
+            ctx.Response.Headers.RetryAfter = config.RateLimitRetryAfter == EmulatorConfig.AutoRetryAfter
+                ? TokenBucket.AutoRetryAfter(wait)
+                : config.RateLimitRetryAfter;
             await Responses.WriteAsync(ctx, 429, Responses.RateLimited);
             return;
         }
@@ -119,6 +125,40 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
         }
 
         await Responses.WriteAsync(ctx, 200, entry.SuccessBody);
+    }
+
+    /// <summary>
+    /// Applies the outage window active now, if any. Returns true when a response was written (or the connection
+    /// aborted); false to continue normally, which is also how a "hang" ends: once its window closes, the request
+    /// is checked again (a following window may apply) and then answered as usual.
+    /// </summary>
+    private async Task<bool> ApplyOutageAsync(HttpContext ctx, EmulatorConfig config, BalanceOutcome outcome)
+    {
+        var time = state.Time;
+        while (OutageWindow.Select(config.Outages, time.GetTimestamp()) is { } outage)
+        {
+            outcome.Fault = outage.FaultName;
+            switch (outage.Kind)
+            {
+                case "hang":
+                    var remaining = time.GetElapsedTime(time.GetTimestamp(), outage.EndTimestamp);
+                    // Rounded up: timers count whole ms, and a sub-ms delay of 0 would spin until the window ends.
+                    if (remaining > TimeSpan.Zero)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds)), time, ctx.RequestAborted);
+                    }
+                    continue;
+                case "reset":
+                    outcome.Aborted = true;
+                    ctx.Abort();
+                    return true;
+                default:
+                    if (outage.RetryAfter is { } retryAfter) ctx.Response.Headers.RetryAfter = retryAfter;
+                    await Responses.WriteAsync(ctx, outage.Status, Responses.ForStatus(outage.Status));
+                    return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Exact match, one value each: a duplicated header counts as wrong, as a strict gateway would treat it.</summary>

@@ -17,6 +17,15 @@ public sealed record EmulatorConfig
     public IReadOnlyList<FaultRule> Faults { get; init; } = [];
     public string? FailAll { get; init; }
     public int RateLimitPerSecond { get; init; }
+
+    /// <summary>Token bucket capacity; 0 means one second's worth (= RateLimitPerSecond).</summary>
+    public int RateLimitBurst { get; init; }
+
+    /// <summary>Retry-After of the rate limiter's 429s: delta seconds, an HTTP date, or "auto" (seconds until a token is free).</summary>
+    public string RateLimitRetryAfter { get; init; } = DefaultRetryAfter;
+
+    /// <summary>Timed windows, anchored to absolute timestamps when merged (see OutageWindow).</summary>
+    public IReadOnlyList<OutageWindow> Outages { get; init; } = [];
     public string? RedirectTo { get; init; }
     public string ApiKey { get; init; } = EmulatorDefaults.ApiKey;
     public string AccessToken { get; init; } = EmulatorDefaults.AccessToken;
@@ -25,8 +34,12 @@ public sealed record EmulatorConfig
     /// Applies a JSON patch: properties present replace the current value (null clears it), absent ones are kept,
     /// unknown ones are rejected so a typo does not silently disable a test's fault.
     /// </summary>
-    public static EmulatorConfig Merge(EmulatorConfig current, JsonObject patch)
+    public static EmulatorConfig Merge(EmulatorConfig current, JsonObject patch) => Merge(current, patch, TimeProvider.System);
+
+    /// <summary>As above; outages' startMs are counted from <paramref name="time"/>'s timestamp now.</summary>
+    public static EmulatorConfig Merge(EmulatorConfig current, JsonObject patch, TimeProvider time)
     {
+        long applied = time.GetTimestamp();
         var c = current;
         foreach (var (name, node) in patch)
         {
@@ -37,13 +50,48 @@ public sealed record EmulatorConfig
                 "faults" => c with { Faults = (Read<List<FaultRule>?>(node, name) ?? []).Select(f => f.Validated()).ToList() },
                 "failall" => c with { FailAll = ValidateKind(ReadString(node, name), allowNull: true) },
                 "ratelimitpersecond" => c with { RateLimitPerSecond = NonNegative(name, Read<int?>(node, name) ?? 0) },
+                "ratelimitburst" => c with { RateLimitBurst = NonNegative(name, Read<int?>(node, name) ?? 0) },
+                "ratelimitretryafter" => c with { RateLimitRetryAfter = ValidateRetryAfter(name, ReadString(node, name)) ?? DefaultRetryAfter },
+                "outages" => c with
+                {
+                    Outages = (Read<List<OutageWindow>?>(node, name) ?? [])
+                        .Select(o => (o ?? throw new ConfigException("An outage cannot be null.")).Anchored(applied, time.TimestampFrequency))
+                        .ToArray(),
+                },
                 "redirectto" => c with { RedirectTo = ValidateRedirect(ReadString(node, name)) },
                 "apikey" => c with { ApiKey = ReadString(node, name) ?? throw new ConfigException("apiKey cannot be null.") },
                 "accesstoken" => c with { AccessToken = ReadString(node, name) ?? throw new ConfigException("accessToken cannot be null.") },
-                _ => throw new ConfigException($"Unknown config property '{name}'. Known: latencyMs, issuanceDisabled, faults, failAll, rateLimitPerSecond, redirectTo, apiKey, accessToken."),
+                _ => throw new ConfigException($"Unknown config property '{name}'. Known: latencyMs, issuanceDisabled, faults, failAll, rateLimitPerSecond, rateLimitBurst, rateLimitRetryAfter, outages, redirectTo, apiKey, accessToken."),
             };
         }
         return c;
+    }
+
+    public const string DefaultRetryAfter = "1";
+    public const string AutoRetryAfter = "auto";
+
+    /// <summary>True when the patch sets the rate limit, which refills the bucket.</summary>
+    public static bool TouchesRateLimit(JsonObject patch) =>
+        patch.Any(p => p.Key.Equals("rateLimitPerSecond", StringComparison.OrdinalIgnoreCase)
+                    || p.Key.Equals("rateLimitBurst", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The config as GET /_emulator/config shows it: outages' startMs counted from now.</summary>
+    public EmulatorConfig ForDisplay(TimeProvider time)
+    {
+        if (Outages.Count == 0) return this;
+        long now = time.GetTimestamp();
+        return this with { Outages = Outages.Select(o => o.RelativeTo(now, time.TimestampFrequency)).ToArray() };
+    }
+
+    // "auto", delta seconds, or an HTTP date; anything else would be a header clients cannot parse.
+    private static string? ValidateRetryAfter(string name, string? value)
+    {
+        if (value is null) return null;
+        string v = value.Trim();
+        if (v.Equals(AutoRetryAfter, StringComparison.OrdinalIgnoreCase)) return AutoRetryAfter;
+        if (v.Length > 0 && v.All(char.IsAsciiDigit)) return v;
+        if (DateTimeOffset.TryParseExact(v, "r", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _)) return v;
+        throw new ConfigException($"'{name}' must be \"auto\", whole seconds, or an HTTP date.");
     }
 
     private static T? Read<T>(JsonNode? node, string name)
@@ -103,6 +151,9 @@ public sealed record FaultRule
 
     /// <summary>When > 0, the first N attempts of each card fail and later ones pass (rate is ignored).</summary>
     public int FirstAttempts { get; init; }
+
+    /// <summary>The rule can fire only on a card's first attempt; rate then picks which cards (each fails once).</summary>
+    public bool FirstAttemptOnly { get; init; }
 
     /// <summary>Restricts the rule to these card ids (a single string is accepted too).</summary>
     [JsonConverter(typeof(StringListConverter))]

@@ -15,6 +15,12 @@ public sealed class EmulatorOptions
     public bool IssuanceDisabled { get; private set; }
     public int? ParentPid { get; private set; }
     public bool ShowHelp { get; private set; }
+    public int RateLimitPerSecond { get; private set; }
+    public int RateLimitBurst { get; private set; }
+    public string RateLimitRetryAfter { get; private set; } = EmulatorConfig.DefaultRetryAfter;
+
+    /// <summary>Rules from --fault/--faults, in order (first match wins, as in the config's "faults").</summary>
+    public List<FaultRule> Faults { get; } = [];
 
     public const string Usage = """
         Ahrvo.Emulator - local emulator of the Ahrvo "Query Dedicated Funds Card Balance" API.
@@ -30,6 +36,18 @@ public sealed class EmulatorOptions
           --api-key K            Expected x-api-key (default emulator-api-key).
           --access-token T       Expected bearer token (default emulator-access-token).
           --issuance-disabled    Answer every authenticated request with 403.
+          --rate-limit N         Account-wide token bucket: N requests/s, then 429 (default 0: off).
+          --rate-limit-burst N   Bucket capacity (default 0: N, one second's worth).
+          --rate-limit-retry-after S
+                                 Retry-After of those 429s: seconds, an HTTP date, or "auto"
+                                 (seconds until a token is free, at least 1). Default 1.
+          --fault KIND:RATE[:once]
+                                 Add a fault rule: KIND (503, 429, reset, 500, ...) with probability
+                                 RATE (0..1) per request; ":once" fails only a card's first attempt.
+                                 Repeatable, and a value may be a comma list; --faults is the same.
+                                 Rule i (1-based, over all --fault flags) gets seed i, so rules pick
+                                 independent cards; the first matching rule wins.
+                                 e.g. --faults 503:0.01:once,reset:0.01:once
           --parent-pid P         Exit when process P exits (harnesses pass their own pid).
           --help                 Show this text.
 
@@ -89,6 +107,21 @@ public sealed class EmulatorOptions
                 case "--issuance-disabled":
                     o.IssuanceDisabled = inlineValue is null || bool.Parse(inlineValue);
                     break;
+                case "--rate-limit":
+                    o.RateLimitPerSecond = ParseInt(name, Value(), 0, int.MaxValue);
+                    break;
+                case "--rate-limit-burst":
+                    o.RateLimitBurst = ParseInt(name, Value(), 0, int.MaxValue);
+                    break;
+                case "--rate-limit-retry-after":
+                    o.RateLimitRetryAfter = Value();
+                    break;
+                case "--fault" or "--faults":
+                    foreach (var spec in Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        o.Faults.Add(ParseFault(name, spec, seed: o.Faults.Count + 1));
+                    }
+                    break;
                 case "--parent-pid":
                     o.ParentPid = ParseInt(name, Value(), 1, int.MaxValue);
                     break;
@@ -102,6 +135,54 @@ public sealed class EmulatorOptions
             throw new ArgumentException("Use either --cards or --generate, not both.");
         }
         return o;
+    }
+
+    /// <summary>The startup config these options describe (validated like a config POST).</summary>
+    public EmulatorConfig ToConfig()
+    {
+        var patch = new System.Text.Json.Nodes.JsonObject
+        {
+            ["rateLimitPerSecond"] = RateLimitPerSecond,
+            ["rateLimitBurst"] = RateLimitBurst,
+            ["rateLimitRetryAfter"] = RateLimitRetryAfter,
+        };
+        EmulatorConfig merged;
+        try
+        {
+            merged = EmulatorConfig.Merge(new EmulatorConfig(), patch);
+        }
+        catch (ConfigException ex)
+        {
+            throw new ArgumentException(ex.Message.Replace("'rateLimitRetryAfter'", "--rate-limit-retry-after", StringComparison.Ordinal), ex);
+        }
+        return merged with
+        {
+            LatencyMs = LatencyMs,
+            IssuanceDisabled = IssuanceDisabled,
+            ApiKey = ApiKey,
+            AccessToken = AccessToken,
+            Faults = Faults.ToArray(),
+        };
+    }
+
+    // KIND:RATE[:once]
+    private static FaultRule ParseFault(string name, string spec, int seed)
+    {
+        string[] parts = spec.Split(':');
+        bool once = parts.Length == 3 && parts[2].Equals("once", StringComparison.OrdinalIgnoreCase);
+        if (parts.Length is < 2 or > 3 || (parts.Length == 3 && !once)
+            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double rate))
+        {
+            throw new ArgumentException($"{name} expects KIND:RATE[:once] (e.g. 503:0.01:once), got '{spec}'.");
+        }
+        try
+        {
+            return new FaultRule { Kind = parts[0], Rate = rate, FirstAttemptOnly = once, Seed = seed }.Validated();
+        }
+        catch (ConfigException ex)
+        {
+            throw new ArgumentException($"{name} '{spec}': {ex.Message}", ex);
+        }
     }
 
     private static int ParseInt(string name, string value, int min, int max)

@@ -1,13 +1,16 @@
 namespace Ahrvo.Emulator;
 
 /// <summary>Everything the endpoints share: cards, counters, the rate limiter, and the swappable live config.</summary>
-public sealed class EmulatorState(CardStore cards, EmulatorConfig startupConfig)
+public sealed class EmulatorState(CardStore cards, EmulatorConfig startupConfig, TimeProvider? time = null)
 {
     private volatile EmulatorConfig _config = startupConfig;
 
     public CardStore Cards { get; } = cards;
     public RequestStats Stats { get; } = new();
-    public RateLimiter Limiter { get; } = new();
+    /// <summary>The clock for the rate limit and outage windows (TimeProvider.System in the app).</summary>
+    public TimeProvider Time { get; } = time ?? TimeProvider.System;
+
+    public TokenBucket Limiter { get; } = new(time ?? TimeProvider.System);
     public PreciseDelay Latency { get; } = new();
 
     /// <summary>The config from the command line, restored by POST /_emulator/reset?config=true.</summary>

@@ -24,6 +24,7 @@ public static class FaultInjector
 
     public static bool Matches(FaultRule rule, string cardKey, int attempt)
     {
+        if (rule.FirstAttemptOnly && attempt != 1) return false;
         if (rule.FirstAttempts > 0) return attempt <= rule.FirstAttempts;
         if (rule.Rate >= 1) return true;
         if (rule.Rate <= 0) return false;

@@ -25,13 +25,18 @@ catch (Exception ex) when (ex is ArgumentException or FormatException or IOExcep
     return 2;
 }
 
-var state = new EmulatorState(new CardStore(cards), new EmulatorConfig
+EmulatorConfig startupConfig;
+try
 {
-    LatencyMs = options.LatencyMs,
-    IssuanceDisabled = options.IssuanceDisabled,
-    ApiKey = options.ApiKey,
-    AccessToken = options.AccessToken,
-});
+    startupConfig = options.ToConfig();
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"Ahrvo.Emulator: {ex.Message}");
+    return 2;
+}
+
+var state = new EmulatorState(new CardStore(cards), startupConfig, TimeProvider.System);
 
 // Our flags are not ASP.NET configuration, so args are not handed to the builder.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });

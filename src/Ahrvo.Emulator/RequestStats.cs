@@ -15,6 +15,9 @@ public sealed class RequestStats
     private long _balanceRequests;
     private int _currentConcurrent;
     private int _maxConcurrent;
+    private long _rateLimited;
+    // Indexed by status code: counting is one Interlocked.Increment, no dictionary lookup or allocation.
+    private volatile long[] _statusCounts = new long[600];
     private volatile ConcurrentDictionary<string, StrongBox<int>> _perCard = NewPerCard();
     private volatile Ring _ring = new();
 
@@ -34,9 +37,14 @@ public sealed class RequestStats
         return Interlocked.Increment(ref box.Value);
     }
 
+    public void CountRateLimited() => Interlocked.Increment(ref _rateLimited);
+
     public void EndBalanceRequest(EmulatorRequestRecord record)
     {
         Interlocked.Decrement(ref _currentConcurrent);
+        // 499 (the client gave up) sent nothing, like a reset: both count as "0", nothing on the wire.
+        int status = record.Status is 499 or < 0 or >= 600 ? 0 : record.Status;
+        Interlocked.Increment(ref _statusCounts[status]);
         _ring.Add(record);
     }
 
@@ -45,6 +53,8 @@ public sealed class RequestStats
     {
         _perCard = NewPerCard();
         _ring = new Ring();
+        _statusCounts = new long[600];
+        Interlocked.Exchange(ref _rateLimited, 0);
         Interlocked.Exchange(ref _totalRequests, 0);
         Interlocked.Exchange(ref _balanceRequests, 0);
         Interlocked.Exchange(ref _maxConcurrent, Volatile.Read(ref _currentConcurrent));
@@ -57,8 +67,22 @@ public sealed class RequestStats
         CurrentConcurrent = Volatile.Read(ref _currentConcurrent),
         MaxConcurrent = Volatile.Read(ref _maxConcurrent),
         RequestsPerCard = _perCard.ToDictionary(kv => kv.Key, kv => Volatile.Read(ref kv.Value.Value), StringComparer.Ordinal),
+        RateLimited = Interlocked.Read(ref _rateLimited),
+        StatusCounts = StatusCountsSnapshot(),
         Requests = _ring.Snapshot(maxRequests),
     };
+
+    private Dictionary<string, long> StatusCountsSnapshot()
+    {
+        var counts = _statusCounts;
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (int i = 0; i < counts.Length; i++)
+        {
+            long n = Interlocked.Read(ref counts[i]);
+            if (n != 0) result[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = n;
+        }
+        return result;
+    }
 
     private static ConcurrentDictionary<string, StrongBox<int>> NewPerCard() => new(StringComparer.Ordinal);
 

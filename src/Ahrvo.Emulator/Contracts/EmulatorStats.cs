@@ -15,6 +15,15 @@ public sealed class EmulatorStats
     /// <summary>Balance requests per card_id as received ("" when card_id was absent).</summary>
     public Dictionary<string, int> RequestsPerCard { get; init; } = new();
 
+    /// <summary>429s sent by the account-wide rate limiter (rateLimitPerSecond), not by faults or outages.</summary>
+    public long RateLimited { get; init; }
+
+    /// <summary>
+    /// Balance responses by status code ("200", "503", ...); "0" counts requests that sent nothing:
+    /// a reset fault/outage, or a client that gave up (recorded as 499 in <see cref="Requests"/>).
+    /// </summary>
+    public Dictionary<string, long> StatusCounts { get; init; } = new();
+
     /// <summary>The most recent balance requests (up to 100,000), in completion order.</summary>
     public List<EmulatorRequestRecord> Requests { get; init; } = new();
 }
