@@ -57,26 +57,16 @@ namespace Ahrvo.Client
         /// <summary>Connections kept per server: the ceiling on useful concurrency.</summary>
         public int MaxConnectionsPerServer { get; set; } = 64;
 
-        // Tuned to open against a dead service in a bulk run, not against a flaky one: a 20% or even
-        // 50% failure rate is the retries' job (each card still gets through), while 80% of at least
-        // 10 attempts is a service that is down. The 60 s window catches a service that hangs:
-        // 8 workers time out after 30 s each, so a 10 s window would never see 10 failures.
-
-        /// <summary>Failures (of at least <see cref="CircuitBreakerMinimumThroughput"/> attempts in
-        /// the sampling window) above this ratio open the circuit.</summary>
-        public double CircuitBreakerFailureRatio { get; set; } = 0.8;
-
-        public int CircuitBreakerMinimumThroughput { get; set; } = 10;
-
-        public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(60);
-
-        /// <summary>How long requests are refused once the circuit opens; then one probe is let through.</summary>
-        public TimeSpan CircuitBreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
-
         /// <summary>Optional JSON-lines audit log, one line per balance query.</summary>
         public string? AuditLogPath { get; set; }
 
         public string UserAgent { get; set; } = "Ahrvo.PowerShell";
+
+        /// <summary>The clock behind every wait, budget and pace (tests pass a fake one).</summary>
+        internal TimeProvider Time { get; set; } = TimeProvider.System;
+
+        /// <summary>Replaces the HTTP handler (tests answer in memory); null for the real one.</summary>
+        internal Func<System.Net.Http.HttpMessageHandler>? HandlerFactory { get; set; }
 
         /// <summary>Checks what can be checked before any request is sent.</summary>
         public void Validate()

@@ -27,6 +27,9 @@ namespace Ahrvo.Client.Bulk
         /// <summary>Null when the run was cancelled before this card got an answer.</summary>
         public BalanceResult? Result { get; internal set; }
 
+        /// <summary>The card's query across its attempts; null until a worker first takes it.</summary>
+        internal Resilience.CardCall? Call { get; set; }
+
         /// <summary>
         /// Set (after <see cref="Result"/>) when the worker is finished with this card. A flag and not
         /// a Task: an async method's Task completes only after its finally blocks, so a waiter woken
@@ -48,6 +51,10 @@ namespace Ahrvo.Client.Bulk
     /// an earlier card), so memory stays bounded however many cards come in.
     /// </summary>
     /// <remarks>
+    /// A card that must wait (a retry's backoff, a 429's Retry-After) is parked: a timer puts it
+    /// back, ahead of new cards, when its time comes, and meanwhile its worker goes on with the
+    /// next card. So a wait holds no worker, and the window is large enough for the cards behind a
+    /// waiting one to keep flowing (see <see cref="WindowSize"/>).
     /// Up to <see cref="ThrottleLimit"/> worker loops take cards from a queue in input order; a
     /// worker that finds the queue empty ends, and <see cref="Add"/> starts one when fewer are
     /// running than allowed. So a card costs no task, semaphore wait or thread-pool hop of its own,
@@ -64,6 +71,11 @@ namespace Ahrvo.Client.Bulk
 
         private readonly AhrvoClient _client;
         private readonly ConcurrentQueue<BulkItem> _pending = new ConcurrentQueue<BulkItem>();
+        // Parked cards whose time has come, oldest card first: they go before new cards.
+        private readonly SortedSet<BulkItem> _ready = new SortedSet<BulkItem>(BySequence.Instance);
+        private int _readyCount;
+        private int _parked; // cards waiting for their retry time
+        private readonly long _runStart;
         private readonly Window _window; // caller's thread only
         private readonly ConcurrentQueue<DiagnosticMessage> _messages = new ConcurrentQueue<DiagnosticMessage>();
         // Spin count 0: the caller blocks at once instead of spinning against the workers for the CPU.
@@ -91,13 +103,16 @@ namespace Ahrvo.Client.Bulk
             if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit));
             _client = client ?? throw new ArgumentNullException(nameof(client));
             ThrottleLimit = throttleLimit;
-            // Look-ahead so that one slow card does not idle the other workers for long, yet bounded:
-            // a held card is a few hundred bytes, so even the largest window is well under 1 MB.
-            WindowSize = Math.Max(32, throttleLimit * 8);
+            // Look-ahead so that a card waiting for its retry (a second's Retry-After, a backoff) does
+            // not stop the cards behind it: at 16 workers and 20 ms, about a second and a half of
+            // cards. Bounded: a held card is a few hundred bytes (plus the caller's input object),
+            // so 1,024 to 4,096 cards are well under a few MB.
+            WindowSize = Math.Max(MinWindow, throttleLimit * 64);
             _window = new Window(WindowSize);
             _lead = throttleLimit + Math.Max(2, throttleLimit / 4);
             _batch = Math.Max(1, throttleLimit / 2);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _runStart = client.BeginRun();
             _diagnostics = new RequestDiagnostics(verbose, debug, m =>
             {
                 _messages.Enqueue(m);
@@ -106,7 +121,12 @@ namespace Ahrvo.Client.Bulk
             });
         }
 
+        internal const int MinWindow = 1024;
+
         public int ThrottleLimit { get; }
+
+        /// <summary>Cards waiting for their retry time (parked, holding no worker).</summary>
+        public int Parked => Volatile.Read(ref _parked);
         public int WindowSize { get; }
         public bool IsFull => _window.Count >= WindowSize;
         public bool IsEmpty => _window.Count == 0;
@@ -156,22 +176,40 @@ namespace Ahrvo.Client.Bulk
             var token = _cts.Token;
             while (true)
             {
-                while (_pending.TryDequeue(out var item))
+                while (TryTakeNext(out var item))
                 {
+                    bool finished = true;
                     BalanceResult? result = null;
                     if (!token.IsCancellationRequested) // once stopped, queued cards are never sent
                     {
                         Interlocked.Increment(ref _inFlight);
                         try
                         {
-                            if (item.Sequence >= Volatile.Read(ref _taken) + _lead && Volatile.Read(ref _latencyTicks) >= HoldBackMinLatencyTicks)
-                                await HoldBackAsync(item.Sequence, token).ConfigureAwait(false);
-                            result = await _client.GetBalanceAsync(item.CardId, _diagnostics, token).ConfigureAwait(false);
-                            // A rough running average of the time a card takes (races between workers only blur it).
-                            long seen = Volatile.Read(ref _latencyTicks), took = result.Elapsed.Ticks;
-                            Volatile.Write(ref _latencyTicks, seen == long.MaxValue ? took : seen + (took - seen) / 8);
-                            if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result.Error, null) == null)
-                                Cancel(); // no point sending the other cards: they would all get the same answer
+                            var call = item.Call;
+                            if (call == null)
+                            {
+                                call = item.Call = _client.StartCall(item.CardId, _diagnostics, _runStart, out result);
+                                if (call != null && Volatile.Read(ref _parked) == 0
+                                    && item.Sequence >= Volatile.Read(ref _taken) + _lead && Volatile.Read(ref _latencyTicks) >= HoldBackMinLatencyTicks)
+                                    await HoldBackAsync(item.Sequence, token).ConfigureAwait(false);
+                            }
+                            if (call != null)
+                            {
+                                result = await _client.StepAsync(call, token).ConfigureAwait(false);
+                                if (result == null)
+                                {
+                                    finished = false;
+                                    Park(item);
+                                }
+                                else
+                                {
+                                    // A rough running average of the time a card takes (races between workers only blur it).
+                                    long seen = Volatile.Read(ref _latencyTicks), took = result.Elapsed.Ticks;
+                                    Volatile.Write(ref _latencyTicks, seen == long.MaxValue ? took : seen + (took - seen) / 8);
+                                    if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result.Error, null) == null)
+                                        Cancel(); // no point sending the other cards: they would all get the same answer
+                                }
+                            }
                         }
                         catch (OperationCanceledException) when (token.IsCancellationRequested)
                         {
@@ -183,7 +221,7 @@ namespace Ahrvo.Client.Bulk
                         }
                         catch (Exception ex)
                         {
-                            // GetBalanceAsync reports failures as results; should anything else escape, this
+                            // The client reports failures as results; should anything else escape, this
                             // card still gets an answer, or the caller would wait for it for ever.
                             result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.InvalidResponse,
                                 $"Card '{item.CardId}' could not be read: {ex.GetType().Name}: {ex.Message}", exception: ex), null, TimeSpan.Zero, 0);
@@ -193,14 +231,66 @@ namespace Ahrvo.Client.Bulk
                             Interlocked.Decrement(ref _inFlight);
                         }
                     }
-                    Complete(item, result);
+                    if (finished) Complete(item, result);
                 }
 
-                // Give the slot back, then look again: a card added after the last TryDequeue, while
-                // every slot was still taken, started no worker and would otherwise wait for ever.
+                // Give the slot back, then look again: a card added (or back from parking) after the
+                // last look, while every slot was still taken, started no worker and would otherwise
+                // wait for ever.
                 Interlocked.Decrement(ref _workers);
-                if (_pending.IsEmpty || !TryReserveWorker()) return;
+                if ((_pending.IsEmpty && Volatile.Read(ref _readyCount) == 0) || !TryReserveWorker()) return;
             }
+        }
+
+        /// <summary>A card back from parking goes first (oldest first), then new cards in input order.</summary>
+        private bool TryTakeNext(out BulkItem item)
+        {
+            if (Volatile.Read(ref _readyCount) > 0)
+            {
+                lock (_ready)
+                {
+                    if (_ready.Count > 0)
+                    {
+                        item = _ready.Min!;
+                        _ready.Remove(item);
+                        _readyCount = _ready.Count;
+                        return true;
+                    }
+                }
+            }
+            return _pending.TryDequeue(out item!);
+        }
+
+        /// <summary>Sets a card aside until its retry time, holding no worker; a timer brings it back.</summary>
+        private void Park(BulkItem item)
+        {
+            Interlocked.Increment(ref _parked);
+            _ = ReturnWhenDueAsync(item);
+        }
+
+        private async Task ReturnWhenDueAsync(BulkItem item)
+        {
+            try
+            {
+                await _client.DelayUntilAsync(item.Call!.RetryAt, _cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped while waiting: the card goes back all the same and is finished unanswered.
+            }
+            lock (_ready)
+            {
+                _ready.Add(item);
+                _readyCount = _ready.Count;
+            }
+            Interlocked.Decrement(ref _parked);
+            if (TryReserveWorker()) _ = Task.Run(WorkAsync);
+        }
+
+        private sealed class BySequence : IComparer<BulkItem>
+        {
+            public static readonly BySequence Instance = new BySequence();
+            public int Compare(BulkItem? x, BulkItem? y) => x!.Sequence.CompareTo(y!.Sequence);
         }
 
         /// <summary>

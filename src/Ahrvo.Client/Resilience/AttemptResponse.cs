@@ -14,21 +14,4 @@ namespace Ahrvo.Client.Resilience
         public string? ContentType { get; set; }
         public Uri? Location { get; set; }
     }
-
-    /// <summary>What a call carries through the pipeline: for messages and the attempt count.</summary>
-    internal sealed class CallState
-    {
-        public CallState(string cardId, Diagnostics.RequestDiagnostics? diagnostics)
-        {
-            CardId = cardId;
-            Diagnostics = diagnostics;
-        }
-
-        public string CardId { get; }
-        public Diagnostics.RequestDiagnostics? Diagnostics { get; }
-        public int Attempts;
-
-        /// <summary>Why the last failed attempt failed, for the final error when the circuit then opens.</summary>
-        public string? LastFailure { get; set; }
-    }
 }

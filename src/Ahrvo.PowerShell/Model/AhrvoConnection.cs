@@ -50,6 +50,25 @@ namespace Ahrvo.PowerShell
 
         public bool IsClosed { get { lock (_gate) return _closed; } }
 
+        // What the connection has learned and done so far; zero or null before the first query.
+
+        /// <summary>The pace learned from the API's 429s (requests/s); null while it has not throttled this connection.</summary>
+        public double? LearnedRequestsPerSecond => RoundRate(Client?.LearnedRequestsPerSecond);
+
+        /// <summary>The pace applied now: the learned one or -MaxRequestsPerSecond, the lower; null when unpaced.</summary>
+        public double? PacedRequestsPerSecond => RoundRate(Client?.PacedRequestsPerSecond);
+
+        /// <summary>When the service was seen to go down; null while it answers.</summary>
+        public DateTimeOffset? ServiceDownSince => Client?.ServiceDownSince?.ToLocalTime();
+
+        public long RequestsSent => Client?.RequestsSent ?? 0;
+        public long Retries => Client?.Retries ?? 0;
+        public long ThrottledResponses => Client?.ThrottledResponses ?? 0;
+
+        private AhrvoClient? Client { get { lock (_gate) return _client; } }
+
+        private static double? RoundRate(double? rate) => rate is double r ? Math.Round(r, 1) : (double?)null;
+
         public override string ToString() => $"Ahrvo {Environment} ({BaseUri})";
 
         /// <summary>Borrows the client for one command; a Disconnect while it runs waits for the return.</summary>

@@ -1,0 +1,169 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Ahrvo.Client.Diagnostics;
+using Ahrvo.Client.Parsing;
+using Ahrvo.Client.Resilience;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ahrvo.Client.Http
+{
+    /// <summary>
+    /// Sends one balance request and reads its answer whole: the HTTP side of a connection (pooled
+    /// handlers from IHttpClientFactory, no redirects, the proxy rules, the body cap), nothing about
+    /// retries or pacing.
+    /// </summary>
+    internal sealed class ApiTransport : IDisposable
+    {
+        internal const string HttpClientName = "Ahrvo";
+        private const int MaxBodyBytes = 1024 * 1024; // a balance answer is ~100 bytes; 1 MB is proof of a wrong endpoint
+
+        private static readonly TimeSpan HandlerLifetime = TimeSpan.FromMinutes(10);
+        // A client is reused for this long, then a new one is asked of the factory, which by then may
+        // hand out a new handler (DNS changes are picked up, as the factory intends).
+        private static readonly long HttpClientReuseTicks = (long)(TimeSpan.FromMinutes(1).TotalSeconds * Stopwatch.Frequency);
+
+        private readonly AhrvoClientOptions _options;
+        private readonly ServerText _text;
+        private readonly ServiceProvider _services;
+        private readonly IHttpClientFactory _factory;
+        private HttpClient? _http;
+        private long _httpCreatedAt;
+
+        public ApiTransport(AhrvoClientOptions options, ServerText text)
+        {
+            _options = options;
+            _text = text;
+            var services = new ServiceCollection();
+            services.AddHttpClient(HttpClientName, c =>
+                {
+                    c.BaseAddress = EnsureTrailingSlash(options.BaseUri);
+                    // Timeouts are the client's own (per attempt, per card); HttpClient's would silently cap them all.
+                    c.Timeout = Timeout.InfiniteTimeSpan;
+                    c.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+                    c.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
+                })
+                .ConfigurePrimaryHttpMessageHandler(() => options.HandlerFactory?.Invoke() ?? CreateHandler(options))
+                // The factory's default logging handlers cost a scope, two stopwatches and several
+                // logger calls per request and log nowhere here: diagnostics go through RequestDiagnostics.
+                .RemoveAllLoggers()
+                .SetHandlerLifetime(HandlerLifetime);
+            _services = services.BuildServiceProvider();
+            _factory = _services.GetRequiredService<IHttpClientFactory>();
+        }
+
+        /// <summary>The HttpClient an attempt uses; for tests of its configuration.</summary>
+        internal HttpClient CreateHttpClient() => _factory.CreateClient(HttpClientName);
+
+        internal static HttpMessageHandler CreateHandler(AhrvoClientOptions options)
+        {
+            var handler = new HttpClientHandler
+            {
+                // .NET drops Authorization on redirect but forwards x-api-key: never follow at all.
+                AllowAutoRedirect = false,
+                MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+                UseCookies = false,
+                // System settings (HTTPS_PROXY / NO_PROXY, or the OS's) apply unless -Proxy names one.
+                // Plain http (a loopback emulator) never goes to a system proxy: .NET would send it
+                // there, headers in clear, since it does not exempt loopback from HTTP_PROXY.
+                UseProxy = options.Proxy != null || options.BaseUri.Scheme != Uri.UriSchemeHttp,
+            };
+            if (options.Proxy != null)
+                handler.Proxy = new WebProxy(options.Proxy) { Credentials = options.ProxyCredential, BypassProxyOnLocal = false };
+            // Certificate validation is left to the platform: it is never disabled here.
+            return handler;
+        }
+
+        /// <summary>
+        /// The factory's client, reused across calls: CreateClient allocates a client and re-runs the
+        /// configuration (header parsing) each time, which showed up per request in profiles. The
+        /// handler pipeline underneath is the factory's pooled one either way.
+        /// </summary>
+        private HttpClient GetHttpClient()
+        {
+            var client = Volatile.Read(ref _http);
+            long now = Stopwatch.GetTimestamp();
+            if (client == null || now - Volatile.Read(ref _httpCreatedAt) > HttpClientReuseTicks)
+            {
+                // Racing callers may each create one; any of them is valid. The old one is not disposed:
+                // that would cancel its requests still in flight, and it holds nothing of its own.
+                client = _factory.CreateClient(HttpClientName);
+                Volatile.Write(ref _httpCreatedAt, now);
+                Volatile.Write(ref _http, client);
+            }
+            return client;
+        }
+
+        private static Uri EnsureTrailingSlash(Uri uri) =>
+            uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri : new Uri(uri.AbsoluteUri + "/");
+
+        /// <summary>One GET for one card, read completely (a connection dropped mid-body fails the attempt).</summary>
+        public async Task<AttemptResponse> SendAsync(string cardId, RequestDiagnostics? diag, CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, CardIdRules.BalancePathAndQuery(cardId));
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
+            request.Headers.TryAddWithoutValidation("x-api-key", SecretText.Reveal(_options.ApiKey));
+            var client = GetHttpClient();
+            if (diag != null && diag.DebugEnabled)
+                diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP GET {0}{1}\n  Accept: application/json\n  Authorization: Bearer {2}\n  x-api-key: {2}",
+                    client.BaseAddress, request.RequestUri, SecretText.Redacted));
+
+            var attemptWatch = Stopwatch.StartNew();
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var attempt = new AttemptResponse
+            {
+                StatusCode = (int)response.StatusCode,
+                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, DateTimeOffset.UtcNow),
+                ContentType = response.Content?.Headers.ContentType?.MediaType,
+                Location = response.Headers.Location,
+            };
+            if (response.Content != null)
+                await ReadBodyAsync(response.Content, attempt, cancellationToken).ConfigureAwait(false);
+
+            if (diag != null && diag.DebugEnabled)
+                diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP {0} for card {1} in {2:0} ms ({3} bytes, {4})\n  {5}",
+                    attempt.StatusCode, cardId, attemptWatch.Elapsed.TotalMilliseconds, attempt.BodyLength, attempt.ContentType ?? "no content type", BodyPreview(attempt)));
+            return attempt;
+        }
+
+        private static async Task ReadBodyAsync(HttpContent content, AttemptResponse attempt, CancellationToken cancellationToken)
+        {
+            if (content.Headers.ContentLength is long declared && declared > MaxBodyBytes)
+            {
+                attempt.BodyTooLarge = true;
+                return;
+            }
+            using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+            var buffer = new byte[Math.Min(MaxBodyBytes + 1, (int)(content.Headers.ContentLength ?? 512) + 1)];
+            int total = 0;
+            while (true)
+            {
+                if (total == buffer.Length)
+                {
+                    if (buffer.Length > MaxBodyBytes) { attempt.BodyTooLarge = true; return; }
+                    Array.Resize(ref buffer, Math.Min(MaxBodyBytes + 1, buffer.Length * 2));
+                }
+                int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
+                total += read;
+            }
+            attempt.Body = buffer;
+            attempt.BodyLength = total;
+        }
+
+        private string BodyPreview(AttemptResponse attempt)
+        {
+            if (attempt.BodyTooLarge) return "(body larger than 1 MB, not read)";
+            var text = System.Text.Encoding.UTF8.GetString(attempt.Body, 0, Math.Min(attempt.BodyLength, 512));
+            // The body carries no secrets, but a full card number would be one: mask digit runs.
+            return _text.Clean(text, 512) + (attempt.BodyLength > 512 ? "…" : string.Empty);
+        }
+
+        public void Dispose() => _services.Dispose();
+    }
+}

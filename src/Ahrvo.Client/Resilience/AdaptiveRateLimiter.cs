@@ -1,0 +1,230 @@
+using System;
+using System.Globalization;
+using System.Threading;
+
+namespace Ahrvo.Client.Resilience
+{
+    /// <summary>
+    /// Paces every request of one connection at a rate learned from the server's 429s, as the AWS
+    /// SDKs' "adaptive" retry mode does: unlimited until the first 429, then CUBIC (a multiplicative
+    /// cut on throttling, a cubic climb back while requests pass). An explicit ceiling
+    /// (-MaxRequestsPerSecond) always applies. Sends are spaced one interval apart (each caller
+    /// reserves its own slot), so workers never resume in step after a pause.
+    /// </summary>
+    /// <remarks>Design and figures: docs/reliability.md ("Adaptive pacing").</remarks>
+    internal sealed class AdaptiveRateLimiter
+    {
+        internal const double Beta = 0.7;          // rate kept on a throttle (CUBIC's and AWS's β)
+        internal const double ScaleC = 0.4;        // CUBIC's C, in requests/s per s³ (AWS's value)
+        internal const double MinRate = 0.5;       // never slower than one request per 2 s
+        // A learned limit is dropped once the climb is this far past the point where it was throttled
+        // and far above it: the server no longer throttles at anything this client sends.
+        private static readonly TimeSpan LiftAfterPlateau = TimeSpan.FromSeconds(10);
+
+        private readonly TimeProvider _time;
+        private readonly double _ceiling; // +∞ when none
+        private readonly object _lock = new object();
+        private readonly SendRateMeter _sends;
+
+        private bool _limited;            // a 429 has been seen and the limit not lifted since
+        private double _rate = double.PositiveInfinity;
+        private double _wMax;             // the rate at the last throttle
+        private double _k;                // seconds from the last cut back to _wMax
+        private long _lastCutAt;          // timestamp of the last cut
+        private long _nextSlot;           // timestamp before which the next request may not go
+        private double _lastReported;     // the rate last announced as regained (for -Verbose)
+        private long _throttled;
+        private long _history; // the last 64 answers, newest in bit 0; 1 = 429
+
+        public AdaptiveRateLimiter(TimeProvider time, double? ceiling)
+        {
+            _time = time ?? throw new ArgumentNullException(nameof(time));
+            _ceiling = ceiling is double c && c > 0 ? c : double.PositiveInfinity;
+            _sends = new SendRateMeter(time);
+        }
+
+        /// <summary>The rate requests are paced at now (learned or the ceiling); null when not paced.</summary>
+        public double? CurrentRate
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    double r = Math.Min(_limited ? RateAt(_time.GetTimestamp()) : double.PositiveInfinity, _ceiling);
+                    return double.IsPositiveInfinity(r) ? (double?)null : r;
+                }
+            }
+        }
+
+        /// <summary>The learned rate (without the ceiling); null until the server throttles.</summary>
+        public double? LearnedRate
+        {
+            get { lock (_lock) return _limited ? RateAt(_time.GetTimestamp()) : (double?)null; }
+        }
+
+        public long Throttled => Interlocked.Read(ref _throttled);
+
+        /// <summary>
+        /// Reserves the next send slot and says how long to wait for it. <paramref name="message"/>
+        /// tells when the pace has grown back or was lifted (for -Verbose), else null.
+        /// </summary>
+        public TimeSpan Reserve(out string? message)
+        {
+            message = null;
+            long now = _time.GetTimestamp();
+            _sends.Add(now);
+            if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling)) return TimeSpan.Zero; // the usual case: no lock
+            lock (_lock)
+            {
+                double rate = _ceiling;
+                if (_limited)
+                {
+                    double learned = RateAt(now);
+                    double sinceCut = Seconds(now - _lastCutAt);
+                    if (sinceCut - _k > LiftAfterPlateau.TotalSeconds && learned > 2 * _wMax)
+                    {
+                        _limited = false;
+                        message = string.Format(CultureInfo.InvariantCulture,
+                            "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
+                            double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond -MaxRequestsPerSecond {0:0.##}", _ceiling));
+                    }
+                    else
+                    {
+                        if (learned >= _wMax && _lastReported < _wMax)
+                        {
+                            _lastReported = learned;
+                            message = string.Format(CultureInfo.InvariantCulture,
+                                "No throttling for {0:0.#} s: pace back up to {1:0.#} requests/s, the rate last throttled.", sinceCut, learned);
+                        }
+                        rate = Math.Min(rate, learned);
+                    }
+                }
+                if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
+                long interval = (long)(_time.TimestampFrequency / rate);
+                long slot = Math.Max(now, _nextSlot);
+                _nextSlot = slot + interval;
+                return slot <= now ? TimeSpan.Zero : Duration(slot - now);
+            }
+        }
+
+        /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
+        public void OnAnswer() => Push(0);
+
+        private long Push(long bit)
+        {
+            long old, next;
+            do
+            {
+                old = Volatile.Read(ref _history);
+                next = (old << 1) | bit;
+            }
+            while (Interlocked.CompareExchange(ref _history, next, old) != old);
+            return next;
+        }
+
+        private static int Count(long bits)
+        {
+            int n = 0;
+            for (; bits != 0; bits &= bits - 1) n++;
+            return n;
+        }
+
+        /// <summary>
+        /// A request sent at <paramref name="sentAt"/> was answered 429. A lone 429 among many
+        /// answers (a gateway's hiccup) only makes its own card wait; two among the last eight
+        /// answers are throttling, and cut the pace. Cuts the pace once per
+        /// round: 429s for requests sent before the last cut were caused by the old pace and are not
+        /// cut for again. Returns a message for -Verbose when the pace changed, else null.
+        /// </summary>
+        public string? OnThrottled(long sentAt)
+        {
+            Interlocked.Increment(ref _throttled);
+            long history = Push(1);
+            if (Count(history & 0xFF) < 2) return null;
+            lock (_lock)
+            {
+                long now = _time.GetTimestamp();
+                if (_limited && sentAt <= _lastCutAt) return null;
+                double sending = _sends.PerSecond(now);
+                double before = _limited ? Math.Min(RateAt(now), _ceiling) : Math.Min(_ceiling, sending);
+                // The rate that was throttled: what was really sent, when that is below the pace allowed.
+                double throttledAt = Math.Max(MinRate, sending > 0 ? Math.Min(before, sending) : before);
+                if (double.IsPositiveInfinity(throttledAt)) throttledAt = Math.Max(MinRate, sending);
+                _wMax = throttledAt;
+                _rate = Math.Max(MinRate, throttledAt * Beta);
+                _k = Cbrt(_wMax * (1 - Beta) / ScaleC);
+                _lastCutAt = now;
+                _lastReported = _rate;
+                bool wasLimited = _limited;
+                _limited = true;
+                return string.Format(CultureInfo.InvariantCulture,
+                    "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), then sped up again while none is throttled.",
+                    _rate, wasLimited ? string.Format(CultureInfo.InvariantCulture, "was {0:0.#}/s", before) : string.Format(CultureInfo.InvariantCulture, "{0:0.#}/s were being sent", sending));
+            }
+        }
+
+        // CUBIC: W(t) = C (t − K)³ + Wmax, from β·Wmax right after the cut, flat near Wmax, then
+        // probing above it ever faster. Callers hold the lock.
+        private double RateAt(long now)
+        {
+            double t = Seconds(now - _lastCutAt) - _k;
+            double w = ScaleC * t * t * t + _wMax;
+            return Math.Max(MinRate, Math.Max(w, _rate));
+        }
+
+        private static double Cbrt(double x) => Math.Pow(x, 1.0 / 3.0);
+
+        private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
+
+        private TimeSpan Duration(long ticks) => TimeSpan.FromTicks((long)(ticks * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+
+        /// <summary>Requests sent in the last second, in ten buckets of 100 ms; lock-free and approximate.</summary>
+        private sealed class SendRateMeter
+        {
+            private const int Buckets = 10;
+            private readonly TimeProvider _time;
+            private readonly long _bucketTicks;
+            private readonly long[] _slot = new long[Buckets];
+            private readonly int[] _count = new int[Buckets];
+            private long _first = -1;
+
+            public SendRateMeter(TimeProvider time)
+            {
+                _time = time;
+                _bucketTicks = Math.Max(1, time.TimestampFrequency / 10);
+                for (int i = 0; i < Buckets; i++) _slot[i] = -1;
+            }
+
+            public void Add(long now)
+            {
+                if (Interlocked.Read(ref _first) < 0) Interlocked.CompareExchange(ref _first, now, -1);
+                long slot = now / _bucketTicks;
+                int i = (int)(slot % Buckets);
+                if (Volatile.Read(ref _slot[i]) != slot)
+                {
+                    lock (_count)
+                    {
+                        if (_slot[i] != slot) { _count[i] = 0; Volatile.Write(ref _slot[i], slot); }
+                    }
+                }
+                Interlocked.Increment(ref _count[i]);
+            }
+
+            public double PerSecond(long now)
+            {
+                long slot = now / _bucketTicks;
+                long sum = 0;
+                for (int i = 0; i < Buckets; i++)
+                {
+                    long s = Volatile.Read(ref _slot[i]);
+                    if (s > slot - Buckets && s <= slot) sum += Volatile.Read(ref _count[i]);
+                }
+                long first = Interlocked.Read(ref _first);
+                if (first < 0) return 0;
+                // Over the last second, or since the first request when that is more recent (at least 100 ms).
+                double span = Math.Min(1.0, Math.Max(0.1, (double)(now - first) / _time.TimestampFrequency));
+                return sum / span;
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Ahrvo.Client.Diagnostics;
+
+namespace Ahrvo.Client.Resilience
+{
+    /// <summary>
+    /// One card's query across its attempts and waits: what it has cost so far, its time budget,
+    /// and when it may try again. Owned by one worker at a time.
+    /// </summary>
+    internal sealed class CardCall
+    {
+        public CardCall(string cardId, RequestDiagnostics? diagnostics, long runStart)
+        {
+            CardId = cardId;
+            Diagnostics = diagnostics;
+            RunStart = runStart;
+        }
+
+        public string CardId { get; }
+        public RequestDiagnostics? Diagnostics { get; }
+
+        /// <summary>When the command this card belongs to started (TimeProvider timestamp).</summary>
+        public long RunStart { get; }
+
+        /// <summary>When the card's first step began; 0 before. Its budget (-TimeoutSec) counts from here.</summary>
+        public long Started { get; set; }
+        public long Deadline { get; set; }
+
+        /// <summary>Requests sent for this card.</summary>
+        public int Attempts { get; set; }
+
+        /// <summary>Failures that count against -MaxRetries: not 429s, not failures during an outage.</summary>
+        public int Failures { get; set; }
+        public int Throttles { get; set; }
+
+        /// <summary>Why the last attempt failed, for the final error.</summary>
+        public string? LastFailure { get; set; }
+
+        /// <summary>When the card may try again, after <see cref="AhrvoClient"/> returned no result.</summary>
+        public long RetryAt { get; set; }
+    }
+}

@@ -1,0 +1,332 @@
+using System;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Ahrvo.Client.Resilience
+{
+    /// <summary>What <see cref="ServiceHealth.Admit"/> tells a card that wants to send.</summary>
+    internal enum Admission
+    {
+        /// <summary>The service is up: send.</summary>
+        Send,
+        /// <summary>The service is down and this card is the one probe in flight: send it.</summary>
+        Probe,
+        /// <summary>The service is down: wait (until the given time or a change), holding nothing.</summary>
+        Wait,
+        /// <summary>The service has been down longer than this card's budget: give up without sending.</summary>
+        GiveUp,
+    }
+
+    /// <summary>How an attempt ended, as far as the health of the service goes.</summary>
+    internal enum AttemptHealth
+    {
+        /// <summary>An answer that shows the service is up (2xx, 4xx, any non-transient answer).</summary>
+        Up,
+        /// <summary>A transient failure: 5xx, 408, reset, no answer in time.</summary>
+        Failed,
+        /// <summary>429: the service is up and pacing us; says nothing about an outage.</summary>
+        Throttled,
+        /// <summary>Cancelled by the caller: says nothing.</summary>
+        Abandoned,
+    }
+
+    /// <summary>
+    /// One connection's view of whether the service is up: a circuit breaker that looks only at
+    /// recent attempts (eight failures in a row, or most of a two-second window), so a long good
+    /// run never dilutes an outage; that also sees a
+    /// service that hangs (requests in flight, nothing answered for a while), and that, while the
+    /// service is down, lets one probe through at a time and makes every other card wait, holding
+    /// nothing, until the service is back or the outage has outlasted the card's budget.
+    /// Outcomes of attempts sent before the last change of state are ignored, so answers that were
+    /// already on their way can neither reopen it after a recovery nor close it.
+    /// </summary>
+    /// <remarks>Design: docs/reliability.md ("Outages").</remarks>
+    internal sealed class ServiceHealth : IDisposable
+    {
+        internal static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
+        internal const int MinFailures = 5;
+        // Failed answers in a row that declare an outage whatever came before: a long good run
+        // fills the window with successes that would dilute a ratio for as long as it lasts.
+        internal const int FailureStreak = 8;
+        internal const double FailureRatio = 0.5;
+        internal static readonly TimeSpan FirstProbeDelay = TimeSpan.FromMilliseconds(500);
+        internal static readonly TimeSpan MaxProbeDelay = TimeSpan.FromSeconds(4);
+        internal static readonly TimeSpan MinHangThreshold = TimeSpan.FromSeconds(2);
+        private static readonly TimeSpan HangCheckInterval = TimeSpan.FromMilliseconds(250);
+
+        private readonly TimeProvider _time;
+        private readonly TimeSpan _attemptTimeout;
+        private readonly object _lock = new object();
+        private readonly OutcomeWindow _recent;
+        private readonly Func<double> _random;
+
+        private int _streak; // failed answers in a row (sent since the last change)
+        private bool _down;
+        private long _changedAt = long.MinValue; // last change of state (timestamp)
+        private long _downSince;
+        private string? _downReason;
+        private long _nextProbeAt;
+        private bool _probeInFlight;
+        private int _probeFailures;
+        private TaskCompletionSource<bool> _changed = NewSignal();
+
+        // Hang detection.
+        private int _inFlight;
+        private long _busySince;        // when _inFlight last went from 0 to 1
+        private long _lastAnswerAt;     // when an attempt last ended (any outcome but Abandoned)
+        private double _latencyTicks;   // moving average of an answered attempt's duration
+        private ITimer? _hangTimer;
+        private bool _disposed;
+
+        public ServiceHealth(TimeProvider time, TimeSpan attemptTimeout, Func<double>? random = null)
+        {
+            _time = time ?? throw new ArgumentNullException(nameof(time));
+            _attemptTimeout = attemptTimeout;
+            _recent = new OutcomeWindow(time, Window);
+            _random = random ?? Jitter.NextDouble;
+        }
+
+        /// <summary>True while the service is considered down.</summary>
+        public bool IsDown { get { lock (_lock) return _down; } }
+
+        /// <summary>When the current outage was detected, or null when the service is up.</summary>
+        public DateTimeOffset? DownSince
+        {
+            get { lock (_lock) return _down ? _time.GetUtcNow() - Elapsed(_time.GetTimestamp() - _downSince) : (DateTimeOffset?)null; }
+        }
+
+        /// <summary>Why the current outage was declared ("5 of 6 attempts failed: HTTP 503"), or null.</summary>
+        public string? DownReason { get { lock (_lock) return _down ? _downReason : null; } }
+
+        /// <summary>How long an attempt may go unanswered, with others also unanswered, before the service counts as hanging.</summary>
+        public TimeSpan HangThreshold
+        {
+            get
+            {
+                double latency = Volatile.Read(ref _latencyTicks);
+                // Before any answer the service's pace is unknown: only the attempt timeout says "hung".
+                if (latency == 0) return _attemptTimeout;
+                var typical = TimeSpan.FromTicks((long)(latency * 10 * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+                var t = typical > MinHangThreshold ? typical : MinHangThreshold;
+                return t < _attemptTimeout ? t : _attemptTimeout;
+            }
+        }
+
+        /// <summary>Completes at the next change of state or probe result (for cards that wait).</summary>
+        public Task Changed { get { lock (_lock) return _changed.Task; } }
+
+        /// <summary>A new command starts: if the service is down and no probe is out, the next card probes at once.</summary>
+        public void OnRunStart()
+        {
+            lock (_lock)
+            {
+                if (_down && !_probeInFlight) _nextProbeAt = Math.Min(_nextProbeAt, _time.GetTimestamp());
+            }
+        }
+
+        /// <summary>
+        /// May a card send now? <paramref name="giveUpAt"/> is the timestamp after which a card
+        /// that cannot send gives up: the earlier of its own deadline and its run's start (or the
+        /// outage's start, if later) plus the budget, so that a long outage is waited out once for
+        /// a run, not once per card. When told to wait, <paramref name="waitUntil"/> says how long at most.
+        /// </summary>
+        public Admission Admit(long cardDeadline, long runStart, TimeSpan budget, out long waitUntil)
+        {
+            waitUntil = 0;
+            if (!Volatile.Read(ref _down)) return Admission.Send;
+            lock (_lock)
+            {
+                if (!_down) return Admission.Send;
+                long now = _time.GetTimestamp();
+                if (!_probeInFlight && now >= _nextProbeAt)
+                {
+                    _probeInFlight = true;
+                    return Admission.Probe;
+                }
+                long giveUpAt = Math.Min(cardDeadline, Math.Max(_downSince, runStart) + Ticks(budget));
+                if (now >= giveUpAt) return Admission.GiveUp;
+                waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, _nextProbeAt);
+                return Admission.Wait;
+            }
+        }
+
+        /// <summary>An attempt is about to be sent (for hang detection). Pair with <see cref="OnAttemptEnd"/>.</summary>
+        public void OnAttemptStart()
+        {
+            if (Interlocked.Increment(ref _inFlight) == 1)
+            {
+                Volatile.Write(ref _busySince, _time.GetTimestamp());
+                StartHangTimer();
+            }
+        }
+
+        /// <summary>
+        /// An attempt sent at <paramref name="sentAt"/> ended. Returns a message for -Verbose when
+        /// this changed the state (the service went down or came back), else null.
+        /// </summary>
+        public string? OnAttemptEnd(long sentAt, AttemptHealth outcome, bool wasProbe, string? why = null)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            long now = _time.GetTimestamp();
+            if (outcome != AttemptHealth.Abandoned)
+            {
+                Volatile.Write(ref _lastAnswerAt, now);
+                if (outcome != AttemptHealth.Failed)
+                {
+                    // Moving average of how long an answer takes (races only blur it).
+                    double took = now - sentAt, seen = Volatile.Read(ref _latencyTicks);
+                    Volatile.Write(ref _latencyTicks, seen == 0 ? took : seen + (took - seen) / 16);
+                }
+            }
+            if (!wasProbe && !Volatile.Read(ref _down) && outcome == AttemptHealth.Up && sentAt >= Volatile.Read(ref _changedAt))
+            {
+                _recent.Add(now, good: true); // the usual case: a success while up, without the lock
+                if (Volatile.Read(ref _streak) != 0) Volatile.Write(ref _streak, 0);
+                return null;
+            }
+            lock (_lock)
+            {
+                if (wasProbe)
+                {
+                    _probeInFlight = false;
+                    switch (outcome)
+                    {
+                        case AttemptHealth.Up:
+                        case AttemptHealth.Throttled:
+                            return Close(now);
+                        case AttemptHealth.Failed:
+                            _probeFailures++;
+                            _nextProbeAt = now + Ticks(ProbeDelay(_probeFailures));
+                            Signal();
+                            return null;
+                        default:
+                            _nextProbeAt = now; // the probe was cancelled: another card may probe at once
+                            Signal();
+                            return null;
+                    }
+                }
+                if (sentAt < _changedAt || outcome == AttemptHealth.Abandoned || outcome == AttemptHealth.Throttled) return null;
+                if (_down)
+                {
+                    // Sent after the outage was declared yet not as a probe: cannot happen but for a
+                    // race with Admit; an answer still shows the service is back.
+                    return outcome == AttemptHealth.Up ? Close(now) : null;
+                }
+                _recent.Add(now, outcome == AttemptHealth.Up);
+                if (outcome == AttemptHealth.Up) _streak = 0;
+                else
+                {
+                    _streak++;
+                    _recent.Totals(now, out int ok, out int failed);
+                    if (_streak >= FailureStreak)
+                        return Open(now, string.Format(CultureInfo.InvariantCulture, "{0} attempts in a row failed{1}", _streak, why != null ? " (last: " + why + ")" : string.Empty));
+                    if (failed >= MinFailures && failed >= FailureRatio * (ok + failed))
+                        return Open(now, string.Format(CultureInfo.InvariantCulture, "{0} of the last {1} attempts failed{2}", failed, ok + failed, why != null ? " (last: " + why + ")" : string.Empty));
+                }
+                return null;
+            }
+        }
+
+        private string Open(long now, string reason)
+        {
+            _down = true;
+            _changedAt = now;
+            _downSince = now;
+            _downReason = reason;
+            _probeFailures = 0;
+            _streak = 0;
+            _nextProbeAt = now + Ticks(ProbeDelay(0));
+            _recent.Clear();
+            Signal();
+            return "The service looks down: " + reason + ". Only one probe request at a time is sent until it answers; the other cards wait (up to -TimeoutSec).";
+        }
+
+        private string Close(long now)
+        {
+            var downFor = Elapsed(now - _downSince);
+            _down = false;
+            _changedAt = now;
+            _downReason = null;
+            _recent.Clear();
+            Signal();
+            return string.Format(CultureInfo.InvariantCulture, "The service answers again after {0:0.#} s down: every card goes ahead.", downFor.TotalSeconds);
+        }
+
+        /// <summary>Delay before the next probe: 0.5 s, growing by half each failure to 4 s, ±20 % so connections do not probe in step.</summary>
+        private TimeSpan ProbeDelay(int failures)
+        {
+            double seconds = Math.Min(MaxProbeDelay.TotalSeconds, FirstProbeDelay.TotalSeconds * Math.Pow(1.5, failures));
+            return TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * _random()));
+        }
+
+        private void Signal()
+        {
+            var old = _changed;
+            _changed = NewSignal();
+            old.TrySetResult(true);
+        }
+
+        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // ---- hang detection --------------------------------------------------------------------------
+
+        // The timer ticks only while requests are in flight: an idle connection costs nothing.
+        private void StartHangTimer()
+        {
+            lock (_lock)
+            {
+                if (_disposed) return;
+                if (_hangTimer == null) _hangTimer = _time.CreateTimer(_ => CheckHang(), null, HangCheckInterval, HangCheckInterval);
+                else _hangTimer.Change(HangCheckInterval, HangCheckInterval);
+            }
+        }
+
+        private void StopHangTimerIfIdle()
+        {
+            lock (_lock)
+            {
+                if (Volatile.Read(ref _inFlight) > 0) return;
+                _hangTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        /// <summary>
+        /// Requests are in flight and none has been answered for the hang threshold: the service
+        /// hangs. Declared down now, so later cards wait instead of joining the hung ones.
+        /// </summary>
+        internal string? CheckHang()
+        {
+            if (Volatile.Read(ref _inFlight) <= 0) { StopHangTimerIfIdle(); return null; }
+            if (Volatile.Read(ref _down)) return null;
+            long now = _time.GetTimestamp();
+            long quietSince = Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _busySince));
+            var threshold = HangThreshold;
+            if (now - quietSince < Ticks(threshold)) return null;
+            lock (_lock)
+            {
+                if (_down || Volatile.Read(ref _inFlight) <= 0) return null;
+                var message = Open(now, string.Format(CultureInfo.InvariantCulture, "no answer for {0:0.#} s to any of {1} requests in flight", threshold.TotalSeconds, Volatile.Read(ref _inFlight)));
+                HangDetected?.Invoke(message);
+                return message;
+            }
+        }
+
+        /// <summary>Raised (on a timer thread) when a hang is declared; the client relays it to -Verbose.</summary>
+        public Action<string>? HangDetected { get; set; }
+
+        private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+        private TimeSpan Elapsed(long ticks) => TimeSpan.FromTicks((long)(ticks * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _disposed = true;
+                _hangTimer?.Dispose();
+                _hangTimer = null;
+            }
+        }
+    }
+}

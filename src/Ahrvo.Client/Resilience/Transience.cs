@@ -1,0 +1,38 @@
+using System;
+using System.Globalization;
+using System.Net.Http;
+using System.Security.Authentication;
+using Polly.Timeout;
+
+namespace Ahrvo.Client.Resilience
+{
+    /// <summary>Which failures are worth another attempt, and how to name them.</summary>
+    internal static class Transience
+    {
+        // An explicit list: a 501 or 505 will not get better by asking again. 429 is handled apart
+        // (it is pacing, not a failure).
+        public static bool IsTransientStatus(int status) =>
+            status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+
+        public static bool IsTransient(Exception ex) =>
+            (ex is HttpRequestException && !IsTlsFailure(ex))
+            || ex is TimeoutRejectedException
+            || ex is System.IO.IOException;
+
+        /// <summary>A certificate the platform does not trust will not become trusted by asking again.</summary>
+        public static bool IsTlsFailure(Exception ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException)
+                if (e is AuthenticationException) return true;
+            return false;
+        }
+
+        public static string Describe(Exception ex) => ex switch
+        {
+            TimeoutRejectedException t => "no answer within " + t.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s",
+            HttpRequestException h => "network error: " + (h.InnerException?.Message ?? h.Message),
+            System.IO.IOException io => "connection dropped: " + io.Message,
+            _ => ex.GetType().Name + ": " + ex.Message,
+        };
+    }
+}

@@ -1,0 +1,150 @@
+using Ahrvo.Client.Resilience;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ahrvo.Client.Tests.Resilience;
+
+/// <summary>The adaptive pace, on a fake clock against a simulated token-bucket server.</summary>
+public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
+{
+    /// <summary>A server's account limit: a token bucket of <paramref name="limit"/>/s holding one second's worth.</summary>
+    private sealed class Bucket(FakeTimeProvider time, double limit)
+    {
+        private double _tokens = limit;
+        private long _at = time.GetTimestamp();
+
+        public bool TryTake()
+        {
+            long now = time.GetTimestamp();
+            _tokens = Math.Min(limit, _tokens + (now - _at) * limit / time.TimestampFrequency);
+            _at = now;
+            if (_tokens < 1) return false;
+            _tokens--;
+            return true;
+        }
+    }
+
+    /// <summary>Sends for <paramref name="seconds"/> as fast as the pace allows (at most <paramref name="offered"/>/s); counts sent, passed and throttled.</summary>
+    private static (int Sent, int Passed, int Throttled) Drive(FakeTimeProvider time, AdaptiveRateLimiter pacer, Func<bool> server, double seconds, double offered = 800)
+    {
+        var end = time.GetUtcNow().AddSeconds(seconds);
+        var gap = TimeSpan.FromSeconds(1 / offered);
+        int sent = 0, passed = 0, throttled = 0;
+        while (time.GetUtcNow() < end)
+        {
+            var wait = pacer.Reserve(out _);
+            time.Advance(wait > gap ? wait : gap);
+            long sentAt = time.GetTimestamp();
+            sent++;
+            if (server()) { passed++; pacer.OnAnswer(); }
+            else { throttled++; pacer.OnThrottled(sentAt); }
+        }
+        return (sent, passed, throttled);
+    }
+
+    [Fact]
+    public void Requests_are_not_paced_until_the_server_throttles()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        for (int i = 0; i < 1000; i++) Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _));
+        Assert.Null(pacer.CurrentRate);
+        Assert.Null(pacer.LearnedRate);
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(200)]
+    public void The_pace_converges_to_an_unknown_account_limit_with_few_429s(double limit)
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var server = new Bucket(time, limit);
+        var start = Drive(time, pacer, server.TryTake, 10);
+        var steady = Drive(time, pacer, server.TryTake, 30);
+        log.WriteLine($"limit {limit}/s: first 10 s {start.Passed} passed, {start.Throttled} throttled; next 30 s {steady.Passed / 30.0:0.#}/s passed, {steady.Throttled} throttled of {steady.Sent}; pace now {pacer.CurrentRate:0.#}/s");
+        Assert.True(start.Passed >= 0.9 * limit * 10, $"{start.Passed} passed in the first 10 s");
+        Assert.True(start.Throttled <= 0.05 * limit * 10, $"{start.Throttled} throttled in the first 10 s");
+        Assert.True(steady.Passed >= 0.9 * limit * 30, $"{steady.Passed} passed in 30 s");
+        Assert.True(steady.Throttled <= 0.03 * steady.Sent, $"{steady.Throttled} of {steady.Sent} throttled");
+        Assert.NotNull(pacer.LearnedRate);
+    }
+
+    [Fact]
+    public void When_the_throttling_stops_the_pace_grows_back_and_is_lifted()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var server = new Bucket(time, 50);
+        Drive(time, pacer, server.TryTake, 5);
+        double throttledPace = pacer.CurrentRate!.Value;
+        Assert.True(throttledPace < 80, $"paced at {throttledPace}");
+        var free = Drive(time, pacer, () => true, 30);
+        log.WriteLine($"paced at {throttledPace:0.#}/s; after 30 s without 429: {free.Sent} sent, pace {pacer.CurrentRate}");
+        Assert.Null(pacer.LearnedRate);
+        Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _));
+    }
+
+    [Fact]
+    public void After_a_cut_workers_that_ask_at_the_same_instant_get_distinct_slots()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        for (int i = 0; i < 100; i++) { pacer.Reserve(out _); time.Advance(TimeSpan.FromMilliseconds(5)); } // 200/s
+        long sentAt = time.GetTimestamp();
+        pacer.OnThrottled(sentAt);
+        Assert.NotNull(pacer.OnThrottled(sentAt));
+        double rate = pacer.CurrentRate!.Value;
+        var waits = Enumerable.Range(0, 16).Select(n => pacer.Reserve(out _)).ToArray();
+        Assert.Equal(16, waits.Distinct().Count());
+        for (int i = 1; i < waits.Length; i++)
+            Assert.InRange((waits[i] - waits[i - 1]).TotalSeconds, 0.99 / rate, 1.01 / rate);
+    }
+
+    [Fact]
+    public void A_lone_429_does_not_slow_the_connection_but_two_close_together_do()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        for (int round = 0; round < 10; round++)
+        {
+            for (int i = 0; i < 20; i++) { pacer.Reserve(out _); pacer.OnAnswer(); time.Advance(TimeSpan.FromMilliseconds(2)); }
+            Assert.Null(pacer.OnThrottled(time.GetTimestamp()));
+        }
+        Assert.Null(pacer.CurrentRate);
+        Assert.Equal(10, pacer.Throttled);
+        pacer.OnAnswer();
+        Assert.NotNull(pacer.OnThrottled(time.GetTimestamp()));
+        Assert.NotNull(pacer.CurrentRate);
+    }
+
+    [Fact]
+    public void Throttles_of_requests_sent_before_a_cut_do_not_cut_again()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        for (int i = 0; i < 100; i++) { pacer.Reserve(out _); time.Advance(TimeSpan.FromMilliseconds(2)); }
+        long before = time.GetTimestamp();
+        pacer.OnThrottled(before);
+        pacer.OnThrottled(before);
+        double afterFirstCut = pacer.CurrentRate!.Value;
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        for (int i = 0; i < 10; i++) Assert.Null(pacer.OnThrottled(before));
+        Assert.True(pacer.CurrentRate >= afterFirstCut, $"{pacer.CurrentRate} < {afterFirstCut}");
+        Assert.NotNull(pacer.OnThrottled(time.GetTimestamp()));
+        Assert.True(pacer.CurrentRate < afterFirstCut);
+    }
+
+    [Fact]
+    public void MaxRequestsPerSecond_is_a_hard_ceiling_even_before_any_429()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, 20);
+        var waits = Enumerable.Range(0, 40).Select(n => pacer.Reserve(out _)).ToArray();
+        Assert.Equal(TimeSpan.Zero, waits[0]);
+        Assert.InRange(waits[39].TotalSeconds, 1.94, 1.96);
+        Assert.Equal(20, pacer.CurrentRate);
+        Assert.Null(pacer.LearnedRate);
+    }
+}

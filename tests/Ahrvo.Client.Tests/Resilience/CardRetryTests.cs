@@ -1,0 +1,130 @@
+using Ahrvo.Client.Bulk;
+using Ahrvo.Client.Resilience;
+using Ahrvo.Client.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ahrvo.Client.Tests.Resilience;
+
+/// <summary>A card's retries, waits and budget through the whole client, against an in-memory API on a fake clock.</summary>
+public sealed class CardRetryTests(ITestOutputHelper log)
+{
+    private readonly SteppedClock _clock = new();
+
+    private AhrvoClient Client(ScriptedHandler handler, Action<AhrvoClientOptions>? tune = null)
+    {
+        var o = new AhrvoClientOptions(new Uri("https://api.example.test/"), ClientEmulatorFixture.Secure("test-api-key"), ClientEmulatorFixture.Secure("test-token"))
+        {
+            Time = _clock,
+            HandlerFactory = () => handler,
+        };
+        tune?.Invoke(o);
+        return new AhrvoClient(o);
+    }
+
+    [Fact]
+    public async Task A_card_throttled_ten_times_gets_its_balance_within_its_budget_whatever_MaxRetries_says()
+    {
+        var handler = new ScriptedHandler(r => r.Attempt <= 10 ? ScriptedHandler.Status(429, retryAfterSeconds: 1) : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler, o => o.MaxRetries = 1);
+        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(result.Success, result.Error?.Message);
+        Assert.Equal(12.50m, result.AvailableBalance);
+        Assert.Equal(11, result.Attempts);
+        Assert.Equal(10, client.ThrottledResponses);
+        Assert.InRange(result.Elapsed.TotalSeconds, 10, 20); // fake seconds: ten Retry-After waits (with jitter), paced at about one a second
+    }
+
+    [Fact]
+    public async Task Throttling_longer_than_the_budget_ends_in_one_error_that_says_so()
+    {
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Status(429, retryAfterSeconds: 1));
+        using var client = Client(handler, o => o.TotalTimeout = TimeSpan.FromSeconds(5));
+        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.False(result.Success);
+        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, result.Error!.Kind);
+        Assert.Contains("kept throttling", result.Error.Message);
+        Assert.InRange(handler.Total, 4, 5);
+    }
+
+    [Fact]
+    public async Task A_card_that_keeps_failing_while_the_service_is_up_stops_after_MaxRetries()
+    {
+        var handler = new ScriptedHandler(r => ScriptedHandler.Status(500));
+        using var client = Client(handler, o => o.MaxRetries = 2);
+        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, result.Error!.Kind);
+        Assert.Equal(3, result.Attempts);
+        Assert.Equal(3, handler.Total);
+        Assert.False(client.Health.IsDown); // three failures of one card are not an outage
+    }
+
+    [Fact]
+    public async Task Backoff_grows_with_jitter_and_MaxRetryDelay_caps_it()
+    {
+        var waits = Enumerable.Range(0, 2000).Select(_ => Jitter.Backoff(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), Jitter.NextDouble()).TotalSeconds).ToArray();
+        Assert.InRange(waits.Min(), 0.2, 0.25);
+        Assert.InRange(waits.Max(), 0.55, 0.6);
+        Assert.True(waits.Distinct().Count() > 1000);
+        var first = Jitter.Backoff(1, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 0.5);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), first);
+        Assert.Equal(TimeSpan.FromSeconds(2), Jitter.Backoff(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), 0.5));
+        // A hostile Retry-After is capped; the throttled cards come back spread over a tenth of the wait.
+        Assert.InRange(Jitter.AfterThrottle(TimeSpan.FromDays(1), 1, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), 0.99).TotalSeconds, 30, 33);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_three_second_outage_is_waited_out_by_every_card_with_only_probes_sent_meanwhile()
+    {
+        long outageFrom = 0, outageTo = 0;
+        int duringOutage = 0;
+        var handler = new ScriptedHandler(r =>
+        {
+            long now = _clock.GetTimestamp();
+            if (outageFrom != 0 && now >= outageFrom && now < outageTo) { Interlocked.Increment(ref duringOutage); return ScriptedHandler.Status(503); }
+            return ScriptedHandler.Balance(r.CardId);
+        });
+        using var client = Client(handler);
+        // A long good run first: the breaker's memory must not dilute the outage.
+        var good = await _clock.RunAsync(Task.WhenAll(Enumerable.Range(0, 2000).Select(i => client.GetBalanceAsync("good" + i))));
+        Assert.All(good, r => Assert.True(r.Success));
+        outageFrom = _clock.GetTimestamp();
+        outageTo = outageFrom + 3 * _clock.TimestampFrequency;
+        var cards = Enumerable.Range(0, 200).Select(i => "card" + i).ToArray();
+        var results = await _clock.RunAsync(Task.WhenAll(cards.Select(id => client.GetBalanceAsync(id))));
+        log.WriteLine($"{handler.Total - 2000} requests for 200 cards, {duringOutage} during the outage; last probe failures seen by the cards: {results.Max(r => r.Attempts)} attempts at most");
+        Assert.All(results, r => Assert.True(r.Success, r.Error?.Message));
+        Assert.Equal(cards, results.Select(r => r.CardId));
+        // Up to all 200 first attempts were on their way when the outage began; after them only probes.
+        Assert.InRange(duringOutage, ServiceHealth.FailureStreak, 200 + 15);
+        Assert.False(client.Health.IsDown);
+    }
+
+    [Fact]
+    public async Task A_dead_service_fails_a_bulk_run_once_the_outage_outlasts_the_budget_sending_little()
+    {
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Status(503));
+        using var client = Client(handler, o => o.TotalTimeout = TimeSpan.FromSeconds(10));
+        var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
+        var taken = new List<BulkItem>();
+        var done = Task.Run(() =>
+        {
+            foreach (var i in Enumerable.Range(0, 2000))
+            {
+                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
+                run.Add("card" + i);
+            }
+            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
+            return taken.Count;
+        });
+        await _clock.RunAsync(done, TimeSpan.FromMinutes(5));
+        var spent = taken.Max(t => t.Result!.Elapsed);
+        log.WriteLine($"{handler.Total} requests for 2000 cards; the longest card took {spent.TotalSeconds:0.#} fake s");
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => "card" + i), taken.Select(t => t.CardId));
+        Assert.All(taken, t => Assert.False(t.Result!.Success));
+        Assert.True(handler.Total <= 500, $"{handler.Total} requests");
+        Assert.True(taken.Count(t => t.Result!.Error!.Kind == AhrvoErrorKind.CircuitOpen) >= 1900);
+        Assert.True(spent <= TimeSpan.FromSeconds(11), spent.ToString());
+    }
+}

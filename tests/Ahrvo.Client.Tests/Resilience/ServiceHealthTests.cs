@@ -1,0 +1,128 @@
+using Ahrvo.Client.Resilience;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Ahrvo.Client.Tests.Resilience;
+
+/// <summary>Outage detection, probes and the outage budget, on a fake clock.</summary>
+public sealed class ServiceHealthTests
+{
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
+    private readonly FakeTimeProvider _time = new();
+    private readonly ServiceHealth _health;
+
+    public ServiceHealthTests() => _health = new ServiceHealth(_time, TimeSpan.FromSeconds(30), () => 0.5);
+
+    private long Now => _time.GetTimestamp();
+
+    private string? Attempt(AttemptHealth outcome, TimeSpan took, bool probe = false)
+    {
+        long sent = Now;
+        _health.OnAttemptStart();
+        _time.Advance(took);
+        return _health.OnAttemptEnd(sent, outcome, probe, outcome == AttemptHealth.Failed ? "HTTP 503" : null);
+    }
+
+    private Admission Admit(long runStart = 0) => _health.Admit(long.MaxValue, runStart, Budget, out _);
+
+    [Fact]
+    public void An_outage_is_seen_at_once_after_an_hour_of_successes()
+    {
+        for (int i = 0; i < 36_000; i++) Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(100));
+        for (int i = 0; i < ServiceHealth.FailureStreak - 1; i++) Assert.Null(Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(10)));
+        Assert.False(_health.IsDown);
+        Assert.Contains("looks down", Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(10)));
+        Assert.True(_health.IsDown);
+    }
+
+    [Fact]
+    public void Sporadic_failures_and_429s_never_open_it()
+    {
+        for (int i = 0; i < 20_000; i++)
+            Attempt(i % 20 == 0 ? AttemptHealth.Failed : i % 20 == 10 ? AttemptHealth.Throttled : AttemptHealth.Up, TimeSpan.FromMilliseconds(1));
+        Assert.False(_health.IsDown);
+        for (int i = 0; i < 100; i++) Attempt(AttemptHealth.Throttled, TimeSpan.FromMilliseconds(1));
+        Assert.False(_health.IsDown);
+    }
+
+    [Fact]
+    public void While_down_one_probe_at_a_time_goes_out_and_the_others_wait_until_it_answers()
+    {
+        for (int i = 0; i < 5; i++) Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(1));
+        Assert.True(_health.IsDown);
+        Assert.Equal(Admission.Wait, Admit());
+        _time.Advance(ServiceHealth.FirstProbeDelay);
+        Assert.Equal(Admission.Probe, Admit());
+        Assert.Equal(Admission.Wait, Admit());
+        var waiting = _health.Changed;
+        Assert.False(waiting.IsCompleted);
+        Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(5), probe: true);
+        Assert.True(waiting.IsCompleted);
+        Assert.Equal(Admission.Wait, Admit()); // the next probe is later
+        _time.Advance(ServiceHealth.MaxProbeDelay);
+        Assert.Equal(Admission.Probe, Admit());
+        Assert.Contains("answers again", Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(5), probe: true));
+        Assert.False(_health.IsDown);
+        Assert.Equal(Admission.Send, Admit());
+    }
+
+    [Fact]
+    public void Failures_of_requests_sent_before_the_recovery_do_not_reopen_it()
+    {
+        for (int i = 0; i < 5; i++) Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(1));
+        // Sixteen requests sent while it was going down, answered after the recovery.
+        long sentBefore = Now;
+        for (int i = 0; i < 16; i++) _health.OnAttemptStart();
+        _time.Advance(ServiceHealth.FirstProbeDelay);
+        Assert.Equal(Admission.Probe, Admit());
+        Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(5), probe: true);
+        for (int i = 0; i < 16; i++) Assert.Null(_health.OnAttemptEnd(sentBefore, AttemptHealth.Failed, false, "HTTP 503"));
+        Assert.False(_health.IsDown);
+    }
+
+    [Fact]
+    public void A_long_outage_is_waited_out_once_per_run_not_once_per_card()
+    {
+        long runStart = Now;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        for (int i = 0; i < 5; i++) Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(1));
+        long downAt = Now;
+        // A card that comes late in the run waits only until the outage is older than the budget.
+        _time.Advance(TimeSpan.FromSeconds(8));
+        Assert.Equal(Admission.Probe, _health.Admit(Now + (long)(Budget.TotalSeconds * _time.TimestampFrequency), runStart, Budget, out _));
+        Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(1), probe: true);
+        Assert.Equal(Admission.Wait, _health.Admit(long.MaxValue, runStart, Budget, out long until));
+        Assert.True(until <= downAt + (long)(Budget.TotalSeconds * _time.TimestampFrequency));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        while (_health.Admit(long.MaxValue, runStart, Budget, out _) == Admission.Probe) Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(1), probe: true);
+        Assert.Equal(Admission.GiveUp, _health.Admit(long.MaxValue, runStart, Budget, out _));
+        // A new command gets its own budget, and probes at once.
+        long nextRun = Now;
+        _health.OnRunStart();
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, nextRun, Budget, out _));
+        Assert.Equal(Admission.Wait, _health.Admit(long.MaxValue, nextRun, Budget, out _));
+    }
+
+    [Fact]
+    public void A_service_that_stops_answering_is_seen_as_down_by_the_hang_check()
+    {
+        for (int i = 0; i < 100; i++) Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(20));
+        string? seen = null;
+        _health.HangDetected = m => seen = m;
+        for (int i = 0; i < 16; i++) _health.OnAttemptStart();
+        _time.Advance(ServiceHealth.MinHangThreshold - TimeSpan.FromMilliseconds(300));
+        Assert.False(_health.IsDown);
+        _time.Advance(TimeSpan.FromMilliseconds(600)); // the periodic check runs on the fake clock
+        Assert.True(_health.IsDown);
+        Assert.Contains("no answer for", seen);
+    }
+
+    [Fact]
+    public void A_slow_service_that_answers_is_not_a_hang()
+    {
+        for (int i = 0; i < 100; i++) Attempt(AttemptHealth.Up, TimeSpan.FromSeconds(1));
+        for (int i = 0; i < 8; i++) _health.OnAttemptStart();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(_health.IsDown);
+    }
+}
