@@ -297,7 +297,11 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         internal string? CheckHang()
         {
-            if (Volatile.Read(ref _inFlight) <= 0) { StopHangTimerIfIdle(); return null; }
+            int inFlight = Volatile.Read(ref _inFlight);
+            if (inFlight <= 0) { StopHangTimerIfIdle(); return null; }
+            // One request that hangs while nothing else is asked is that card's trouble, not proof
+            // of a hung service: its attempt timeout deals with it.
+            if (inFlight < 2) return null;
             if (Volatile.Read(ref _down)) return null;
             long now = _time.GetTimestamp();
             long quietSince = Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _busySince));

@@ -61,5 +61,7 @@ public sealed class CardsEmulatorFixture : IAsyncLifetime
 
     public static string[] Ids(int count) => Cards.Take(count).Select(c => c.Id).ToArray();
 
+    public static bool IsShared(string id) => Cards.Any(c => c.Id == id && c.Type == EmulatorCard.Shared);
+
     public static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }
