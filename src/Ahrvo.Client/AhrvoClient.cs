@@ -183,12 +183,12 @@ namespace Ahrvo.Client
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            long sentAt;
+            long sentAt, ticket;
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
                 // 2. The pace: this card's own send slot, spaced from every other request of the connection.
-                var pause = _pacer.Reserve(out var paceMessage);
+                var pause = _pacer.Reserve(out var paceMessage, out ticket);
                 if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
                 if (pause >= MinPause) await _time.Delay(pause, cancellationToken).ConfigureAwait(false);
 
@@ -247,7 +247,7 @@ namespace Ahrvo.Client
             var answer = response!;
             if (answer.StatusCode == 429)
             {
-                Relay(call, _pacer.OnThrottled(sentAt));
+                Relay(call, _pacer.OnThrottled(ticket));
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Throttled, probe));
                 call.Throttles++;
                 call.LastFailure = "HTTP 429";

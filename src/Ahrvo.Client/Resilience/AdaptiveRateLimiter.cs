@@ -35,6 +35,7 @@ namespace Ahrvo.Client.Resilience
         private double _lastReported;     // the rate last announced as regained (for -Verbose)
         private long _throttled;
         private long _history; // the last 64 answers, newest in bit 0; 1 = 429
+        private long _generation; // cuts so far: a request's ticket says under which pace it was scheduled
 
         public AdaptiveRateLimiter(TimeProvider time, double? ceiling)
         {
@@ -68,9 +69,13 @@ namespace Ahrvo.Client.Resilience
         /// Reserves the next send slot and says how long to wait for it. <paramref name="message"/>
         /// tells when the pace has grown back or was lifted (for -Verbose), else null.
         /// </summary>
-        public TimeSpan Reserve(out string? message)
+        public TimeSpan Reserve(out string? message) => Reserve(out message, out _);
+
+        /// <summary>As above; <paramref name="ticket"/> names the pace the slot was given under, for <see cref="OnThrottled"/>.</summary>
+        public TimeSpan Reserve(out string? message, out long ticket)
         {
             message = null;
+            ticket = Interlocked.Read(ref _generation);
             long now = _time.GetTimestamp();
             _sends.Add(now);
             if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling)) return TimeSpan.Zero; // the usual case: no lock
@@ -130,13 +135,12 @@ namespace Ahrvo.Client.Resilience
         }
 
         /// <summary>
-        /// A request sent at <paramref name="sentAt"/> was answered 429. A lone 429 among many
+        /// A request whose slot was given under <paramref name="ticket"/> (from Reserve) was answered 429. A lone 429 among many
         /// answers (a gateway's hiccup) only makes its own card wait; two among the last eight
-        /// answers are throttling, and cut the pace. Cuts the pace once per
-        /// round: 429s for requests sent before the last cut were caused by the old pace and are not
-        /// cut for again. Returns a message for -Verbose when the pace changed, else null.
+        /// answers are throttling, and cut the pace. Cuts once per round: 429s of requests scheduled
+        /// under an earlier pace (even if sent after the cut) were caused by that pace. Returns a message for -Verbose when the pace changed, else null.
         /// </summary>
-        public string? OnThrottled(long sentAt)
+        public string? OnThrottled(long ticket)
         {
             Interlocked.Increment(ref _throttled);
             long history = Push(1);
@@ -144,7 +148,7 @@ namespace Ahrvo.Client.Resilience
             lock (_lock)
             {
                 long now = _time.GetTimestamp();
-                if (_limited && sentAt <= _lastCutAt) return null;
+                if (_limited && ticket < Interlocked.Read(ref _generation)) return null;
                 double sending = _sends.PerSecond(now);
                 double before = _limited ? Math.Min(RateAt(now), _ceiling) : Math.Min(_ceiling, sending);
                 // The rate that was throttled: what was really sent, when that is below the pace allowed.
@@ -154,6 +158,7 @@ namespace Ahrvo.Client.Resilience
                 _rate = Math.Max(MinRate, throttledAt * Beta);
                 _k = Cbrt(_wMax * (1 - Beta) / ScaleC);
                 _lastCutAt = now;
+                Interlocked.Increment(ref _generation);
                 _lastReported = _rate;
                 bool wasLimited = _limited;
                 _limited = true;

@@ -33,12 +33,11 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         int sent = 0, passed = 0, throttled = 0;
         while (time.GetUtcNow() < end)
         {
-            var wait = pacer.Reserve(out _);
+            var wait = pacer.Reserve(out _, out long ticket);
             time.Advance(wait > gap ? wait : gap);
-            long sentAt = time.GetTimestamp();
             sent++;
             if (server()) { passed++; pacer.OnAnswer(); }
-            else { throttled++; pacer.OnThrottled(sentAt); }
+            else { throttled++; pacer.OnThrottled(ticket); }
         }
         return (sent, passed, throttled);
     }
@@ -91,10 +90,10 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     {
         var time = new FakeTimeProvider();
         var pacer = new AdaptiveRateLimiter(time, null);
-        for (int i = 0; i < 100; i++) { pacer.Reserve(out _); time.Advance(TimeSpan.FromMilliseconds(5)); } // 200/s
-        long sentAt = time.GetTimestamp();
-        pacer.OnThrottled(sentAt);
-        Assert.NotNull(pacer.OnThrottled(sentAt));
+        long ticket = 0;
+        for (int i = 0; i < 100; i++) { pacer.Reserve(out _, out ticket); time.Advance(TimeSpan.FromMilliseconds(5)); } // 200/s
+        pacer.OnThrottled(ticket);
+        Assert.NotNull(pacer.OnThrottled(ticket));
         double rate = pacer.CurrentRate!.Value;
         var waits = Enumerable.Range(0, 16).Select(n => pacer.Reserve(out _)).ToArray();
         Assert.Equal(16, waits.Distinct().Count());
@@ -110,29 +109,31 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         for (int round = 0; round < 10; round++)
         {
             for (int i = 0; i < 20; i++) { pacer.Reserve(out _); pacer.OnAnswer(); time.Advance(TimeSpan.FromMilliseconds(2)); }
-            Assert.Null(pacer.OnThrottled(time.GetTimestamp()));
+            Assert.Null(pacer.OnThrottled(0));
         }
         Assert.Null(pacer.CurrentRate);
         Assert.Equal(10, pacer.Throttled);
         pacer.OnAnswer();
-        Assert.NotNull(pacer.OnThrottled(time.GetTimestamp()));
+        Assert.NotNull(pacer.OnThrottled(0));
         Assert.NotNull(pacer.CurrentRate);
     }
 
     [Fact]
-    public void Throttles_of_requests_sent_before_a_cut_do_not_cut_again()
+    public void Throttles_of_requests_scheduled_before_a_cut_do_not_cut_again()
     {
         var time = new FakeTimeProvider();
         var pacer = new AdaptiveRateLimiter(time, null);
-        for (int i = 0; i < 100; i++) { pacer.Reserve(out _); time.Advance(TimeSpan.FromMilliseconds(2)); }
-        long before = time.GetTimestamp();
+        long before = 0;
+        for (int i = 0; i < 100; i++) { pacer.Reserve(out _, out before); time.Advance(TimeSpan.FromMilliseconds(2)); }
         pacer.OnThrottled(before);
         pacer.OnThrottled(before);
         double afterFirstCut = pacer.CurrentRate!.Value;
-        time.Advance(TimeSpan.FromMilliseconds(1));
+        // Slots handed out under the old pace, sent and throttled after the cut: not cut for again.
         for (int i = 0; i < 10; i++) Assert.Null(pacer.OnThrottled(before));
         Assert.True(pacer.CurrentRate >= afterFirstCut, $"{pacer.CurrentRate} < {afterFirstCut}");
-        Assert.NotNull(pacer.OnThrottled(time.GetTimestamp()));
+        pacer.Reserve(out _, out long after);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(pacer.OnThrottled(after));
         Assert.True(pacer.CurrentRate < afterFirstCut);
     }
 
