@@ -49,6 +49,7 @@ if (-not $ModulePath -or -not (Test-Path -LiteralPath $ModulePath)) { throw 'Set
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
 
 Import-Module (Join-Path $Root 'tests/pester/Emulator.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1') -Force
 
 # The same pwsh that runs this script (the tool manifest's), launched the same way for every child.
 $PwshHost = [Environment]::ProcessPath
@@ -56,17 +57,6 @@ $PwshArgs = @()
 if ((Split-Path -Leaf $PwshHost) -match '^dotnet(\.exe)?$') { $PwshArgs = @((Join-Path $PSHOME 'pwsh.dll')) }
 
 # ---- helpers ---------------------------------------------------------------------------------------
-
-function Get-Median([double[]] $Values) {
-    $s = @($Values | Sort-Object)
-    if ($s.Count -eq 0) { return [double]::NaN }
-    if ($s.Count % 2) { return $s[($s.Count - 1) / 2] }
-    return ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2
-}
-
-function Get-LoadAverage {
-    if (Test-Path /proc/loadavg) { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' } else { 'n/a' }
-}
 
 function Get-RawHttpDll {
     if ($env:AHRVO_RAWHTTP_DLL -and (Test-Path -LiteralPath $env:AHRVO_RAWHTTP_DLL)) { return $env:AHRVO_RAWHTTP_DLL }

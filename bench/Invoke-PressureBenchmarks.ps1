@@ -84,19 +84,9 @@ if (-not $ModulePath -or -not (Test-Path -LiteralPath $ModulePath)) { throw 'Set
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
 
 Import-Module (Join-Path $Root 'tests/pester/Emulator.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1') -Force
 
 # ---- helpers ---------------------------------------------------------------------------------------
-
-function Get-Median([double[]] $Values) {
-    $s = @($Values | Sort-Object)
-    if ($s.Count -eq 0) { return [double]::NaN }
-    if ($s.Count % 2) { return $s[($s.Count - 1) / 2] }
-    return ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2
-}
-
-function Get-LoadAverage {
-    if (Test-Path /proc/loadavg) { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' } else { 'n/a' }
-}
 
 function New-CardIds([int] $Count) {
     # The first $Count Dedicated generated cards: every 50th generated card (i + 1 a multiple of 50) is

@@ -94,8 +94,6 @@ namespace Ahrvo.Client
         internal System.Net.Http.HttpClient CreateHttpClient() => _transport.CreateHttpClient();
 
         internal ServiceHealth Health => _health;
-        internal AdaptiveRateLimiter Pacer => _pacer;
-        internal TimeProvider Time => _time;
 
         /// <summary>Reads one card's balance, with retries, pacing, outage waits and error mapping.</summary>
         public async Task<BalanceResult> GetBalanceAsync(string cardId, RequestDiagnostics? diagnostics = null, CancellationToken cancellationToken = default)
@@ -169,7 +167,7 @@ namespace Ahrvo.Client
                 {
                     var since = _health.DownSince;
                     var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
-                    return Finish(call, BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts));
+                    return Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts));
                 }
                 var changed = _health.Changed;
                 var wait = Elapsed(waitUntil - _time.GetTimestamp());
@@ -237,11 +235,11 @@ namespace Ahrvo.Client
                 if (!Transience.IsTransient(failure))
                 {
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
-                    return Finish(call, BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure, call.Attempts), null, Spent(call), call.Attempts));
+                    return Audit(Final(call, null, failure));
                 }
                 var why = Transience.Describe(failure);
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
-                return Retry(call, why, null, probe, () => BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure, call.Attempts), null, Spent(call), call.Attempts));
+                return Retry(call, why, null, probe, null, failure);
             }
 
             var answer = response!;
@@ -253,30 +251,33 @@ namespace Ahrvo.Client
                 call.LastFailure = "HTTP 429";
                 // Being throttled is not a failure: no -MaxRetries, only the card's time limits it.
                 var wait = Jitter.AfterThrottle(answer.RetryAfter, call.Throttles, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
-                return Schedule(call, wait, "HTTP 429", answer.RetryAfter, () => Interpret(call, answer));
+                return Schedule(call, wait, "HTTP 429", answer.RetryAfter, answer, null);
             }
             if (Transience.IsTransientStatus(answer.StatusCode))
             {
                 var why = "HTTP " + answer.StatusCode.ToString(CultureInfo.InvariantCulture);
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
-                return Retry(call, why, answer.StatusCode == 503 ? answer.RetryAfter : null, probe, () => Interpret(call, answer));
+                return Retry(call, why, answer.StatusCode == 503 ? answer.RetryAfter : null, probe, answer, null);
             }
             _health.OnAttemptEnd(sentAt, AttemptHealth.Up, probe);
-            return Finish(call, Interpret(call, answer));
+            return Audit(Final(call, answer, null));
         }
 
-        private BalanceResult Interpret(CardCall call, AttemptResponse answer) =>
-            _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow());
+        /// <summary>The card's result from its last attempt: the answer's meaning, or the failure's.</summary>
+        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure) =>
+            answer != null
+                ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow())
+                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure!, call.Attempts), null, Spent(call), call.Attempts);
 
         /// <summary>
         /// A transient failure. It counts against -MaxRetries only while the service is otherwise up:
         /// a failure during an outage (or of a probe) is the outage's, which the card waits out.
         /// </summary>
-        private BalanceResult? Retry(CardCall call, string why, TimeSpan? retryAfter, bool probe, Func<BalanceResult> final)
+        private BalanceResult? Retry(CardCall call, string why, TimeSpan? retryAfter, bool probe, AttemptResponse? answer, Exception? failure)
         {
             call.LastFailure = why;
             bool counted = !probe && !_health.IsDown;
-            if (counted && ++call.Failures > _options.MaxRetries) return Finish(call, final());
+            if (counted && ++call.Failures > _options.MaxRetries) return Audit(Final(call, answer, failure));
             TimeSpan wait;
             if (!counted) wait = TimeSpan.Zero; // the card queues behind the probe; the outage paces it
             else
@@ -284,14 +285,14 @@ namespace Ahrvo.Client
                 wait = Jitter.Backoff(call.Failures, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
                 if (retryAfter is TimeSpan ra && ra > wait) wait = ra > _options.MaxRetryDelay ? _options.MaxRetryDelay : ra;
             }
-            return Schedule(call, wait, why, retryAfter, final);
+            return Schedule(call, wait, why, retryAfter, answer, failure);
         }
 
-        private BalanceResult? Schedule(CardCall call, TimeSpan wait, string why, TimeSpan? retryAfter, Func<BalanceResult> final)
+        private BalanceResult? Schedule(CardCall call, TimeSpan wait, string why, TimeSpan? retryAfter, AttemptResponse? answer, Exception? failure)
         {
             long at = _time.GetTimestamp() + Ticks(wait);
             // The card's time would be up before it could try again: its last answer is its result.
-            if (at >= call.Deadline) return Finish(call, final());
+            if (at >= call.Deadline) return Audit(Final(call, answer, failure));
             call.RetryAt = at;
             var diag = call.Diagnostics;
             if (diag != null && diag.VerboseEnabled && wait > TimeSpan.Zero)
@@ -313,8 +314,6 @@ namespace Ahrvo.Client
         {
             if (message != null) call.Diagnostics?.Verbose(message);
         }
-
-        private BalanceResult Finish(CardCall call, BalanceResult result) => Audit(result);
 
         private BalanceResult Audit(BalanceResult result)
         {
