@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
+using Ahrvo.Client.Auth;
 using Ahrvo.Client.Diagnostics;
 using Ahrvo.Client.Http;
 using Ahrvo.Client.Parsing;
@@ -37,6 +38,7 @@ namespace Ahrvo.Client
         private readonly AdaptiveRateLimiter _pacer;
         private readonly ServiceHealth _health;
         private readonly AuditLog? _audit;
+        private readonly AccessTokens _tokens;
         private RequestDiagnostics? _lastDiagnostics; // where messages not tied to a card go (a hang seen by the timer)
         private long _requests;
         private long _retries;
@@ -47,7 +49,8 @@ namespace Ahrvo.Client
             _options = options ?? throw new ArgumentNullException(nameof(options));
             options.Validate();
             _time = options.Time;
-            var text = new ServerText(options.ApiKey, options.AccessToken);
+            _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time);
+            var text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options.BaseUri);
             _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond);
@@ -89,6 +92,15 @@ namespace Ahrvo.Client
 
         /// <summary>When the service was seen to go down, or null while it answers.</summary>
         public DateTimeOffset? ServiceDownSince => _health.DownSince;
+
+        /// <summary>When the current access token expires, when it is a JWT with an exp claim; else null.</summary>
+        public DateTimeOffset? AccessTokenExpiresAt => _tokens.Now.ExpiresAt;
+
+        /// <summary>The exp of the options' access token, when it is a JWT; null otherwise.</summary>
+        public static DateTimeOffset? TokenExpiry(AhrvoClientOptions options) => AccessTokens.ReadJwtExpiry(options.AccessToken);
+
+        /// <summary>Tokens obtained from the token provider since the connection was made (the first included).</summary>
+        public long TokenRenewals => _tokens.Now.Generation;
 
         /// <summary>The HttpClient an attempt uses; for tests of its configuration.</summary>
         internal System.Net.Http.HttpClient CreateHttpClient() => _transport.CreateHttpClient();
@@ -181,6 +193,18 @@ namespace Ahrvo.Client
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
+            // The token to send: a provider's is renewed shortly before it expires.
+            AccessTokens.Current token;
+            try
+            {
+                token = await _tokens.GetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                if (probe) _health.OnAttemptEnd(_time.GetTimestamp(), AttemptHealth.Abandoned, wasProbe: true, why: null);
+                return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex), null, Spent(call), call.Attempts));
+            }
+
             long sentAt, ticket;
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             try
@@ -211,8 +235,8 @@ namespace Ahrvo.Client
             try
             {
                 response = await _attemptTimeout.ExecuteAsync(
-                    static (ctx, s) => new ValueTask<AttemptResponse>(s.transport.SendAsync(s.call.CardId, s.call.Diagnostics, ctx.CancellationToken)),
-                    context, (transport: _transport, call)).ConfigureAwait(false);
+                    static (ctx, s) => new ValueTask<AttemptResponse>(s.transport.SendAsync(s.call.CardId, s.token, s.call.Diagnostics, ctx.CancellationToken)),
+                    context, (transport: _transport, call, token)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -243,6 +267,25 @@ namespace Ahrvo.Client
             }
 
             var answer = response!;
+            if (answer.StatusCode == 401 && _tokens.CanRenew && !call.RenewedToken)
+            {
+                // The token may have expired: one new token for every card refused with this one,
+                // and this card tries once more; a 401 after that is the account's answer.
+                _health.OnAttemptEnd(sentAt, AttemptHealth.Up, probe);
+                call.RenewedToken = true;
+                try
+                {
+                    await _tokens.RenewAsync(token.Generation, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                {
+                    return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex), 401, Spent(call), call.Attempts));
+                }
+                call.Diagnostics?.Verbose(string.Format(CultureInfo.InvariantCulture,
+                    "Card {0}: the API refused the access token (HTTP 401); a new one came from the token provider; trying once more.", call.CardId));
+                call.RetryAt = _time.GetTimestamp();
+                return null;
+            }
             if (answer.StatusCode == 429)
             {
                 Relay(call, _pacer.OnThrottled(ticket));

@@ -31,6 +31,12 @@ namespace Ahrvo.Client
         internal SecureString ApiKey { get; }
         internal SecureString AccessToken { get; }
 
+        /// <summary>
+        /// Returns a fresh access token; called after a 401 (once per wave of 401s) and shortly
+        /// before a JWT's exp. Null: the token is fixed.
+        /// </summary>
+        public Func<System.Threading.CancellationToken, System.Threading.Tasks.Task<SecureString>>? AccessTokenProvider { get; set; }
+
         /// <summary>Retries after the first attempt for transient failures.</summary>
         public int MaxRetries { get; set; } = 3;
 

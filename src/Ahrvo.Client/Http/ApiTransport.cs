@@ -103,10 +103,10 @@ namespace Ahrvo.Client.Http
             uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri : new Uri(uri.AbsoluteUri + "/");
 
         /// <summary>One GET for one card, read completely (a connection dropped mid-body fails the attempt).</summary>
-        public async Task<AttemptResponse> SendAsync(string cardId, RequestDiagnostics? diag, CancellationToken cancellationToken)
+        public async Task<AttemptResponse> SendAsync(string cardId, Auth.AccessTokens.Current token, RequestDiagnostics? diag, CancellationToken cancellationToken)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, CardIdRules.BalancePathAndQuery(cardId));
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(_options.AccessToken));
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + SecretText.Reveal(token.Token));
             request.Headers.TryAddWithoutValidation("x-api-key", SecretText.Reveal(_options.ApiKey));
             var client = GetHttpClient();
             if (diag != null && diag.DebugEnabled)

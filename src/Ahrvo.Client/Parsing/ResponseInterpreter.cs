@@ -141,6 +141,20 @@ namespace Ahrvo.Client.Parsing
             }
         }
 
+        /// <summary>The token provider failed: the account cannot be read with this connection. Its text is cleaned like server text.</summary>
+        public AhrvoError TokenProviderFailed(string cardId, Exception ex) =>
+            new AhrvoError(AhrvoErrorKind.Unauthorized,
+                $"Card '{cardId}' was not read: {_text.Clean(ProviderMessage(ex), 300)}",
+                null, recommendedAction: "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken.", exception: ex);
+
+        // The provider's own words, never those of what it called (they could quote a secret).
+        private static string ProviderMessage(Exception ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException)
+                if (e is Auth.TokenProviderException) return e.Message;
+            return "the token provider of this connection failed (" + ex.GetType().Name + ").";
+        }
+
         /// <summary>The service has been down longer than the card's time: it is given up, never blamed on the card.</summary>
         public AhrvoError ServiceDown(string cardId, int attempts, string? lastFailure, TimeSpan downFor, string? reason)
         {

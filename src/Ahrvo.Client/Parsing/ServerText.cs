@@ -12,9 +12,9 @@ namespace Ahrvo.Client.Parsing
     internal sealed class ServerText
     {
         private readonly SecureString _apiKey;
-        private readonly SecureString _accessToken;
+        private readonly Func<SecureString> _accessToken; // the current one: a provider renews it
 
-        public ServerText(SecureString apiKey, SecureString accessToken)
+        public ServerText(SecureString apiKey, Func<SecureString> accessToken)
         {
             _apiKey = apiKey;
             _accessToken = accessToken;
@@ -27,7 +27,7 @@ namespace Ahrvo.Client.Parsing
             // that cannot change the text: the result is the same, without revealing the secrets,
             // running the regex or copying the string per card.
             text = RedactSecret(text!, _apiKey);
-            text = RedactSecret(text, _accessToken);
+            text = RedactSecret(text, _accessToken());
             text = MaskDigitRuns(text);
             if (HasControlChar(text))
             {

@@ -32,6 +32,9 @@ namespace Ahrvo.Client.Resilience
         public int Failures { get; set; }
         public int Throttles { get; set; }
 
+        /// <summary>A 401 made the connection renew its token and this card try once more.</summary>
+        public bool RenewedToken { get; set; }
+
         /// <summary>Why the last attempt failed, for the final error.</summary>
         public string? LastFailure { get; set; }
 

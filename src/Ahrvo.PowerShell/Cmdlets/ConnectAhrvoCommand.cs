@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using Ahrvo.Client;
+using Ahrvo.PowerShell.Internal;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
@@ -80,6 +81,11 @@ namespace Ahrvo.PowerShell.Cmdlets
         [Parameter]
         public string? AuditLogPath { get; set; }
 
+        /// <summary>A script that returns a fresh access token; called at connect, after a 401 and before a JWT expires.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public ScriptBlock? TokenProvider { get; set; }
+
         /// <summary><para>Returns the connection, for -Connection on other cmdlets.</para></summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -89,19 +95,37 @@ namespace Ahrvo.PowerShell.Cmdlets
             string source = "parameters";
             var apiKey = ApiKey;
             var token = AccessToken;
+            ScriptTokenProvider? provider = null;
+            if (TokenProvider != null)
+            {
+                provider = new ScriptTokenProvider(TokenProvider);
+                if (token == null)
+                {
+                    try
+                    {
+                        token = provider.Get();
+                    }
+                    catch (Ahrvo.Client.Auth.TokenProviderException ex)
+                    {
+                        provider.Dispose();
+                        ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.TokenProviderFailed", ErrorCategory.AuthenticationError, null));
+                    }
+                }
+            }
             if (apiKey == null || token == null)
             {
                 var missing = new System.Collections.Generic.List<string>();
                 if (apiKey == null) apiKey = FromEnvironment(ApiKeyVariable, "-ApiKey", missing);
-                if (token == null) token = FromEnvironment(AccessTokenVariable, "-AccessToken", missing);
+                if (token == null) token = FromEnvironment(AccessTokenVariable, "-AccessToken (or -TokenProvider)", missing);
                 if (missing.Count > 0)
                 {
                     ThrowTerminatingError(new ErrorRecord(
                         new ArgumentException($"Missing {string.Join(" and ", missing)}. Pass them as SecureString, e.g. -ApiKey (Read-Host -AsSecureString), or set the environment variables {ApiKeyVariable} and {AccessTokenVariable} for unattended scripts."),
                         "Ahrvo.MissingCredentials", ErrorCategory.InvalidArgument, null));
                 }
-                source = ApiKey == null && AccessToken == null ? "environment" : "parameters and environment";
+                source = ApiKey == null && AccessToken == null && provider == null ? "environment" : "parameters and environment";
             }
+            if (provider != null) source += ", token from -TokenProvider";
 
             AhrvoEnvironment environment;
             Uri baseUri;
@@ -127,6 +151,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 Proxy = Proxy,
                 ProxyCredential = ProxyCredential?.GetNetworkCredential(),
                 AuditLogPath = string.IsNullOrEmpty(AuditLogPath) ? null : GetUnresolvedProviderPathFromPSPath(AuditLogPath),
+                AccessTokenProvider = provider == null ? null : provider.GetAsync,
             };
             try
             {
@@ -137,7 +162,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.InvalidConnection", ErrorCategory.InvalidArgument, baseUri));
             }
 
-            var connection = new AhrvoConnection(environment, options, source);
+            var connection = new AhrvoConnection(environment, options, source, provider);
             AhrvoSession.Set(connection);
             WriteVerbose($"Connected to Ahrvo {environment} at {baseUri} (credentials from {source}); the HTTP client starts with the first query.");
             if (PassThru) WriteObject(connection);

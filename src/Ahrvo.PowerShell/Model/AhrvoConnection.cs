@@ -17,8 +17,13 @@ namespace Ahrvo.PowerShell
         private int _leases;
         private bool _closed;
 
-        internal AhrvoConnection(AhrvoEnvironment environment, AhrvoClientOptions options, string credentialSource)
+        private readonly IDisposable? _tokenProvider; // the -TokenProvider script's runspace
+        private readonly DateTimeOffset? _firstTokenExpiresAt;
+
+        internal AhrvoConnection(AhrvoEnvironment environment, AhrvoClientOptions options, string credentialSource, IDisposable? tokenProvider = null)
         {
+            _tokenProvider = tokenProvider;
+            _firstTokenExpiresAt = AhrvoClient.TokenExpiry(options);
             _environment = (int)environment;
             _options = options;
             CredentialSource = credentialSource;
@@ -61,6 +66,15 @@ namespace Ahrvo.PowerShell
         /// <summary>When the service was seen to go down; null while it answers.</summary>
         public DateTimeOffset? ServiceDownSince => Client?.ServiceDownSince?.ToLocalTime();
 
+        /// <summary>When the access token expires, when it is a JWT with an exp claim; the provider is asked for a new one shortly before.</summary>
+        public DateTimeOffset? AccessTokenExpiresAt => (Client is AhrvoClient c ? c.AccessTokenExpiresAt : _firstTokenExpiresAt)?.ToLocalTime();
+
+        /// <summary>Whether the token comes from -TokenProvider (renewed after a 401 and before it expires).</summary>
+        public bool RenewsToken => _tokenProvider != null;
+
+        /// <summary>New tokens obtained from -TokenProvider since the first query.</summary>
+        public long TokenRenewals => Client?.TokenRenewals ?? 0;
+
         public long RequestsSent => Client?.RequestsSent ?? 0;
         public long Retries => Client?.Retries ?? 0;
         public long ThrottledResponses => Client?.ThrottledResponses ?? 0;
@@ -92,6 +106,7 @@ namespace Ahrvo.PowerShell
                 if (_closed && _leases == 0) { toDispose = _client; _client = null; }
             }
             toDispose?.Dispose();
+            if (toDispose != null) _tokenProvider?.Dispose();
         }
 
         /// <summary>Forgets the connection; the client goes once no command uses it any more.</summary>
@@ -105,7 +120,10 @@ namespace Ahrvo.PowerShell
                 if (_leases == 0) { toDispose = _client; _client = null; }
             }
             toDispose?.Dispose();
+            if (toDispose != null || !IsInUse()) _tokenProvider?.Dispose();
         }
+
+        private bool IsInUse() { lock (_gate) return _leases > 0; }
 
         internal sealed class Lease : IDisposable
         {
