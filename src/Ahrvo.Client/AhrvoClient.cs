@@ -241,6 +241,9 @@ namespace Ahrvo.Client
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
+                // The request went out, so the API saw a query: it gets its audit line.
+                try { _audit?.WriteCancelled(call.CardId, Spent(call), call.Attempts); }
+                catch (AuditLogException) { } // the command is stopping anyway
                 throw;
             }
             catch (Exception ex)
@@ -358,10 +361,22 @@ namespace Ahrvo.Client
             if (message != null) call.Diagnostics?.Verbose(message);
         }
 
+        /// <summary>
+        /// Writes the card's audit line. When that fails, the card's result is that failure, which
+        /// stops the run: no further query may go unaudited, and the disk is not the API's fault.
+        /// </summary>
         private BalanceResult Audit(BalanceResult result)
         {
-            _audit?.Write(result);
-            return result;
+            if (_audit == null) return result;
+            try
+            {
+                _audit.Write(result);
+                return result;
+            }
+            catch (AuditLogException ex)
+            {
+                return BalanceResult.Failed(result.CardId, _interpreter.AuditFailed(result.CardId, ex), result.HttpStatus, result.Elapsed, result.Attempts);
+            }
         }
 
         private TimeSpan Spent(CardCall call) => Elapsed(_time.GetTimestamp() - call.Started);

@@ -29,6 +29,10 @@ namespace Ahrvo.Client
         UnexpectedStatus,
         /// <summary>The TLS handshake failed (an untrusted or mismatched certificate): never retried, never bypassed.</summary>
         TlsFailure,
+        /// <summary>The audit log could not be written (disk, permissions): the run stops so no query goes unaudited.</summary>
+        AuditLogFailed,
+        /// <summary>This module failed locally, in a way it does not know: not the API's fault.</summary>
+        ClientFailure,
     }
 
     /// <summary>A per-card failure: what went wrong and what to do about it.</summary>
@@ -53,8 +57,8 @@ namespace Ahrvo.Client
         public string? RecommendedAction { get; }
         public Exception? Exception { get; }
 
-        /// <summary>401 and 403 are about the account, not the card: every other card fails alike.</summary>
-        public bool AffectsEveryCard => Kind == AhrvoErrorKind.Unauthorized || Kind == AhrvoErrorKind.Forbidden;
+        /// <summary>401 and 403 are about the account, not the card, and a failed audit log about this machine: every other card fails alike.</summary>
+        public bool AffectsEveryCard => Kind == AhrvoErrorKind.Unauthorized || Kind == AhrvoErrorKind.Forbidden || Kind == AhrvoErrorKind.AuditLogFailed;
 
         public override string ToString() => Message;
     }

@@ -11,27 +11,36 @@ namespace Ahrvo.Client
     /// <summary>
     /// JSON-lines audit of balance queries (the spec's security notes ask for one): time, card id,
     /// outcome, HTTP status, duration, attempts. Never a balance, never a secret. Lines stay whole
-    /// across threads (a lock) and across processes (a machine-wide named mutex per file).
+    /// across threads (a lock) and across processes (a machine-wide named mutex per file). The file
+    /// says which cards were queried and when, so it is created readable by its owner only. A line
+    /// that cannot be written is an <see cref="AuditLogException"/>: the caller stops rather than
+    /// query on unaudited.
     /// </summary>
     internal sealed class AuditLog : IDisposable
     {
-        private static readonly TimeSpan CrossProcessWait = TimeSpan.FromSeconds(5);
+        private readonly TimeSpan _crossProcessWait;
+        private readonly string _path;
+        private int _mutexTimeouts;
 
         private readonly FileStream _stream;
         private readonly Mutex? _mutex;
         private readonly object _gate = new object();
         private bool _disposed;
 
-        public AuditLog(string path)
+        public AuditLog(string path) : this(path, TimeSpan.FromSeconds(5)) { }
+
+        internal AuditLog(string path, TimeSpan crossProcessWait)
         {
+            _crossProcessWait = crossProcessWait;
             var full = Path.GetFullPath(path);
+            _path = full;
             var dir = Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             // Not FileMode.Append: .NET does not open with O_APPEND / FILE_APPEND_DATA but writes at
             // the position it remembers, so two processes overwrote each other's lines (measured:
             // 1,221 of 2,000 lines left with three writers). Each write seeks to the end under the
             // mutex instead; OpenOrCreate also survives the file being truncated by a log rotation.
-            _stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            _stream = IO.OwnerOnlyFile.Open(full, FileMode.OpenOrCreate, FileShare.ReadWrite | FileShare.Delete);
             _mutex = TryCreateMutex(full);
         }
 
@@ -39,15 +48,20 @@ namespace Ahrvo.Client
         /// One mutex per file for every process of the machine ("Global\" spans sessions and, on
         /// Unix, terminals). Without it (named mutexes unavailable) only this process is serialized.
         /// </summary>
-        private static Mutex? TryCreateMutex(string fullPath)
+        internal static string MutexName(string fullPath)
         {
             var key = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? fullPath.ToUpperInvariant() : fullPath;
             string hash;
             using (var sha = SHA256.Create())
                 hash = BitConverter.ToString(sha.ComputeHash(Encoding.UTF8.GetBytes(key)), 0, 16).Replace("-", string.Empty);
+            return @"Global\Ahrvo.AuditLog." + hash;
+        }
+
+        private static Mutex? TryCreateMutex(string fullPath)
+        {
             try
             {
-                return new Mutex(false, @"Global\Ahrvo.AuditLog." + hash);
+                return new Mutex(false, MutexName(fullPath));
             }
             catch (Exception ex) when (ex is UnauthorizedAccessException || ex is IOException || ex is WaitHandleCannotBeOpenedException || ex is PlatformNotSupportedException)
             {
@@ -55,18 +69,29 @@ namespace Ahrvo.Client
             }
         }
 
-        public void Write(BalanceResult result)
+        /// <summary>Times another process held the file's mutex past the wait (tests: the damage is bounded).</summary>
+        internal int MutexTimeouts => Volatile.Read(ref _mutexTimeouts);
+
+        public string FilePath => _path;
+
+        public void Write(BalanceResult result) =>
+            Write(result.CardId, result.Success ? "Success" : result.Error!.Kind.ToString(), result.HttpStatus, result.Elapsed, result.Attempts);
+
+        /// <summary>A query stopped (Ctrl+C) after its request went out: the API saw it, so it is audited too.</summary>
+        public void WriteCancelled(string cardId, TimeSpan elapsed, int attempts) => Write(cardId, "Cancelled", null, elapsed, attempts);
+
+        private void Write(string cardId, string outcome, int? httpStatus, TimeSpan elapsed, int attempts)
         {
             var buffer = new MemoryStream(256);
             using (var json = new Utf8JsonWriter(buffer))
             {
                 json.WriteStartObject();
                 json.WriteString("time", DateTimeOffset.UtcNow);
-                json.WriteString("cardId", result.CardId);
-                json.WriteString("outcome", result.Success ? "Success" : result.Error!.Kind.ToString());
-                if (result.HttpStatus is int s) json.WriteNumber("httpStatus", s); else json.WriteNull("httpStatus");
-                json.WriteNumber("durationMs", Math.Round(result.Elapsed.TotalMilliseconds, 1));
-                json.WriteNumber("attempts", result.Attempts);
+                json.WriteString("cardId", cardId);
+                json.WriteString("outcome", outcome);
+                if (httpStatus is int s) json.WriteNumber("httpStatus", s); else json.WriteNull("httpStatus");
+                json.WriteNumber("durationMs", Math.Round(elapsed.TotalMilliseconds, 1));
+                json.WriteNumber("attempts", attempts);
                 json.WriteEndObject();
             }
             buffer.WriteByte((byte)'\n');
@@ -78,8 +103,14 @@ namespace Ahrvo.Client
                 {
                     try
                     {
-                        // A writer that hangs elsewhere must not hang this query: after the wait, write anyway.
-                        owned = _mutex?.WaitOne(CrossProcessWait) ?? false;
+                        // A writer that hangs elsewhere must not hang this query: after the wait, write
+                        // anyway; and after one such wait, stop waiting for it (each write would
+                        // otherwise cost the whole wait, a card per 5 s for every other run).
+                        if (_mutex != null && Volatile.Read(ref _mutexTimeouts) == 0)
+                        {
+                            owned = _mutex.WaitOne(_crossProcessWait);
+                            if (!owned) Interlocked.Increment(ref _mutexTimeouts);
+                        }
                     }
                     catch (AbandonedMutexException)
                     {
@@ -88,6 +119,10 @@ namespace Ahrvo.Client
                     _stream.Seek(0, SeekOrigin.End);
                     _stream.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
                     _stream.Flush();
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                {
+                    throw new AuditLogException(_path, ex);
                 }
                 finally
                 {
@@ -106,5 +141,14 @@ namespace Ahrvo.Client
                 _mutex?.Dispose();
             }
         }
+    }
+
+    /// <summary>The audit log could not be written: a local problem (disk, permissions), never the API's.</summary>
+    public sealed class AuditLogException : IOException
+    {
+        public AuditLogException(string path, Exception inner)
+            : base($"The audit log '{path}' could not be written: {inner.Message}", inner) => AuditPath = path;
+
+        public string AuditPath { get; }
     }
 }

@@ -129,6 +129,27 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task The_terminating_401_names_the_card_that_got_it_not_an_earlier_card_cancelled_by_it()
+    {
+        await _fx.Emulator.ResetAsync(includeConfig: true);
+        const string Refused = "card201907021723076246";
+        // The first card is slow, so the second card's 401 stops the run while the first is in flight.
+        await _fx.Emulator.SetConfigAsync(new
+        {
+            faults = new object[]
+            {
+                new { kind = "slow", delayMs = 3000, cardIds = new[] { Good } },
+                new { kind = "body", status = 401, body = "{\"code\":\"UNAUTHORIZED\",\"message\":\"token expired\"}", cardIds = new[] { Refused } },
+            },
+        });
+        var r = Run($"try {{ Get-AhrvoCardBalance {Good},{Refused},{Low} -ThrottleLimit 4 }} catch {{ $caught = $_ }}; $caught");
+        var record = (ErrorRecord)Assert.Single(r.Output).BaseObject;
+        Assert.StartsWith("Ahrvo.Unauthorized", record.FullyQualifiedErrorId);
+        Assert.Equal(Refused, record.TargetObject);
+        await _fx.Emulator.ResetAsync(includeConfig: true);
+    }
+
+    [Fact]
     public async Task Unauthorized_is_one_terminating_error_for_the_whole_run()
     {
         await _fx.Emulator.ResetAsync();

@@ -96,7 +96,7 @@ namespace Ahrvo.Client.Bulk
         private int _inFlight;
         private CancellationToken _registeredToken;
         private CancellationTokenRegistration _registration;
-        private AhrvoError? _fatal;
+        private BalanceResult? _fatal;
 
         public BulkBalanceRun(AhrvoClient client, int throttleLimit, bool verbose, bool debug, CancellationToken cancellationToken = default)
         {
@@ -143,7 +143,10 @@ namespace Ahrvo.Client.Bulk
         internal int TimedOutWaits { get; private set; }
 
         /// <summary>The first 401/403 seen by any worker: it concerns every card, so the run stops.</summary>
-        public AhrvoError? FatalError => Volatile.Read(ref _fatal);
+        public AhrvoError? FatalError => Volatile.Read(ref _fatal)?.Error;
+
+        /// <summary>The card whose answer stopped the run (for the terminating error's target).</summary>
+        public string? FatalCardId => Volatile.Read(ref _fatal)?.CardId;
 
         public CancellationToken CancellationToken => _cts.Token;
 
@@ -206,7 +209,7 @@ namespace Ahrvo.Client.Bulk
                                     // A rough running average of the time a card takes (races between workers only blur it).
                                     long seen = Volatile.Read(ref _latencyTicks), took = result.Elapsed.Ticks;
                                     Volatile.Write(ref _latencyTicks, seen == long.MaxValue ? took : seen + (took - seen) / 8);
-                                    if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result.Error, null) == null)
+                                    if (result.Error != null && result.Error.AffectsEveryCard && Interlocked.CompareExchange(ref _fatal, result, null) == null)
                                         Cancel(); // no point sending the other cards: they would all get the same answer
                                 }
                             }
@@ -223,8 +226,8 @@ namespace Ahrvo.Client.Bulk
                         {
                             // The client reports failures as results; should anything else escape, this
                             // card still gets an answer, or the caller would wait for it for ever.
-                            result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.InvalidResponse,
-                                $"Card '{item.CardId}' could not be read: {ex.GetType().Name}: {ex.Message}", exception: ex), null, TimeSpan.Zero, 0);
+                            result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.ClientFailure,
+                                $"Card '{item.CardId}' was not read: this module failed on this machine ({ex.GetType().Name}). Nothing is known to be wrong with the API.", exception: ex), null, TimeSpan.Zero, 0);
                         }
                         finally
                         {

@@ -30,6 +30,9 @@ namespace Ahrvo.Client.Parsing
                     return Fail(new AhrvoError(AhrvoErrorKind.InvalidResponse, $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response. Check -BaseUri: it may point at the wrong service.", status));
                 if (!BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var body, out var problem))
                     return Fail(InvalidResponse(cardId, problem!, r, status));
+                // Checked before anything else reads it: it ends up in objects, CSV files and spreadsheets.
+                if (!IsCardNumberShape(body.CardNumber))
+                    return Fail(InvalidResponse(cardId, "card_number is not shaped like a card number (only digits, mask characters and separators, at most 32 characters)", r, status));
                 _text.Clean(body);
                 if (!string.Equals(body.Code, "SUCCESS", StringComparison.Ordinal))
                     return Fail(new AhrvoError(AhrvoErrorKind.ApiError,
@@ -101,6 +104,25 @@ namespace Ahrvo.Client.Parsing
                 $"The API's answer for card '{cardId}' could not be read: {_text.Clean(problem, 300)} (HTTP {status}, {_text.Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.",
                 status, recommendedAction: "Try again; if it persists, check -BaseUri and report the response to Ahrvo support.");
 
+        /// <summary>
+        /// A card number has a known shape: digits, mask characters (* X x • #) and separators
+        /// (space, -), at most 32 characters. Anything else (a spreadsheet formula such as
+        /// =HYPERLINK(...), markup, words) is refused rather than passed on (OWASP API10).
+        /// Missing or empty is allowed: the number is informative, the balance is what is asked for.
+        /// </summary>
+        internal static bool IsCardNumberShape(string? number)
+        {
+            if (string.IsNullOrEmpty(number)) return true;
+            if (number!.Length > 32) return false;
+            bool any = false;
+            foreach (var c in number)
+            {
+                if ((c >= '0' && c <= '9') || c == '*' || c == 'X' || c == 'x' || c == '\u2022' || c == '#') any = true;
+                else if (c != ' ' && c != '-') return false;
+            }
+            return any;
+        }
+
         private static bool IsCurrencyCode(string s)
         {
             if (s.Length != 3) return false;
@@ -136,10 +158,21 @@ namespace Ahrvo.Client.Parsing
                     return new AhrvoError(AhrvoErrorKind.Timeout,
                         $"Card '{cardId}' was cancelled before an answer came after {attempts} attempt(s).", null, exception: ex);
                 default:
-                    return new AhrvoError(AhrvoErrorKind.InvalidResponse,
-                        $"Card '{cardId}' could not be read: {ex.GetType().Name}: {_text.Clean(ex.Message, 300)}", null, exception: ex);
+                    return ClientFailure(cardId, ex);
             }
         }
+
+        /// <summary>An exception this module does not know: its own failure, never blamed on the API.</summary>
+        public AhrvoError ClientFailure(string cardId, Exception ex) =>
+            new AhrvoError(AhrvoErrorKind.ClientFailure,
+                $"Card '{cardId}' was not read: this module failed on this machine ({ex.GetType().Name}: {_text.Clean(ex.Message, 300)}). Nothing is known to be wrong with the API.",
+                null, recommendedAction: "Try again; if it persists, report it to the module's maintainers with this message.", exception: ex);
+
+        /// <summary>The audit log could not be written: a local problem that stops the run.</summary>
+        public AhrvoError AuditFailed(string cardId, AuditLogException ex) =>
+            new AhrvoError(AhrvoErrorKind.AuditLogFailed,
+                $"The audit log '{ex.AuditPath}' could not be written while reading card '{cardId}' ({_text.Clean(ex.InnerException?.Message ?? ex.Message, 300)}), so the command stops: no query goes unaudited. Nothing is wrong with the API.",
+                null, recommendedAction: "Free space or fix the permissions of the audit log's folder, or connect again with another -AuditLogPath.", exception: ex);
 
         /// <summary>The token provider failed: the account cannot be read with this connection. Its text is cleaned like server text.</summary>
         public AhrvoError TokenProviderFailed(string cardId, Exception ex) =>

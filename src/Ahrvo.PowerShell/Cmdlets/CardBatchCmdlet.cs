@@ -156,7 +156,8 @@ namespace Ahrvo.PowerShell.Cmdlets
                 if (result == null)
                 {
                     // Not answered: the run stopped because of Ctrl+C or an account-wide error.
-                    if (run.FatalError != null) ThrowFatal(run.FatalError, item.CardId);
+                    // The error is the card's that stopped the run, not this one's, which was only cancelled.
+                    if (run.FatalError != null) ThrowFatal(run.FatalError, run.FatalCardId ?? item.CardId);
                     if (_stopping.IsCancellationRequested) throw new PipelineStoppedException();
                     WriteError(ErrorRecords.Cancelled(item.CardId));
                     continue;

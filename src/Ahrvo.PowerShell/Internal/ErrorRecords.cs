@@ -22,6 +22,8 @@ namespace Ahrvo.PowerShell.Internal
             AhrvoErrorKind.CircuitOpen => ErrorCategory.ResourceUnavailable,
             AhrvoErrorKind.Redirect => ErrorCategory.SecurityError,
             AhrvoErrorKind.TlsFailure => ErrorCategory.SecurityError,
+            AhrvoErrorKind.AuditLogFailed => ErrorCategory.WriteError,
+            AhrvoErrorKind.ClientFailure => ErrorCategory.InvalidOperation,
             _ => ErrorCategory.ProtocolError,
         };
 
