@@ -16,7 +16,8 @@ public class MoneyParserTests
     [InlineData("-3.25", "-3.25")]
     [InlineData("+7", "7")]
     [InlineData("0.001", "0.001")]
-    [InlineData("79228162514264337593543950335", "79228162514264337593543950335")]
+    [InlineData("1000000000000000", "1000000000000000")]
+    [InlineData("-1000000000000000.00", "-1000000000000000.00")]
     public void Accepts_plain_decimals_exactly(string text, string expected)
     {
         Assert.True(MoneyParser.TryParse(text, out var value, out var reason), reason);
@@ -45,6 +46,9 @@ public class MoneyParserTests
     [InlineData("1 000")]
     [InlineData("٣.٥")] // Arabic-Indic digits
     [InlineData("79228162514264337593543950336")] // decimal.MaxValue + 1
+    [InlineData("79228162514264337593543950335")] // decimal.MaxValue: sums of two would overflow
+    [InlineData("1000000000000000.01")] // just beyond ±10^15
+    [InlineData("-1000000000000001")]
     [InlineData("1.00000000000000000000000000001")] // more precision than decimal holds
     public void Refuses_anything_else_with_a_reason(string? text)
     {
@@ -76,12 +80,13 @@ public class MoneyParserTests
     }
 
     [Fact]
-    public void Round_trips_every_decimal_written_invariantly()
+    public void Round_trips_every_decimal_written_invariantly_and_refuses_those_beyond_the_range()
     {
         Gen.Decimal.Sample(d =>
         {
             var text = d.ToString(CultureInfo.InvariantCulture);
-            return MoneyParser.TryParse(text, out var back, out _) && back == d;
+            bool inRange = Math.Abs(d) <= MoneyParser.MaxMagnitude;
+            return MoneyParser.TryParse(text, out var back, out _) == inRange && (!inRange || back == d);
         }, iter: 20_000);
     }
 

@@ -18,6 +18,45 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
     private static string ErrorId(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
 
     [Fact]
+    public async Task Totals_and_differences_never_overflow_and_a_huge_balance_loses_no_other_card()
+    {
+        var emu = await fx.FreshAsync();
+        await emu.PutCardAsync("card-huge-1", "79228162514264337593543950335");
+        await emu.PutCardAsync("card-huge-2", "79228162514264337593543950335");
+        await emu.PutCardAsync("card-limit-1", "1000000000000000.00");
+        await emu.PutCardAsync("card-limit-2", "1000000000000000.00");
+        var ids = new[] { "card-huge-1", "card-limit-1", "card-huge-2", "card-limit-2" };
+        var r = PowerShellHost.Run(Connect() + "Measure-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
+        Assert.Null(r.Terminating);
+        Assert.Equal(new[] { "card-huge-1", "card-huge-2" }, r.Errors.Select(e => (string)e.TargetObject));
+        Assert.All(r.Errors, e => Assert.Equal("Ahrvo.InvalidResponse", ErrorId(e)));
+        var summary = Assert.Single(r.Output).BaseObject;
+        Assert.Contains("2000000000000000", string.Join(" ", summary.GetType().GetProperties().Select(p => Convert.ToString(p.GetValue(summary), CultureInfo.InvariantCulture))));
+
+        // Amounts from the user follow the same rule, so a difference cannot overflow either.
+        var c = PowerShellHost.Run(Connect() + "Compare-AhrvoCardBalance -CardId card-limit-1 -ExpectedBalance 79228162514264337593543950335", fx.Variables());
+        Assert.Contains(c.Errors.Select(e => e.ToString()).Append(c.Terminating?.Message ?? ""), m => m.Contains("more than any card holds"));
+    }
+
+    [Theory]
+    [InlineData("Test-AhrvoCardBalance -CardId $id -Amount '1,5'")]
+    [InlineData("[pscustomobject]@{ card_id = $id; amount = '1,5' } | Test-AhrvoCardBalance")]
+    [InlineData("Compare-AhrvoCardBalance -CardId $id -ExpectedBalance 10 -Tolerance '0,01'")]
+    [InlineData("Get-AhrvoCardBalance $id | Export-AhrvoBalanceReport -Path $path -LowBalanceThreshold '1,5'")]
+    public async Task Every_amount_parameter_follows_the_one_money_rule_so_1_comma_5_is_refused_not_read_as_15(string script)
+    {
+        var emu = await fx.FreshAsync();
+        var path = Path.Combine(Path.GetTempPath(), "ahrvo-money-" + Guid.NewGuid() + ".html");
+        var r = PowerShellHost.Run(Connect() + script, fx.Variables(("id", CardsEmulatorFixture.Ids(1)[0]), ("path", path)));
+        // A parameter binding error that names the value and the rule; nothing compared or written.
+        var all = r.Errors.Select(e => e.ToString()).Append(r.Terminating?.Message ?? "");
+        Assert.Contains(all, m => m.Contains("'1,5'") || m.Contains("'0,01'"));
+        Assert.Contains(all, m => m.Contains("'.' as the decimal point"));
+        Assert.DoesNotContain(r.Output, o => o.BaseObject is bool);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public async Task Unusable_card_ids_are_parameter_errors_and_send_nothing()
     {
         var emu = await fx.FreshAsync();
@@ -93,7 +132,8 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
         ("bal-zero", "0.00", "0.00"),
         ("bal-plus", "+7.10", "7.10"),
         ("bal-leading-zeros", "007.5", "7.5"),
-        ("bal-max", "79228162514264337593543950335", "79228162514264337593543950335"),
+        ("bal-max", "79228162514264337593543950335", "Ahrvo.InvalidResponse"),
+        ("bal-limit", "1000000000000000.00", "1000000000000000.00"),
     ];
 
     /// <summary>A planted response body (status 200 unless given) and what must come of it.</summary>

@@ -7,12 +7,23 @@ namespace Ahrvo.Client.Parsing
     /// Strict, culture-invariant parsing of money strings. Accepted: optional surrounding white
     /// space, an optional sign, digits, and an optional decimal point followed by digits. Refused:
     /// thousands separators ("1,234.50" means 1234.50 in en-US but 1.2345 in de-DE: too risky to
-    /// guess), exponents, NaN/Infinity, hex, and anything beyond decimal's range. Digits after the
-    /// point are kept exactly: a balance is never rounded.
+    /// guess), exponents, NaN/Infinity, hex, and any amount beyond ±10^15, far more than any card
+    /// holds, so that sums and differences of any number of amounts stay within decimal's range
+    /// (7.9 × 10^28) and never end a command with an overflow. Digits after the point are kept
+    /// exactly: a balance is never rounded.
     /// </summary>
     public static class MoneyParser
     {
         private const int MaxLength = 64;
+
+        /// <summary>The largest amount accepted, either sign: 1,000,000,000,000,000.</summary>
+        public const decimal MaxMagnitude = 1_000_000_000_000_000m;
+
+        /// <summary>Why <paramref name="value"/> is out of range, or null when it is within ±<see cref="MaxMagnitude"/>.</summary>
+        public static string? CheckRange(decimal value) =>
+            value > MaxMagnitude || value < -MaxMagnitude
+                ? $"{value.ToString(CultureInfo.InvariantCulture)} is beyond ±1,000,000,000,000,000, more than any card holds"
+                : null;
 
         public static bool TryParse(string? text, out decimal value, out string? reason)
         {
@@ -51,7 +62,13 @@ namespace Ahrvo.Client.Parsing
                 reason = $"'{Shorten(s)}' has more precision than a decimal holds";
                 return false;
             }
-            reason = null;
+            reason = CheckRange(value);
+            if (reason != null)
+            {
+                value = 0m;
+                reason = $"'{Shorten(s)}' is beyond ±1,000,000,000,000,000, more than any card holds";
+                return false;
+            }
             return true;
         }
 

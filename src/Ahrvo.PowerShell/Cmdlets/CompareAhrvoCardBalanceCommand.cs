@@ -31,6 +31,7 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         /// <summary><para>The largest difference still counted as a match (default 0.01, one cent). Zero or more.</para></summary>
         [Parameter]
+        [MoneyTransformation]
         [ValidateTolerance]
         public decimal Tolerance { get; set; } = Reconciliation.DefaultTolerance;
 

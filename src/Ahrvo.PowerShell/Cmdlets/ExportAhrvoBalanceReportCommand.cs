@@ -23,6 +23,7 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         /// <summary><para>Balances below this are highlighted as low (default 100, the spec's low-balance warning).</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal LowBalanceThreshold { get; set; } = BalanceReportHtml.DefaultLowBalanceThreshold;
 
         /// <summary><para>The report's heading and page title.</para></summary>

@@ -24,6 +24,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary><para>The transaction amount to cover (zero or more). Accepts an amount property from the pipeline.</para></summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("TransactionAmount")]
+        [MoneyTransformation]
         [ValidateNonNegative]
         public decimal Amount { get; set; }
 

@@ -26,6 +26,18 @@ namespace Ahrvo.PowerShell.Internal
                     throw new ArgumentTransformationMetadataException("Cannot use " + d.ToString(CultureInfo.InvariantCulture) + " as an amount.");
                 case float f when float.IsNaN(f) || float.IsInfinity(f):
                     throw new ArgumentTransformationMetadataException("Cannot use " + f.ToString(CultureInfo.InvariantCulture) + " as an amount.");
+                case double _:
+                case float _:
+                case decimal _:
+                case int _:
+                case long _:
+                    // The same range as every other amount, so sums and differences cannot overflow.
+                    decimal number;
+                    try { number = Convert.ToDecimal(value, CultureInfo.InvariantCulture); }
+                    catch (OverflowException) { number = decimal.MaxValue; }
+                    var problem = MoneyParser.CheckRange(number);
+                    if (problem != null) throw new ArgumentTransformationMetadataException("Cannot use that amount: " + problem + ".");
+                    return inputData;
                 default:
                     return inputData;
             }
