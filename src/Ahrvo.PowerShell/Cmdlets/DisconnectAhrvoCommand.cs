@@ -3,23 +3,28 @@ using System.Management.Automation;
 namespace Ahrvo.PowerShell.Cmdlets
 {
     /// <summary>
-    /// <para type="synopsis">Forgets the session's Ahrvo connection and its credentials.</para>
+    /// <para type="synopsis">Closes an Ahrvo connection: the session's, or the one given, with its credentials.</para>
     /// </summary>
     [Cmdlet(VerbsCommunications.Disconnect, "Ahrvo", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(void))]
     public sealed class DisconnectAhrvoCommand : PSCmdlet
     {
-        protected override void EndProcessing()
+        /// <summary><para>A connection to close (from Connect-Ahrvo -PassThru); default: the session's.</para></summary>
+        [Parameter(Position = 0, ValueFromPipeline = true)]
+        public AhrvoConnection? Connection { get; set; }
+
+        protected override void ProcessRecord()
         {
-            var current = AhrvoSession.Current;
-            if (current == null)
+            var target = Connection ?? AhrvoSession.Current;
+            if (target == null)
             {
                 WriteVerbose("Not connected to Ahrvo: nothing to disconnect.");
                 return;
             }
-            if (!ShouldProcess(current.ToString(), "Disconnect")) return;
-            AhrvoSession.Clear();
-            WriteVerbose($"Disconnected from {current}.");
+            if (!ShouldProcess(target.ToString(), "Disconnect")) return;
+            // The session's connection is forgotten too; another one is only closed.
+            if (!AhrvoSession.Clear(target)) target.Close();
+            WriteVerbose($"Disconnected from {target}.");
         }
     }
 }

@@ -15,6 +15,7 @@ namespace Ahrvo.PowerShell
         private readonly object _gate = new object();
         private AhrvoClient? _client;
         private int _leases;
+        private bool _idleRelease;
         private bool _closed;
 
         private readonly IDisposable? _tokenProvider; // the -TokenProvider script's runspace
@@ -81,6 +82,9 @@ namespace Ahrvo.PowerShell
 
         private AhrvoClient? Client { get { lock (_gate) return _client; } }
 
+        /// <summary>Whether the HTTP client exists now (tests: released connections hold none).</summary>
+        internal bool HasClient => Client != null;
+
         private static double? RoundRate(double? rate) => rate is double r ? Math.Round(r, 1) : (double?)null;
 
         public override string ToString() => $"Ahrvo {Environment} ({BaseUri})";
@@ -91,6 +95,7 @@ namespace Ahrvo.PowerShell
             lock (_gate)
             {
                 if (_closed) throw new InvalidOperationException("This Ahrvo connection was closed by Disconnect-Ahrvo. Run Connect-Ahrvo again.");
+                _idleRelease = false;
                 _client ??= new AhrvoClient(_options);
                 _leases++;
                 return new Lease(this, _client);
@@ -103,10 +108,27 @@ namespace Ahrvo.PowerShell
             lock (_gate)
             {
                 _leases--;
-                if (_closed && _leases == 0) { toDispose = _client; _client = null; }
+                if ((_closed || _idleRelease) && _leases == 0) { toDispose = _client; _client = null; _idleRelease = false; }
             }
             toDispose?.Dispose();
-            if (toDispose != null) _tokenProvider?.Dispose();
+            if (toDispose != null && IsClosed) _tokenProvider?.Dispose();
+        }
+
+        /// <summary>
+        /// No longer the session's default: its HTTP client (sockets, the hang-check timer) goes once
+        /// no command uses it. The connection stays open: a script that kept it (-PassThru) can go on
+        /// using it, and a new client is made at its next query (what it learned of the pace is lost).
+        /// </summary>
+        internal void ReleaseWhenIdle()
+        {
+            AhrvoClient? toDispose = null;
+            lock (_gate)
+            {
+                if (_closed) return;
+                if (_leases == 0) { toDispose = _client; _client = null; }
+                else _idleRelease = true;
+            }
+            toDispose?.Dispose();
         }
 
         /// <summary>Forgets the connection; the client goes once no command uses it any more.</summary>
@@ -153,16 +175,30 @@ namespace Ahrvo.PowerShell
         public static AhrvoConnection? Current => Volatile.Read(ref _current);
 
         /// <summary>
-        /// Makes a connection the default. The previous one is not closed: a script may still hold
-        /// it (Connect-Ahrvo -PassThru for a second account) and use it with -Connection.
+        /// Makes a connection the default. The previous one is not closed (a script may still hold
+        /// it from Connect-Ahrvo -PassThru and use it with -Connection), but its HTTP client is
+        /// released once no command uses it, so replaced connections do not keep sockets and timers
+        /// for the life of the process.
         /// </summary>
-        public static void Set(AhrvoConnection connection) => Interlocked.Exchange(ref _current, connection);
+        public static void Set(AhrvoConnection connection)
+        {
+            var previous = Interlocked.Exchange(ref _current, connection);
+            if (previous != null && previous != connection) previous.ReleaseWhenIdle();
+        }
 
         public static AhrvoConnection? Clear()
         {
             var previous = Interlocked.Exchange(ref _current, null);
             previous?.Close();
             return previous;
+        }
+
+        /// <summary>Closes <paramref name="connection"/> and forgets it if it is the session's; false when it is not the session's.</summary>
+        public static bool Clear(AhrvoConnection connection)
+        {
+            if (Interlocked.CompareExchange(ref _current, null, connection) != connection) return false;
+            connection.Close();
+            return true;
         }
     }
 }
