@@ -12,7 +12,7 @@ namespace Ahrvo.Client
         Custom,
     }
 
-    /// <summary>Everything a connection needs. Immutable once handed to <see cref="AhrvoClient"/>.</summary>
+    /// <summary>Everything a connection needs. Set it up before handing it to <see cref="AhrvoClient"/>, which reads it as it runs: change nothing afterwards.</summary>
     public sealed class AhrvoClientOptions
     {
         public static readonly Uri ProductionUri = new Uri("https://api.ahrvo.network");
@@ -97,7 +97,7 @@ namespace Ahrvo.Client
             if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout <= TimeSpan.Zero)
                 throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), "Timeouts must be positive.");
             if (MaxRequestsPerSecond is double r && (r < 0 || double.IsNaN(r) || double.IsInfinity(r)))
-                throw new ArgumentOutOfRangeException(nameof(MaxRequestsPerSecond), r, "MaxRequestsPerSecond must be a positive number.");
+                throw new ArgumentOutOfRangeException(nameof(MaxRequestsPerSecond), r, "MaxRequestsPerSecond must be zero (no ceiling) or a positive number.");
             if (Proxy != null)
             {
                 if (!Proxy.IsAbsoluteUri)

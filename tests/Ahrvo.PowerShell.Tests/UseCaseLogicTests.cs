@@ -219,7 +219,7 @@ public class UseCaseLogicTests
     [Fact]
     public void The_five_ranges_in_order_with_labels_and_bounds()
     {
-        var buckets = BalanceBuckets.Distribute(Array.Empty<decimal>());
+        var buckets = BalanceBuckets.Build(new int[BalanceBuckets.BucketCount]);
         Assert.Equal(new[] { "$0\u2013100", "$100\u2013500", "$500\u20131,000", "$1,000\u20135,000", "$5,000+" }, buckets.Select(b => b.Label));
         Assert.Equal(new decimal?[] { null, 100m, 500m, 1000m, 5000m }, buckets.Select(b => b.Minimum));
         Assert.Equal(new decimal?[] { 100m, 500m, 1000m, 5000m, null }, buckets.Select(b => b.Maximum));

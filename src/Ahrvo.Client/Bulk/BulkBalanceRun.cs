@@ -93,7 +93,6 @@ namespace Ahrvo.Client.Bulk
         private long _latencyTicks = long.MaxValue; // TimeSpan ticks a card takes, on average; MaxValue until known
         private long _waitingFor = NotWaiting; // the card the caller sleeps on
         private int _workers;
-        private int _inFlight;
         private CancellationToken _registeredToken;
         private CancellationTokenRegistration _registration;
         private BalanceResult? _fatal;
@@ -125,16 +124,12 @@ namespace Ahrvo.Client.Bulk
 
         public int ThrottleLimit { get; }
 
-        /// <summary>Cards waiting for their retry time (parked, holding no worker).</summary>
-        public int Parked => Volatile.Read(ref _parked);
         public int WindowSize { get; }
         public bool IsFull => _window.Count >= WindowSize;
         public bool IsEmpty => _window.Count == 0;
-        public long Added => _sequence;
         public long Taken => _taken;
         public long Failed { get; private set; }
         public TimeSpan Elapsed => _clock.Elapsed;
-        public int InFlight => Volatile.Read(ref _inFlight);
 
         /// <summary>Times the caller slept in <see cref="WaitForChange"/> and was woken (tests: batching).</summary>
         internal int Wakeups { get; private set; }
@@ -147,8 +142,6 @@ namespace Ahrvo.Client.Bulk
 
         /// <summary>The card whose answer stopped the run (for the terminating error's target).</summary>
         public string? FatalCardId => Volatile.Read(ref _fatal)?.CardId;
-
-        public CancellationToken CancellationToken => _cts.Token;
 
         /// <summary>Starts a card. The caller must not add while <see cref="IsFull"/>: take results first.</summary>
         public BulkItem Add(string cardId, object? state = null)
@@ -185,7 +178,6 @@ namespace Ahrvo.Client.Bulk
                     BalanceResult? result = null;
                     if (!token.IsCancellationRequested) // once stopped, queued cards are never sent
                     {
-                        Interlocked.Increment(ref _inFlight);
                         try
                         {
                             var call = item.Call;
@@ -228,10 +220,6 @@ namespace Ahrvo.Client.Bulk
                             // card still gets an answer, or the caller would wait for it for ever.
                             result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.ClientFailure,
                                 $"Card '{item.CardId}' was not read: this module failed on this machine ({ex.GetType().Name}). Nothing is known to be wrong with the API.", exception: ex), null, TimeSpan.Zero, 0);
-                        }
-                        finally
-                        {
-                            Interlocked.Decrement(ref _inFlight);
                         }
                     }
                     if (finished) Complete(item, result);

@@ -6,7 +6,6 @@ namespace Ahrvo.Client.Diagnostics
     {
         Verbose,
         Debug,
-        Warning,
     }
 
     /// <summary>A message produced on a worker thread, to be written later on the pipeline thread.</summary>
@@ -37,6 +36,5 @@ namespace Ahrvo.Client.Diagnostics
 
         public void Verbose(string text) { if (VerboseEnabled) _sink(new DiagnosticMessage(DiagnosticLevel.Verbose, text)); }
         public void Debug(string text) { if (DebugEnabled) _sink(new DiagnosticMessage(DiagnosticLevel.Debug, text)); }
-        public void Warning(string text) => _sink(new DiagnosticMessage(DiagnosticLevel.Warning, text));
     }
 }

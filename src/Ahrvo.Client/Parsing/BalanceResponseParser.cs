@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Ahrvo.Client.Parsing
 {
     /// <summary>The parts of a response body the module uses.</summary>
-    public sealed class ParsedBody
+    internal sealed class ParsedBody
     {
         public string? Code { get; set; }
         public string? Message { get; set; }
@@ -17,7 +17,7 @@ namespace Ahrvo.Client.Parsing
     }
 
     /// <summary>Reads the response body without trusting it: any surprise is a per-card error, never a crash.</summary>
-    public static class BalanceResponseParser
+    internal static class BalanceResponseParser
     {
         public static bool TryParse(byte[] body, int length, out ParsedBody parsed, out string? problem)
         {

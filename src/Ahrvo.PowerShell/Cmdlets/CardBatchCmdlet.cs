@@ -185,7 +185,6 @@ namespace Ahrvo.PowerShell.Cmdlets
                 {
                     case DiagnosticLevel.Verbose: WriteVerbose(m.Text); break;
                     case DiagnosticLevel.Debug: WriteDebug(m.Text); break;
-                    case DiagnosticLevel.Warning: WriteWarning(m.Text); break;
                 }
             }
         }

@@ -27,13 +27,6 @@ namespace Ahrvo.PowerShell.Internal
             return Ranges.Length - 1;
         }
 
-        public static BalanceBucket[] Distribute(IEnumerable<decimal> balances)
-        {
-            var counts = new int[Ranges.Length];
-            foreach (var b in balances) counts[IndexOf(b)]++;
-            return Build(counts);
-        }
-
         public static BalanceBucket[] Build(int[] counts) =>
             Ranges.Select((r, i) => new BalanceBucket(r.Label, r.Minimum, r.Maximum, counts[i])).ToArray();
     }

@@ -26,7 +26,6 @@ namespace Ahrvo.PowerShell.Isolation
         private static AhrvoLoadContext? _context;
         private static bool _hooked;
 
-        internal static AhrvoLoadContext? Context => _context;
 
         public static void Enable(string folder)
         {
