@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Parameters;
 using Xunit;
 
 namespace Ahrvo.PowerShell.Tests;

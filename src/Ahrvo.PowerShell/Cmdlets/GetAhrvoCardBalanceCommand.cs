@@ -3,6 +3,7 @@ using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.PowerShell.Completion;
 using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {

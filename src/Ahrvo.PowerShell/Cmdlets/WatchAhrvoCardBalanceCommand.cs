@@ -6,6 +6,7 @@ using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
