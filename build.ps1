@@ -63,6 +63,32 @@ function Invoke-Dotnet {
 
 function Get-ModuleFolder { Join-Path $Out "Ahrvo.PowerShell/$(Get-ModuleVersion)" }
 
+# Exactly what the module ships besides its own assembly: a new dependency is a decision (its
+# licence, its size, its effect on dependency isolation), so the build fails until it is listed here.
+$ModuleDependencies = @(
+    'Ahrvo.Client.dll'
+    'Microsoft.Bcl.AsyncInterfaces.dll'
+    'Microsoft.Bcl.TimeProvider.dll'
+    'Microsoft.Extensions.Configuration.Abstractions.dll'
+    'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
+    'Microsoft.Extensions.DependencyInjection.dll'
+    'Microsoft.Extensions.Http.dll'
+    'Microsoft.Extensions.Logging.Abstractions.dll'
+    'Microsoft.Extensions.Logging.dll'
+    'Microsoft.Extensions.Options.dll'
+    'Microsoft.Extensions.Primitives.dll'
+    'Polly.Core.dll'
+    'System.Buffers.dll'
+    'System.ComponentModel.Annotations.dll'
+    'System.Diagnostics.DiagnosticSource.dll'
+    'System.Memory.dll'
+    'System.Numerics.Vectors.dll'
+    'System.Runtime.CompilerServices.Unsafe.dll'
+    'System.Text.Encodings.Web.dll'
+    'System.Text.Json.dll'
+    'System.Threading.Tasks.Extensions.dll'
+)
+
 function Invoke-Build {
     $version = Get-ModuleVersion
     Write-Host "== Build $version ($Configuration)" -ForegroundColor Cyan
@@ -79,8 +105,15 @@ function Invoke-Build {
     # own AssemblyLoadContext (src/Ahrvo.PowerShell/Isolation). The host provides
     # System.Management.Automation; a copy anywhere in the module folder would shadow it.
     $dependencies = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'dependencies')
-    Get-ChildItem $publish -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Ahrvo.PowerShell.deps.json' } |
-        ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -like 'Ahrvo.PowerShell.*') { $moduleDir } else { $dependencies }) }
+    $published = @(Get-ChildItem $publish -Filter *.dll -File | Where-Object { $_.Name -ne 'Ahrvo.PowerShell.dll' -and $_.Name -notlike 'System.Management.Automation*' }).Name
+    $unlisted = @($published | Where-Object { $_ -notin $ModuleDependencies })
+    $missing = @($ModuleDependencies | Where-Object { $_ -notin $published })
+    if ($unlisted -or $missing) {
+        throw "The module's dependencies changed: $(if ($unlisted) { "new: $($unlisted -join ', ')" }) $(if ($missing) { "gone: $($missing -join ', ')" }). Update `$ModuleDependencies in build.ps1 (and check the licence and the isolation tests)."
+    }
+    Copy-Item (Join-Path $publish 'Ahrvo.PowerShell.dll'), (Join-Path $publish 'Ahrvo.PowerShell.pdb') -Destination $moduleDir
+    foreach ($name in $ModuleDependencies) { Copy-Item (Join-Path $publish $name) -Destination $dependencies }
+    Copy-Item (Join-Path $publish 'Ahrvo.Client.pdb') -Destination $dependencies
     Copy-Item (Join-Path $Root 'module/*') -Destination $moduleDir -Recurse -Force
     Copy-Item (Join-Path $Root 'LICENSE') -Destination $moduleDir
     $manifest = Join-Path $moduleDir 'Ahrvo.PowerShell.psd1'

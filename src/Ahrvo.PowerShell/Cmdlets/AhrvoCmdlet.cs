@@ -6,9 +6,6 @@ namespace Ahrvo.PowerShell.Cmdlets
     /// <summary>Every data cmdlet takes -Connection and falls back to the session's (as PnP does).</summary>
     public abstract class AhrvoCmdlet : PSCmdlet
     {
-        /// <summary>
-        /// <para>The connection to use, as returned by Connect-Ahrvo -PassThru. Defaults to the session's connection.</para>
-        /// </summary>
         [Parameter]
         [ValidateNotNull]
         public AhrvoConnection? Connection { get; set; }

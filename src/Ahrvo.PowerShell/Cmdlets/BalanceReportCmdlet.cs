@@ -20,16 +20,11 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected const string CardIdSet = "CardId";
         private const string DeserializedCardBalance = "Deserialized.Ahrvo.PowerShell.CardBalance";
 
-        /// <summary>
-        /// <para>CardBalance objects, as Get-AhrvoCardBalance emits them (also deserialized ones from Import-Clixml).
-        /// Error records of Get-AhrvoCardBalance (piped with 2>&amp;1) count as failed cards.</para>
-        /// </summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
         [AllowNull]
         [AllowEmptyCollection]
         public PSObject?[] InputObject { get; set; } = Array.Empty<PSObject?>();
 
-        /// <summary><para>The ids of the cards to read, e.g. card201907021723076245.</para></summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = CardIdSet)]
         [Alias("card_id", "Id")]
         [ArgumentCompleter(typeof(CardIdCompleter))]

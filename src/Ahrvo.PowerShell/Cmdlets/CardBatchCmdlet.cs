@@ -36,9 +36,6 @@ namespace Ahrvo.PowerShell.Cmdlets
         private long _passFailed;
         private TimeSpan _passStart;
 
-        /// <summary>
-        /// <para>How many requests run at once (1 to 64). Results still come out in input order.</para>
-        /// </summary>
         [Parameter]
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 8;
@@ -95,10 +92,6 @@ namespace Ahrvo.PowerShell.Cmdlets
             DrainMessages();
         }
 
-        /// <summary>
-        /// Starts counting progress afresh for one pass over <paramref name="expectedTotal"/> cards
-        /// (Watch-AhrvoCardBalance runs the same cards again and again).
-        /// </summary>
         protected void BeginPass(long expectedTotal)
         {
             var run = _run;

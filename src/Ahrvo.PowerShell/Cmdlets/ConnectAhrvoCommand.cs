@@ -7,9 +7,6 @@ using Ahrvo.PowerShell.Internal;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Connects to the Ahrvo card issuance API for this session.</para>
-    /// </summary>
     [Cmdlet(VerbsCommunications.Connect, "Ahrvo", DefaultParameterSetName = EnvironmentSet)]
     [OutputType(typeof(AhrvoConnection))]
     public sealed class ConnectAhrvoCommand : PSCmdlet
@@ -19,74 +16,59 @@ namespace Ahrvo.PowerShell.Cmdlets
         internal const string ApiKeyVariable = "AHRVO_API_KEY";
         internal const string AccessTokenVariable = "AHRVO_ACCESS_TOKEN";
 
-        /// <summary><para>The API key (x-api-key). Defaults to the AHRVO_API_KEY environment variable.</para></summary>
         [Parameter(Position = 0)]
         public SecureString? ApiKey { get; set; }
 
-        /// <summary><para>The OAuth access token (Authorization: Bearer). Defaults to the AHRVO_ACCESS_TOKEN environment variable.</para></summary>
         [Parameter(Position = 1)]
         public SecureString? AccessToken { get; set; }
 
-        /// <summary><para>Production (https://api.ahrvo.network, the default) or Staging (https://gateway.ahrvo.network).</para></summary>
         [Parameter(ParameterSetName = EnvironmentSet)]
         [ValidateSet("Production", "Staging")]
         public string Environment { get; set; } = "Production";
 
-        /// <summary><para>An explicit base URI, for a gateway or the local emulator. Plain http is accepted only for loopback hosts.</para></summary>
         [Parameter(Mandatory = true, ParameterSetName = BaseUriSet)]
         [ValidateNotNull]
         public Uri? BaseUri { get; set; }
 
-        /// <summary><para>Retries after a transient failure (0 to 20; default 3).</para></summary>
         [Parameter]
         [ValidateRange(0, 20)]
         public int MaxRetries { get; set; } = 3;
 
-        /// <summary><para>Seconds one card may take in all, retries included (default 120).</para></summary>
         [Parameter]
         [Alias("Timeout")]
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = 120;
 
-        /// <summary><para>Seconds one HTTP attempt may take (default 30).</para></summary>
         [Parameter]
         [ValidateRange(1, 3600)]
         public int AttemptTimeoutSec { get; set; } = 30;
 
-        /// <summary><para>The longest wait between two attempts, a server's Retry-After included (default 30).</para></summary>
         [Parameter]
         [ValidateRange(0, 3600)]
         public int MaxRetryDelaySec { get; set; } = 30;
 
-        /// <summary><para>The scale of the wait before a retry, in milliseconds (default 500): waits grow exponentially from about this value, with jitter, up to -MaxRetryDelaySec.</para></summary>
         [Parameter]
         [ValidateRange(1, 60000)]
         public int RetryBaseDelayMs { get; set; } = 500;
 
-        /// <summary><para>A client-side limit on requests per second across all workers (default: none).</para></summary>
         [Parameter]
         [ValidateRange(0.01, 100000.0)]
         public double MaxRequestsPerSecond { get; set; }
 
-        /// <summary><para>An explicit HTTP proxy. Without it, the system settings (HTTPS_PROXY, NO_PROXY) apply.</para></summary>
         [Parameter]
         public Uri? Proxy { get; set; }
 
-        /// <summary><para>Credentials for the proxy.</para></summary>
         [Parameter]
         [Credential]
         public PSCredential? ProxyCredential { get; set; }
 
-        /// <summary><para>A file to which one JSON line per balance query is appended (no balances, no secrets).</para></summary>
         [Parameter]
         public string? AuditLogPath { get; set; }
 
-        /// <summary>A script that returns a fresh access token; called at connect, after a 401 and before a JWT expires.</summary>
         [Parameter]
         [ValidateNotNull]
         public ScriptBlock? TokenProvider { get; set; }
 
-        /// <summary><para>Returns the connection, for -Connection on other cmdlets.</para></summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 

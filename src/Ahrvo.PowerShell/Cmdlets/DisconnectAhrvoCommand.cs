@@ -2,14 +2,10 @@ using System.Management.Automation;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Closes an Ahrvo connection: the session's, or the one given, with its credentials.</para>
-    /// </summary>
     [Cmdlet(VerbsCommunications.Disconnect, "Ahrvo", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(void))]
     public sealed class DisconnectAhrvoCommand : PSCmdlet
     {
-        /// <summary><para>A connection to close (from Connect-Ahrvo -PassThru); default: the session's.</para></summary>
         [Parameter(Position = 0, ValueFromPipeline = true)]
         public AhrvoConnection? Connection { get; set; }
 

@@ -7,9 +7,6 @@ using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Writes a self-contained HTML balance report: summary, distribution chart, per-card table and failed cards.</para>
-    /// </summary>
     [Cmdlet(VerbsData.Export, "AhrvoBalanceReport", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportAhrvoBalanceReportCommand : BalanceReportCmdlet
@@ -17,26 +14,21 @@ namespace Ahrvo.PowerShell.Cmdlets
         private string? _target;
         private bool _declined;
 
-        /// <summary><para>The HTML file to write, relative to the current location. Not overwritten unless -Force.</para></summary>
         [Parameter(Mandatory = true)]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
 
-        /// <summary><para>Balances below this are highlighted as low (default 100, the spec's low-balance warning).</para></summary>
         [Parameter]
         [MoneyTransformation]
         public decimal LowBalanceThreshold { get; set; } = BalanceReportHtml.DefaultLowBalanceThreshold;
 
-        /// <summary><para>The report's heading and page title.</para></summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string Title { get; set; } = BalanceReportHtml.DefaultTitle;
 
-        /// <summary><para>Overwrites an existing file.</para></summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        /// <summary><para>Emits the written file's FileInfo.</para></summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 

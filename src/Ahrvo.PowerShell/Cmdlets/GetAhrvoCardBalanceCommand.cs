@@ -7,14 +7,10 @@ using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Gets the available balance of Dedicated Funds cards.</para>
-    /// </summary>
     [Cmdlet(VerbsCommon.Get, "AhrvoCardBalance")]
     [OutputType(typeof(CardBalance))]
     public sealed class GetAhrvoCardBalanceCommand : CardBatchCmdlet
     {
-        /// <summary><para>The ids of the cards, e.g. card201907021723076245. Accepts pipeline input, and objects with a card_id, CardId or Id property.</para></summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("card_id", "Id")]
         [ValidateCardId]

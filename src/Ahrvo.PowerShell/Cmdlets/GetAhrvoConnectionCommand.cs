@@ -2,9 +2,6 @@ using System.Management.Automation;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Shows the session's Ahrvo connection: environment, base URI, when it was made and its settings. Never a secret.</para>
-    /// </summary>
     [Cmdlet(VerbsCommon.Get, "AhrvoConnection")]
     [OutputType(typeof(AhrvoConnection))]
     public sealed class GetAhrvoConnectionCommand : PSCmdlet

@@ -7,29 +7,23 @@ using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Tests whether Dedicated Funds cards hold enough balance for an amount.</para>
-    /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "AhrvoCardBalance")]
     [OutputType(typeof(bool))]
     [OutputType(typeof(BalanceCheck))]
     public sealed class TestAhrvoCardBalanceCommand : CardBatchCmdlet
     {
-        /// <summary><para>The ids of the cards. Accepts pipeline input, and objects with a card_id, CardId or Id property.</para></summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("card_id", "Id")]
         [ValidateCardId]
         [ArgumentCompleter(typeof(CardIdCompleter))]
         public string[] CardId { get; set; } = System.Array.Empty<string>();
 
-        /// <summary><para>The transaction amount to cover (zero or more). Accepts an amount property from the pipeline.</para></summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("TransactionAmount")]
         [MoneyTransformation]
         [ValidateNonNegative]
         public decimal Amount { get; set; }
 
-        /// <summary><para>Emits a BalanceCheck object per card instead of $true/$false.</para></summary>
         [Parameter]
         public SwitchParameter Detailed { get; set; }
 
