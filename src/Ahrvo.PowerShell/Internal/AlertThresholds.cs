@@ -61,31 +61,4 @@ namespace Ahrvo.PowerShell.Internal
             _ => null,
         };
     }
-
-    /// <summary>
-    /// Remembers each card's last level so a watch reports changes, not states: a card is reported
-    /// when first seen at a level other than Normal, and then each time its level changes.
-    /// </summary>
-    internal sealed class LevelTracker
-    {
-        private readonly Dictionary<string, BalanceLevel> _last = new Dictionary<string, BalanceLevel>(StringComparer.Ordinal);
-
-        public int Count => _last.Count;
-
-        /// <summary>Records the level; true when it is worth an alert. <paramref name="previous"/> is null on first sight.</summary>
-        public bool Observe(string cardId, BalanceLevel level, out BalanceLevel? previous)
-        {
-            if (_last.TryGetValue(cardId, out var last))
-            {
-                previous = last;
-                _last[cardId] = level;
-                return last != level;
-            }
-            previous = null;
-            _last[cardId] = level;
-            return level != BalanceLevel.Normal;
-        }
-
-        public bool TryGetLevel(string cardId, out BalanceLevel level) => _last.TryGetValue(cardId, out level);
-    }
 }

@@ -11,7 +11,11 @@ namespace Ahrvo.PowerShell.Internal
     /// </summary>
     internal static class AtomicFile
     {
-        public static void WriteAllText(string path, string content, Encoding encoding, bool overwrite)
+        public static void WriteAllText(string path, string content, Encoding encoding, bool overwrite) =>
+            WriteAllBytes(path, encoding.GetBytes(content), overwrite, ownerOnly: false);
+
+        /// <summary>With ownerOnly, the file is readable and writable by its owner only (0600) on Unix, before any byte is written.</summary>
+        public static void WriteAllBytes(string path, byte[] bytes, bool overwrite, bool ownerOnly)
         {
             var full = Path.GetFullPath(path);
             var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException("The path has no directory: " + path, nameof(path));
@@ -20,7 +24,8 @@ namespace Ahrvo.PowerShell.Internal
             {
                 using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
-                    var bytes = encoding.GetBytes(content);
+                    // The rename keeps the mode, so the content is never readable by others, not even briefly.
+                    if (ownerOnly) OwnerOnly.Apply(temp);
                     stream.Write(bytes, 0, bytes.Length);
                     // On disk before the rename, so a crash cannot leave a renamed but empty file.
                     stream.Flush(true);

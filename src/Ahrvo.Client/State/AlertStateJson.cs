@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text.Json;
+using Ahrvo.Client.Parsing;
+
+namespace Ahrvo.Client.State
+{
+    /// <summary>
+    /// One card in Watch-AhrvoCardBalance's state file. The level is text here: the levels are the
+    /// module's type, and this assembly's public surface uses only its own types and the BCL.
+    /// </summary>
+    public sealed class AlertStateEntry
+    {
+        public AlertStateEntry(string cardId, string level, decimal balance, string currency,
+            DateTimeOffset observedAt, DateTimeOffset levelSince, DateTimeOffset? lastAlertedAt)
+        {
+            CardId = cardId ?? throw new ArgumentNullException(nameof(cardId));
+            Level = level ?? throw new ArgumentNullException(nameof(level));
+            Balance = balance;
+            Currency = currency ?? throw new ArgumentNullException(nameof(currency));
+            ObservedAt = observedAt;
+            LevelSince = levelSince;
+            LastAlertedAt = lastAlertedAt;
+        }
+
+        public string CardId { get; }
+        public string Level { get; }
+        public decimal Balance { get; }
+        public string Currency { get; }
+        public DateTimeOffset ObservedAt { get; }
+        public DateTimeOffset LevelSince { get; }
+        public DateTimeOffset? LastAlertedAt { get; }
+    }
+
+    /// <summary>
+    /// The JSON of the alert state file. It lives in the client, not the module, because
+    /// System.Text.Json must resolve in the client's load context: an older PowerShell's own copy
+    /// can be too old for the module's (default) context.
+    /// </summary>
+    /// <remarks>
+    /// Balances are written as JSON strings (exact decimals, never through double) and read back
+    /// with the API's strict money rules, so a hand edit such as "1,5" or 1e3 is refused, not guessed.
+    /// </remarks>
+    public static class AlertStateJson
+    {
+        public const int CurrentVersion = 1;
+
+        public static byte[] Write(IEnumerable<AlertStateEntry> cards, DateTimeOffset savedAt)
+        {
+            var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("version", CurrentVersion);
+                json.WriteString("savedAt", savedAt);
+                json.WriteStartObject("cards");
+                foreach (var c in cards)
+                {
+                    json.WriteStartObject(c.CardId);
+                    json.WriteString("level", c.Level);
+                    json.WriteString("balance", c.Balance.ToString(CultureInfo.InvariantCulture));
+                    json.WriteString("currency", c.Currency);
+                    json.WriteString("observedAt", c.ObservedAt);
+                    json.WriteString("levelSince", c.LevelSince);
+                    if (c.LastAlertedAt is DateTimeOffset a) json.WriteString("lastAlertedAt", a);
+                    else json.WriteNull("lastAlertedAt");
+                    json.WriteEndObject();
+                }
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+            buffer.WriteByte((byte)'\n');
+            return buffer.ToArray();
+        }
+
+        /// <summary>The cards of a state file; <see cref="InvalidDataException"/> saying what is wrong and where.</summary>
+        public static IReadOnlyList<AlertStateEntry> Read(byte[] utf8)
+        {
+            if (utf8 == null) throw new ArgumentNullException(nameof(utf8));
+            var offset = utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF ? 3 : 0; // a BOM from a hand edit
+            if (utf8.Length - offset == 0) throw new InvalidDataException("the file is empty");
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(utf8, offset, utf8.Length - offset),
+                    new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException("it is not valid JSON (" + ex.Message + ")", ex);
+            }
+            using (doc)
+            {
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException("it is not a JSON object");
+                if (!root.TryGetProperty("version", out var version)) throw new InvalidDataException("it has no \"version\"");
+                if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v < 1)
+                    throw new InvalidDataException("its \"version\" is not a positive whole number");
+                if (v > CurrentVersion)
+                    throw new InvalidDataException(string.Format(CultureInfo.InvariantCulture,
+                        "it is version {0}, written by a newer module; this one reads version {1}", v, CurrentVersion));
+                if (!root.TryGetProperty("cards", out var cards) || cards.ValueKind != JsonValueKind.Object)
+                    throw new InvalidDataException("it has no \"cards\" object");
+
+                var list = new List<AlertStateEntry>();
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var card in cards.EnumerateObject())
+                {
+                    var id = card.Name;
+                    if (id.Length == 0) throw new InvalidDataException("a card has an empty id");
+                    // JsonDocument keeps duplicate names; two entries for one card would make the outcome a guess.
+                    if (!seen.Add(id)) throw new InvalidDataException("card '" + id + "' is listed twice");
+                    var c = card.Value;
+                    if (c.ValueKind != JsonValueKind.Object) throw new InvalidDataException("card '" + id + "' is not a JSON object");
+                    list.Add(new AlertStateEntry(id,
+                        RequiredString(c, id, "level"),
+                        Money(c, id),
+                        RequiredString(c, id, "currency"),
+                        Time(c, id, "observedAt") ?? throw Missing(id, "observedAt"),
+                        Time(c, id, "levelSince") ?? throw Missing(id, "levelSince"),
+                        Time(c, id, "lastAlertedAt")));
+                }
+                return list;
+            }
+        }
+
+        private static InvalidDataException Missing(string id, string name) =>
+            new InvalidDataException("card '" + id + "' has no \"" + name + "\"");
+
+        private static string RequiredString(JsonElement c, string id, string name)
+        {
+            if (!c.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) throw Missing(id, name);
+            if (p.ValueKind != JsonValueKind.String) throw new InvalidDataException("card '" + id + "': \"" + name + "\" is not a string");
+            return p.GetString()!;
+        }
+
+        private static decimal Money(JsonElement c, string id)
+        {
+            if (!c.TryGetProperty("balance", out var p) || p.ValueKind == JsonValueKind.Null) throw Missing(id, "balance");
+            // A number is taken from its text as written (GetRawText), never through double.
+            string text = p.ValueKind switch
+            {
+                JsonValueKind.String => p.GetString()!,
+                JsonValueKind.Number => p.GetRawText(),
+                _ => throw new InvalidDataException("card '" + id + "': \"balance\" is not a number or a string"),
+            };
+            if (!MoneyParser.TryParse(text, out var value, out var reason))
+                throw new InvalidDataException("card '" + id + "': \"balance\" " + reason);
+            return value;
+        }
+
+        private static DateTimeOffset? Time(JsonElement c, string id, string name)
+        {
+            if (!c.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) return null;
+            // ISO 8601 only (TryGetDateTimeOffset is culture-free), as written.
+            if (p.ValueKind != JsonValueKind.String || !p.TryGetDateTimeOffset(out var t))
+                throw new InvalidDataException("card '" + id + "': \"" + name + "\" is not an ISO 8601 time such as 2026-01-31T09:00:00+00:00");
+            return t;
+        }
+    }
+}
