@@ -6,7 +6,8 @@
     Tasks:
       Build    Builds the solution and lays out the importable module in out/Ahrvo.PowerShell/<version>/.
       Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed" and
-               the failed tests by name.
+               the failed tests by name. Installs promtool and node_exporter (apt, as root) for
+               the metrics tests when they are missing.
       Demo     Build, start the local emulator, query the sample cards, write a CSV.
       Bench    Build, then the benchmarks under bench/ (not part of Test): bench/Invoke-Benchmarks.ps1,
                then bench/Invoke-PressureBenchmarks.ps1 (rate limits, faults, outages, a hanging
@@ -143,7 +144,28 @@ function Get-PesterModulePath {
     return $psd1
 }
 
+# tests/pester/Metrics.Tests.ps1 proves the metrics file against promtool and node_exporter. They
+# are installed where apt-get runs as root (this project's machines and CI); elsewhere those tests
+# say why they are skipped (and fail when CI=true).
+function Install-MetricsTool {
+    $packages = [ordered]@{ 'promtool' = 'prometheus'; 'prometheus-node-exporter' = 'prometheus-node-exporter' }
+    $missing = @($packages.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) } | ForEach-Object { $packages[$_] })
+    if (-not $missing) { return }
+    $aptGet = Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue
+    if ($IsWindows -or -not $aptGet -or (& id -u) -ne '0') {
+        Write-Host "Not installing $($missing -join ', ') (needs apt-get as root): the metrics tests that use them will be skipped."
+        return
+    }
+    Write-Host "Installing $($missing -join ', ') for the metrics tests..."
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    & apt-get update -qq
+    if ($LASTEXITCODE -eq 0) { & apt-get install -y -qq --no-install-recommends @missing }
+    # Not fatal here: the tests then skip, or fail in CI, and say which tool is missing.
+    if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get could not install $($missing -join ', ') (exit $LASTEXITCODE)." }
+}
+
 function Invoke-Test {
+    Install-MetricsTool
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Force $results | Out-Null

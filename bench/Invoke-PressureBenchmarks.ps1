@@ -55,7 +55,7 @@
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 Bench -BenchFilter Pressure
 .EXAMPLE
-    $env:AHRVO_MODULE_PATH = 'out/Ahrvo.PowerShell/0.1.0/Ahrvo.PowerShell.psd1'; $env:AHRVO_EMULATOR_DLL = 'out/emulator/Ahrvo.Emulator.dll'
+    $env:AHRVO_MODULE_PATH = 'out/Ahrvo.PowerShell/0.2.0/Ahrvo.PowerShell.psd1'; $env:AHRVO_EMULATOR_DLL = 'out/emulator/Ahrvo.Emulator.dll'
     dotnet pwsh bench/Invoke-PressureBenchmarks.ps1 -Quick -Situation 1, 3
 #>
 [CmdletBinding()]

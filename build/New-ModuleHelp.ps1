@@ -10,7 +10,7 @@
     parameter has no description, the markdown describes a parameter or cmdlet that does not
     exist, or a file does not follow the format. Run it in a fresh pwsh: it imports the module.
 .EXAMPLE
-    dotnet pwsh -NoProfile -File build/New-ModuleHelp.ps1 -ModulePath out/Ahrvo.PowerShell/0.1.0/Ahrvo.PowerShell.psd1
+    dotnet pwsh -NoProfile -File build/New-ModuleHelp.ps1 -ModulePath out/Ahrvo.PowerShell/0.2.0/Ahrvo.PowerShell.psd1
 #>
 [CmdletBinding()]
 param(

@@ -14,7 +14,7 @@
 .OUTPUTS
     An object with Package (the .nupkg) and, with -SavePath, SavedManifest (the installed .psd1).
 .EXAMPLE
-    ./build/Publish-Module.ps1 -ModulePath out/Ahrvo.PowerShell/0.1.0 -RepositoryPath out/gallery -SavePath $env:TEMP/modules
+    ./build/Publish-Module.ps1 -ModulePath out/Ahrvo.PowerShell/0.2.0 -RepositoryPath out/gallery -SavePath $env:TEMP/modules
 #>
 [CmdletBinding()]
 param(

@@ -20,6 +20,7 @@
         'Compare-AhrvoCardBalance'
         'Measure-AhrvoCardBalance'
         'Export-AhrvoBalanceReport'
+        'Export-AhrvoBalanceMetric'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

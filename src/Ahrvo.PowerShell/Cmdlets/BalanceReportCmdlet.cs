@@ -39,6 +39,9 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>False when the command will not do its work (declined by -WhatIf or -Confirm).</summary>
         protected virtual bool Active => true;
 
+        /// <summary>Whether mixed currencies deserve a warning (they do where amounts are added up).</summary>
+        protected virtual bool WarnsAboutMixedCurrencies => true;
+
         protected override bool QueriesCards => Active && ParameterSetName == CardIdSet;
 
         protected override void BeginProcessing()
@@ -139,7 +142,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void EndProcessing()
         {
             base.EndProcessing();
-            if (Active && Statistics.CurrencyWarning() is string warning) WriteWarning(warning);
+            if (Active && WarnsAboutMixedCurrencies && Statistics.CurrencyWarning() is string warning) WriteWarning(warning);
         }
     }
 }

@@ -67,25 +67,7 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         private string ResolveTarget()
         {
-            string target;
-            try
-            {
-                target = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out var provider, out _);
-                if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
-                    throw new ArgumentException("'" + Path + "' is on the " + provider.Name + " provider; the report must go to a file system path.");
-            }
-            catch (Exception ex) when (ex is ArgumentException || ex is ProviderNotFoundException || ex is System.Management.Automation.DriveNotFoundException || ex is NotSupportedException || ex is PSInvalidOperationException)
-            {
-                ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.ReportPathInvalid", ErrorCategory.InvalidArgument, Path));
-                throw; // not reached
-            }
-            if (Directory.Exists(target))
-                ThrowTerminatingError(new ErrorRecord(new IOException("'" + target + "' is a directory. Give a file name, e.g. " + System.IO.Path.Combine(target, "balance-report.html") + "."),
-                    "Ahrvo.ReportPathIsDirectory", ErrorCategory.InvalidArgument, target));
-            var directory = System.IO.Path.GetDirectoryName(target);
-            if (string.IsNullOrEmpty(directory) || !Directory.Exists(directory))
-                ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException("The directory '" + directory + "' does not exist. Create it first, or give another -Path."),
-                    "Ahrvo.ReportDirectoryNotFound", ErrorCategory.ObjectNotFound, directory));
+            var target = OutputFile.Resolve(this, Path, "Ahrvo.Report", "the report", "balance-report.html");
             // Checked now, before minutes of queries, and again by the final move.
             if (!Force && File.Exists(target))
                 ThrowTerminatingError(new ErrorRecord(ExistsException(target), "Ahrvo.ReportFileExists", ErrorCategory.ResourceExists, target));

@@ -92,7 +92,7 @@ namespace Ahrvo.PowerShell.Internal
             // Sorted, so that two saves of the same state are the same bytes and a diff shows only changes.
             var entries = state.Cards.OrderBy(c => c.CardId, StringComparer.Ordinal)
                 .Select(c => new AlertStateEntry(c.CardId, c.Level.ToString(), c.Balance, c.Currency, c.ObservedAt, c.LevelSince, c.LastAlertedAt));
-            AtomicFile.WriteAllBytes(Path, AlertStateJson.Write(entries, now), overwrite: true, ownerOnly: true);
+            AtomicFile.WriteAllBytes(Path, AlertStateJson.Write(entries, now), overwrite: true);
         }
 
         private static readonly Dictionary<string, BalanceLevel> Levels =

@@ -1,35 +1,36 @@
 using System;
 using System.IO;
 using System.Text;
+using Ahrvo.Client.IO;
 
 namespace Ahrvo.PowerShell.Internal
 {
     /// <summary>
     /// Writes a file so that readers see the old content or the whole new content, never half of
     /// it: the bytes go to a temporary file in the same directory (same volume, so the final step is
-    /// a rename), which then replaces the target.
+    /// a rename), which then replaces the target. On Linux and macOS the file is created readable
+    /// and writable by its owner only (0600): what is written here holds card ids and balances.
     /// </summary>
     internal static class AtomicFile
     {
         public static void WriteAllText(string path, string content, Encoding encoding, bool overwrite) =>
-            WriteAllBytes(path, encoding.GetBytes(content), overwrite, ownerOnly: false);
+            WriteAllBytes(path, encoding.GetBytes(content), overwrite);
 
-        /// <summary>With ownerOnly, the file is readable and writable by its owner only (0600) on Unix, before any byte is written.</summary>
-        public static void WriteAllBytes(string path, byte[] bytes, bool overwrite, bool ownerOnly)
+        public static void WriteAllBytes(string path, byte[] bytes, bool overwrite)
         {
             var full = Path.GetFullPath(path);
             var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException("The path has no directory: " + path, nameof(path));
             var temp = Path.Combine(directory, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
             try
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                // Born 0600 (Unix), and the rename keeps the mode: the content is never readable by others.
+                using (var stream = OwnerOnlyFile.CreateNew(temp))
                 {
-                    // The rename keeps the mode, so the content is never readable by others, not even briefly.
-                    if (ownerOnly) OwnerOnly.Apply(temp);
                     stream.Write(bytes, 0, bytes.Length);
                     // On disk before the rename, so a crash cannot leave a renamed but empty file.
                     stream.Flush(true);
                 }
+                // A rename on Unix: the target takes the temporary file's 0600 mode.
                 if (overwrite && File.Exists(full)) File.Replace(temp, full, null);
                 else File.Move(temp, full); // throws if the target appeared meanwhile: no overwrite unless asked
                 temp = null;

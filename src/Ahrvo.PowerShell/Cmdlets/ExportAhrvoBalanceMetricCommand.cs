@@ -1,0 +1,109 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+using Ahrvo.PowerShell.Internal;
+
+namespace Ahrvo.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Writes card balances as Prometheus metrics, for the textfile collector of node_exporter or windows_exporter.</para>
+    /// </summary>
+    [Cmdlet(VerbsData.Export, "AhrvoBalanceMetric", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
+    [OutputType(typeof(FileInfo))]
+    public sealed class ExportAhrvoBalanceMetricCommand : BalanceReportCmdlet
+    {
+        private string? _target;
+        private bool _declined;
+        private AlertThresholds? _thresholds;
+
+        /// <summary><para>The file to write, e.g. ahrvo.prom in the collector's directory. Replaced on each run.</para></summary>
+        [Parameter(Mandatory = true)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = "";
+
+        /// <summary><para>A balance at or below this is Critical (level 3).</para></summary>
+        [Parameter]
+        public decimal? Critical { get; set; }
+
+        /// <summary><para>A balance at or below this (and above -Critical) is Warning (level 2).</para></summary>
+        [Parameter]
+        public decimal? Warning { get; set; }
+
+        /// <summary><para>A balance at or below this (and above -Warning) is Low (level 1).</para></summary>
+        [Parameter]
+        public decimal? Low { get; set; }
+
+        /// <summary><para>Emits the written file's FileInfo.</para></summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override bool KeepCards => true;
+        protected override bool Active => !_declined;
+        // Each sample carries its currency label: nothing is added across currencies.
+        protected override bool WarnsAboutMixedCurrencies => false;
+
+        protected override void BeginProcessing()
+        {
+            // Checked before connecting and before any card is read, as Watch-AhrvoCardBalance does.
+            if (Critical != null || Warning != null || Low != null)
+            {
+                var problem = AlertThresholds.Problem(Critical, Warning, Low);
+                if (problem != null)
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException(problem), "Ahrvo.InvalidThresholds", ErrorCategory.InvalidArgument,
+                        new { Critical, Warning, Low }));
+                _thresholds = new AlertThresholds(Critical, Warning, Low);
+            }
+            _target = OutputFile.Resolve(this, Path, "Ahrvo.Metric", "the metrics", "ahrvo.prom");
+            if (!_target.EndsWith(".prom", StringComparison.OrdinalIgnoreCase))
+                WriteWarning("The textfile collectors of node_exporter and windows_exporter read only files ending in .prom; '" + _target + "' will not be collected.");
+            _declined = !ShouldProcess(_target, "Write balance metrics");
+            base.BeginProcessing();
+        }
+
+        protected override void EndProcessing()
+        {
+            base.EndProcessing();
+            if (_declined) return;
+            var text = BalanceMetrics.Render(Statistics.Cards, Statistics.Failures, _thresholds, Counters(), PreviousLastSuccess());
+            try
+            {
+                // UTF-8 without BOM: a BOM before the first "# HELP" is a parse error for the collector.
+                AtomicFile.WriteAllText(_target!, text, new UTF8Encoding(false), overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(new ErrorRecord(new IOException("Could not write the metrics to '" + _target + "': " + ex.Message, ex),
+                    "Ahrvo.MetricWriteFailed", ErrorCategory.WriteError, _target));
+            }
+            WriteVerbose("Wrote " + Statistics.Cards.Count + " balances and " + Statistics.Failures.Count + " failed cards to " + _target + ".");
+            if (PassThru) WriteObject(SessionState.InvokeProvider.Item.Get(new[] { _target! }, true, true), true);
+        }
+
+        /// <summary>
+        /// The counters of the connection that read the cards: -Connection, else the session's
+        /// (which Get-AhrvoCardBalance upstream used). None when there is no open connection.
+        /// </summary>
+        private ConnectionCounters? Counters()
+        {
+            var connection = Connection ?? AhrvoSession.Current;
+            if (connection == null || connection.IsClosed) return null;
+            return new ConnectionCounters(connection.RequestsSent, connection.Retries, connection.ThrottledResponses);
+        }
+
+        private System.Collections.Generic.Dictionary<string, string>? PreviousLastSuccess()
+        {
+            if (!File.Exists(_target)) return null;
+            try
+            {
+                return BalanceMetrics.ReadLastSuccess(File.ReadAllText(_target!, Encoding.UTF8));
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                // Only the failed cards' last-success times are lost; the new file is still written.
+                WriteWarning("Could not read the previous '" + _target + "' (" + ex.Message + "): failed cards get no last-success time.");
+                return null;
+            }
+        }
+    }
+}

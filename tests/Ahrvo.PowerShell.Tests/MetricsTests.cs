@@ -1,0 +1,314 @@
+using System.Globalization;
+using System.Management.Automation;
+using System.Text;
+using System.Text.RegularExpressions;
+using Ahrvo.PowerShell.Internal;
+using Ahrvo.TestSupport;
+using Xunit;
+
+namespace Ahrvo.PowerShell.Tests;
+
+/// <summary>
+/// Export-AhrvoBalanceMetric: the exposition text (BalanceMetrics) directly, and the cmdlet hosted
+/// against the emulator. That real tools accept the file is tests/pester/Metrics.Tests.ps1.
+/// </summary>
+public sealed class MetricsTests : IClassFixture<EmulatorFixture>
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 2, 1, 30, 0, 250, TimeSpan.Zero); // 1796175000.25
+    private readonly EmulatorFixture _fx;
+    private readonly EmulatorProcess _emu;
+
+    public MetricsTests(EmulatorFixture fixture)
+    {
+        _fx = fixture;
+        _emu = fixture.Emulator;
+    }
+
+    private static CardBalance Card(string id, decimal balance, string currency = "USD") => new(id, "5157********0000", balance, currency, At);
+
+    private static string[] Lines(string text) => text.Split('\n');
+
+    // ---- the text ---------------------------------------------------------------------------------
+
+    [Fact]
+    public void A_failed_card_has_read_ok_0_and_no_balance_sample()
+    {
+        var text = BalanceMetrics.Render(new[] { Card("cardB", 7.05m) }, new[] { new FailedCard("cardA", "not found") }, null, null);
+        Assert.Contains("ahrvo_card_available_balance{card_id=\"cardB\",currency=\"USD\"} 7.05\n", text);
+        Assert.DoesNotContain(Lines(text), l => l.StartsWith("ahrvo_card_available_balance{card_id=\"cardA\"", StringComparison.Ordinal));
+        Assert.Contains("ahrvo_card_read_ok{card_id=\"cardA\"} 0\n", text);
+        Assert.Contains("ahrvo_card_read_ok{card_id=\"cardB\"} 1\n", text);
+        Assert.Contains("ahrvo_card_last_success_timestamp_seconds{card_id=\"cardB\"} 1796175000.25\n", text);
+        Assert.DoesNotContain("ahrvo_card_last_success_timestamp_seconds{card_id=\"cardA\"}", text); // never read: no time
+        Assert.Contains("ahrvo_cards_read 1\n", text);
+        Assert.Contains("ahrvo_cards_failed 1\n", text);
+        Assert.DoesNotContain("ahrvo_requests_total", text); // no connection, no counters
+        Assert.DoesNotContain("ahrvo_card_balance_level", text); // no thresholds, no levels
+    }
+
+    [Fact]
+    public void Every_family_has_help_and_type_once_before_its_samples_and_the_text_ends_with_a_newline()
+    {
+        var text = BalanceMetrics.Render(new[] { Card("c1", 1m), Card("c2", 2m) }, new[] { new FailedCard("c3", "x") },
+            new AlertThresholds(50m, 100m, null), new ConnectionCounters(12, 3, 2));
+        Assert.EndsWith("\n", text);
+        Assert.DoesNotContain("\r", text);
+        Assert.DoesNotContain("\n\n", text);
+        var seen = new List<string>();
+        string? current = null;
+        foreach (var line in Lines(text.TrimEnd('\n')))
+        {
+            var help = Regex.Match(line, @"^# HELP (\w+) \S");
+            if (help.Success)
+            {
+                current = help.Groups[1].Value;
+                Assert.DoesNotContain(current, seen);
+                seen.Add(current);
+                continue;
+            }
+            var type = Regex.Match(line, @"^# TYPE (\w+) (gauge|counter)$");
+            if (type.Success) { Assert.Equal(current, type.Groups[1].Value); continue; }
+            Assert.Matches(@"^(\w+)(\{.*\})? \S+$", line);
+            Assert.Equal(current, Regex.Match(line, @"^\w+").Value);
+        }
+        Assert.Equal(new[]
+        {
+            "ahrvo_card_available_balance", "ahrvo_card_read_ok", "ahrvo_card_last_success_timestamp_seconds", "ahrvo_card_balance_level",
+            "ahrvo_balance_alert_threshold", "ahrvo_cards_read", "ahrvo_cards_failed", "ahrvo_requests_total", "ahrvo_request_retries_total",
+            "ahrvo_throttled_responses_total",
+        }, seen);
+        Assert.Contains("# TYPE ahrvo_requests_total counter\nahrvo_requests_total 12\n", text);
+        Assert.Contains("# TYPE ahrvo_request_retries_total counter\nahrvo_request_retries_total 3\n", text);
+        Assert.Contains("# TYPE ahrvo_throttled_responses_total counter\nahrvo_throttled_responses_total 2\n", text);
+        Assert.Contains("# TYPE ahrvo_card_available_balance gauge\n", text);
+        Assert.Contains("ahrvo_balance_alert_threshold{level=\"critical\"} 50\n", text);
+        Assert.Contains("ahrvo_balance_alert_threshold{level=\"warning\"} 100\n", text);
+        Assert.DoesNotContain("level=\"low\"", text);
+    }
+
+    [Fact]
+    public void Label_values_escape_backslash_double_quote_and_newline_and_read_back()
+    {
+        var odd = "we\"ird\\id\nnext";
+        var text = BalanceMetrics.Render(new[] { Card(odd, 1m, "U\"S\\D") }, Array.Empty<FailedCard>(), null, null);
+        Assert.Contains("ahrvo_card_available_balance{card_id=\"we\\\"ird\\\\id\\nnext\",currency=\"U\\\"S\\\\D\"} 1\n", text);
+        Assert.Equal(1, Lines(text).Count(l => l.StartsWith("ahrvo_card_read_ok", StringComparison.Ordinal))); // the newline stayed escaped
+        Assert.Equal("1796175000.25", BalanceMetrics.ReadLastSuccess(text)[odd]);
+    }
+
+    [Fact]
+    public void Balances_are_exact_and_culture_invariant_under_de_DE()
+    {
+        var saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+            // 28 significant digits: a double would round this one.
+            var text = BalanceMetrics.Render(new[] { Card("c1", 1468.87m), Card("c2", 1234567890123456.789012345678m), Card("c3", -0.50m), Card("c4", 0.00m) },
+                Array.Empty<FailedCard>(), new AlertThresholds(50.5m, null, null), null);
+            Assert.Contains("{card_id=\"c1\",currency=\"USD\"} 1468.87\n", text);
+            Assert.Contains("{card_id=\"c2\",currency=\"USD\"} 1234567890123456.789012345678\n", text);
+            Assert.Contains("{card_id=\"c3\",currency=\"USD\"} -0.50\n", text);
+            Assert.Contains("{card_id=\"c4\",currency=\"USD\"} 0.00\n", text);
+            Assert.Contains("ahrvo_balance_alert_threshold{level=\"critical\"} 50.5\n", text);
+            Assert.Contains("1796175000.25\n", text);
+            Assert.DoesNotContain(",25", text);
+        }
+        finally { CultureInfo.CurrentCulture = saved; }
+    }
+
+    [Fact]
+    public void Levels_follow_the_watch_thresholds()
+    {
+        var text = BalanceMetrics.Render(
+            new[] { Card("a", 42.17m), Card("b", 100m), Card("c", 199.99m), Card("d", 1468.87m), Card("e", 50m) },
+            Array.Empty<FailedCard>(), new AlertThresholds(50m, 100m, 250m), null);
+        Assert.Contains("ahrvo_card_balance_level{card_id=\"a\"} 3\n", text);
+        Assert.Contains("ahrvo_card_balance_level{card_id=\"b\"} 2\n", text);
+        Assert.Contains("ahrvo_card_balance_level{card_id=\"c\"} 1\n", text);
+        Assert.Contains("ahrvo_card_balance_level{card_id=\"d\"} 0\n", text);
+        Assert.Contains("ahrvo_card_balance_level{card_id=\"e\"} 3\n", text); // at the threshold is at the level
+    }
+
+    [Fact]
+    public void A_card_given_twice_is_one_series_and_a_read_beats_a_failure()
+    {
+        var text = BalanceMetrics.Render(new[] { Card("c1", 1m), Card("c1", 2m) }, new[] { new FailedCard("c1", "x"), new FailedCard("c2", "x"), new FailedCard("c2", "y") }, null, null);
+        Assert.Single(Lines(text), l => l.StartsWith("ahrvo_card_available_balance{card_id=\"c1\"", StringComparison.Ordinal));
+        Assert.Contains("ahrvo_card_available_balance{card_id=\"c1\",currency=\"USD\"} 2\n", text);
+        Assert.Contains("ahrvo_card_read_ok{card_id=\"c1\"} 1\n", text);
+        Assert.Single(Lines(text), l => l.StartsWith("ahrvo_card_read_ok{card_id=\"c2\"}", StringComparison.Ordinal));
+        Assert.Contains("ahrvo_cards_read 1\n", text);
+        Assert.Contains("ahrvo_cards_failed 1\n", text);
+    }
+
+    [Fact]
+    public void A_failed_card_keeps_its_last_success_time_from_the_previous_file()
+    {
+        var first = BalanceMetrics.Render(new[] { Card("c1", 1m), Card("c2", 2m) }, Array.Empty<FailedCard>(), null, null);
+        var second = BalanceMetrics.Render(new[] { Card("c2", 3m) }, new[] { new FailedCard("c1", "down"), new FailedCard("c9", "never read") }, null, null,
+            BalanceMetrics.ReadLastSuccess(first));
+        Assert.Contains("ahrvo_card_last_success_timestamp_seconds{card_id=\"c1\"} 1796175000.25\n", second);
+        Assert.Contains("ahrvo_card_read_ok{card_id=\"c1\"} 0\n", second);
+        Assert.DoesNotContain("ahrvo_card_available_balance{card_id=\"c1\"", second);
+        Assert.DoesNotContain("last_success_timestamp_seconds{card_id=\"c9\"}", second);
+        // Junk in the old file is not carried over.
+        var junk = BalanceMetrics.ReadLastSuccess("ahrvo_card_last_success_timestamp_seconds{card_id=\"c1\"} 1e9 # x\nahrvo_card_last_success_timestamp_seconds{card_id=\"c2\"} 12.5\n");
+        Assert.Equal(new[] { "c2" }, junk.Keys);
+    }
+
+    // ---- the cmdlet, hosted ---------------------------------------------------------------------
+
+    private Dictionary<string, object?> Vars(params (string Name, object? Value)[] more) => _fx.Variables(more);
+
+    private ScriptResult Run(string script, params (string Name, object? Value)[] vars) =>
+        PowerShellHost.Run(PowerShellHost.ConnectLine + script, Vars(vars));
+
+    private static string NewCardId() => "card" + Guid.NewGuid().ToString("N")[..20];
+
+    private async Task<string> PlantAsync(string balance)
+    {
+        var id = NewCardId();
+        await _emu.PutCardAsync(id, balance);
+        return id;
+    }
+
+    private static void NoTerminating(ScriptResult r) => Assert.True(r.Terminating == null, r.Terminating?.ToString());
+
+    private static string NewTempDir() => Directory.CreateTempSubdirectory("ahrvo-metrics-").FullName;
+
+    [Fact]
+    public async Task Writes_utf8_without_bom_lf_and_owner_only_and_leaves_no_temporary_file()
+    {
+        var good = await PlantAsync("1468.87");
+        var unknown = NewCardId();
+        var dir = NewTempDir();
+        try
+        {
+            var path = Path.Combine(dir, "ahrvo.prom");
+            File.WriteAllText(path, "old\r\n"); // replaced without -Force: the file is rewritten on each run
+            var r = Run("Export-AhrvoBalanceMetric -CardId $good, $unknown -Path $path -Critical 50 -PassThru", ("good", good), ("unknown", unknown), ("path", path));
+            NoTerminating(r);
+            var error = Assert.Single(r.Errors);
+            Assert.StartsWith("Ahrvo.CardNotFound", error.FullyQualifiedErrorId);
+            Assert.Equal(path, Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject).FullName);
+            Assert.Empty(r.Warning);
+
+            var bytes = File.ReadAllBytes(path);
+            Assert.NotEqual(0xEF, bytes[0]); // no BOM
+            var text = new UTF8Encoding(false, true).GetString(bytes);
+            Assert.StartsWith("# HELP ", text);
+            Assert.DoesNotContain("\r", text);
+            Assert.EndsWith("\n", text);
+            Assert.Contains($"ahrvo_card_available_balance{{card_id=\"{good}\",currency=\"USD\"}} 1468.87\n", text);
+            Assert.Contains($"ahrvo_card_read_ok{{card_id=\"{unknown}\"}} 0\n", text);
+            Assert.DoesNotContain($"ahrvo_card_available_balance{{card_id=\"{unknown}\"", text);
+            Assert.Contains($"ahrvo_card_balance_level{{card_id=\"{good}\"}} 0\n", text);
+            Assert.Matches(@"\nahrvo_requests_total [1-9]\d*\n", text);
+            Assert.Equal(new[] { "ahrvo.prom" }, Directory.GetFiles(dir).Select(Path.GetFileName));
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task Pipeline_input_under_de_DE_with_errors_merged_and_mixed_currencies()
+    {
+        var good = await PlantAsync("1234.50");
+        var unknown = NewCardId();
+        var dir = NewTempDir();
+        try
+        {
+            var path = Path.Combine(dir, "ahrvo.prom");
+            var r = Run("""
+                [cultureinfo]::CurrentCulture = 'de-DE'
+                $euro = [Ahrvo.PowerShell.CardBalance]::new("we`"ird\id`nx", $null, [decimal]'0.5', 'EUR', [DateTimeOffset]::UtcNow)
+                @(Get-AhrvoCardBalance $good, $unknown 2>&1) + $euro | Export-AhrvoBalanceMetric -Path $path
+                """, ("good", good), ("unknown", unknown), ("path", path));
+            NoTerminating(r);
+            Assert.Empty(r.Errors); // merged with 2>&1: counted as failed, not written again
+            Assert.Empty(r.Warning); // mixed currencies are fine: each sample has its currency
+            var text = File.ReadAllText(path);
+            Assert.Contains($"ahrvo_card_available_balance{{card_id=\"{good}\",currency=\"USD\"}} 1234.50\n", text);
+            Assert.Contains("ahrvo_card_available_balance{card_id=\"we\\\"ird\\\\id\\nx\",currency=\"EUR\"} 0.5\n", text);
+            Assert.Contains($"ahrvo_card_read_ok{{card_id=\"{unknown}\"}} 0\n", text);
+            Assert.Contains("ahrvo_cards_read 2\n", text);
+            Assert.Contains("ahrvo_cards_failed 1\n", text);
+            Assert.DoesNotMatch(@"\d,\d", text);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task A_card_that_fails_later_keeps_its_last_success_time_and_loses_its_balance()
+    {
+        var card = await PlantAsync("10.00");
+        var dir = NewTempDir();
+        try
+        {
+            var path = Path.Combine(dir, "ahrvo.prom");
+            NoTerminating(Run("Export-AhrvoBalanceMetric -CardId $card -Path $path", ("card", card), ("path", path)));
+            var before = BalanceMetrics.ReadLastSuccess(File.ReadAllText(path))[card];
+            await _emu.DeleteCardAsync(card);
+            var r = Run("Export-AhrvoBalanceMetric -CardId $card -Path $path -ErrorAction SilentlyContinue", ("card", card), ("path", path));
+            NoTerminating(r);
+            var text = File.ReadAllText(path);
+            Assert.Contains($"ahrvo_card_last_success_timestamp_seconds{{card_id=\"{card}\"}} {before}\n", text);
+            Assert.Contains($"ahrvo_card_read_ok{{card_id=\"{card}\"}} 0\n", text);
+            Assert.DoesNotContain("ahrvo_card_available_balance", text);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task WhatIf_and_bad_thresholds_read_no_card_and_write_nothing()
+    {
+        var card = await PlantAsync("1.00");
+        var dir = NewTempDir();
+        try
+        {
+            var path = Path.Combine(dir, "ahrvo.prom");
+            var whatIf = Run("Export-AhrvoBalanceMetric -CardId $card -Path $path -WhatIf -PassThru", ("card", card), ("path", path));
+            NoTerminating(whatIf);
+            Assert.Empty(whatIf.Output);
+            var bad = Run("try { Export-AhrvoBalanceMetric -CardId $card -Path $path -Critical 100 -Warning 50 } catch { $_ }", ("card", card), ("path", path));
+            NoTerminating(bad);
+            var error = Assert.IsType<ErrorRecord>(Assert.Single(bad.Output).BaseObject);
+            Assert.StartsWith("Ahrvo.InvalidThresholds", error.FullyQualifiedErrorId);
+            Assert.Empty(Directory.GetFiles(dir));
+            var stats = await _emu.GetStatsAsync(0);
+            Assert.False(stats.RequestsPerCard.ContainsKey(card));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_name_the_collector_would_skip_gets_a_warning()
+    {
+        var dir = NewTempDir();
+        try
+        {
+            var r = PowerShellHost.Run("@() | Export-AhrvoBalanceMetric -Path (Join-Path $dir 'ahrvo.txt')", new Dictionary<string, object?> { ["dir"] = dir });
+            NoTerminating(r);
+            Assert.Contains(r.Warning, w => w.Contains(".prom"));
+            Assert.StartsWith("# HELP ahrvo_cards_read ", File.ReadAllText(Path.Combine(dir, "ahrvo.txt"))); // written all the same
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_html_report_is_owner_only_too()
+    {
+        // Both go through AtomicFile, which creates the temporary file 0600 before any byte is written.
+        if (OperatingSystem.IsWindows()) return;
+        var dir = NewTempDir();
+        try
+        {
+            var path = Path.Combine(dir, "r.html");
+            NoTerminating(PowerShellHost.Run("@() | Export-AhrvoBalanceReport -Path $path", new Dictionary<string, object?> { ["path"] = path }));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
