@@ -112,6 +112,9 @@ function New-EmulatorToolPackage {
     New-Item -ItemType Directory -Force $tools | Out-Null
     # An older version's package would be left lying next to this one.
     Get-ChildItem $tools -Filter 'Ahrvo.Emulator.*.nupkg' | Remove-Item -Force
+    # The tool package takes everything in the project's publish folder, stale files of an older build too.
+    $publishDir = Join-Path $Root "src/Ahrvo.Emulator/bin/$Configuration/net10.0/publish"
+    if (Test-Path $publishDir) { Remove-Item $publishDir -Recurse -Force }
     Invoke-Dotnet pack (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --no-build --output $tools --nologo --verbosity quiet | Out-Host
     $package = Join-Path $tools "Ahrvo.Emulator.$(Get-ModuleVersion).nupkg"
     if (-not (Test-Path $package)) { throw "dotnet pack did not write $package." }
