@@ -13,6 +13,7 @@
                then bench/Invoke-PressureBenchmarks.ps1 (rate limits, faults, outages, a hanging
                service). -BenchFilter picks one of them.
       Package  Build, then pack the module's .nupkg with Publish-PSResource into out/repository/.
+               (Build also packs the emulator as the .NET tool ahrvo-emulator into out/tools/.)
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 .EXAMPLE
@@ -130,7 +131,28 @@ function Invoke-Build {
     } finally { Pop-Location }
 
     Invoke-Dotnet publish (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --output (Join-Path $Out "emulator") --nologo --verbosity quiet
+    $tool = New-EmulatorToolPackage
     Write-Host "Module: $moduleDir"
+    Write-Host "Emulator tool: $tool"
+}
+
+function Get-ToolFolder { Join-Path $Out 'tools' }
+
+# The emulator as the .NET tool `ahrvo-emulator` (Ahrvo.Emulator.<version>.nupkg), beside the module's
+# package folder. Part of Build, not only Package: tests/pester/EmulatorTool.Tests.ps1 installs it.
+# --no-build: the solution build above has just compiled it, so this only lays out and zips.
+function New-EmulatorToolPackage {
+    $tools = Get-ToolFolder
+    New-Item -ItemType Directory -Force $tools | Out-Null
+    # An older version's package would be left lying next to this one.
+    Get-ChildItem $tools -Filter 'Ahrvo.Emulator.*.nupkg' | Remove-Item -Force
+    # The tool package takes everything in the project's publish folder, stale files of an older build too.
+    $publishDir = Join-Path $Root "src/Ahrvo.Emulator/bin/$Configuration/net10.0/publish"
+    if (Test-Path $publishDir) { Remove-Item $publishDir -Recurse -Force }
+    Invoke-Dotnet pack (Join-Path $Root 'src/Ahrvo.Emulator') --configuration $Configuration --no-build --output $tools --nologo --verbosity quiet | Out-Host
+    $package = Join-Path $tools "Ahrvo.Emulator.$(Get-ModuleVersion).nupkg"
+    if (-not (Test-Path $package)) { throw "dotnet pack did not write $package." }
+    $package
 }
 
 function Get-PesterModulePath {
@@ -171,6 +193,7 @@ function Invoke-Test {
     New-Item -ItemType Directory -Force $results | Out-Null
     $env:AHRVO_EMULATOR_DLL = Join-Path $Out 'emulator/Ahrvo.Emulator.dll'
     $env:AHRVO_MODULE_PATH = Join-Path (Get-ModuleFolder) 'Ahrvo.PowerShell.psd1'
+    $env:AHRVO_TOOLS_PATH = Get-ToolFolder
 
     $passed = 0; $failed = 0; $skipped = 0
     # The names of failed tests, repeated under the summary: a CI log may keep only its tail.
@@ -267,6 +290,8 @@ function Invoke-Package {
     # The .nupkg as the Gallery would receive it: Publish-PSResource to a local file repository.
     $result = & (Join-Path $Root 'build/Publish-Module.ps1') -ModulePath (Get-ModuleFolder) -RepositoryPath (Join-Path $Out 'repository')
     Write-Host "Package: $($result.Package)"
+    # Built by Invoke-Build; named here so that both packages are listed together.
+    Write-Host "Emulator tool package: $(Join-Path (Get-ToolFolder) "Ahrvo.Emulator.$(Get-ModuleVersion).nupkg")"
 }
 
 foreach ($t in $Task) {

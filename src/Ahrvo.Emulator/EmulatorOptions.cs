@@ -22,38 +22,115 @@ public sealed class EmulatorOptions
     /// <summary>Rules from --fault/--faults, in order (first match wins, as in the config's "faults").</summary>
     public List<FaultRule> Faults { get; } = [];
 
+    /// <summary>
+    /// What --help prints. Written by hand, in a user's terms; a test checks that it names every entry of
+    /// <see cref="OptionNames"/>, so an option cannot be added to the parser without being documented.
+    /// </summary>
     public const string Usage = """
-        Ahrvo.Emulator - local emulator of the Ahrvo "Query Dedicated Funds Card Balance" API.
+        ahrvo-emulator - a local, offline stand-in for the Ahrvo "Query Dedicated Funds Card Balance" API,
+        to try scripts that use the Ahrvo.PowerShell module before they meet production. It listens on
+        127.0.0.1 only, serves sample cards, and can be slowed down, rate limited or made to fail on demand.
 
-        Usage: dotnet Ahrvo.Emulator.dll [options]
+        Usage: ahrvo-emulator [options]        (from the source tree: dotnet Ahrvo.Emulator.dll [options])
+        Options are "--name value" or "--name=value"; when an option is given twice, the later one wins.
 
-          --port N               Port on 127.0.0.1 (0 or absent: a free port).
-          --cards FILE           Load cards from a .json array or a .csv file
+        Where it listens
+          --port N               TCP port on 127.0.0.1. 0 or absent: a free port, chosen at start
+                                 (read it from the AHRVO_EMULATOR_URL= line, see below).
+          --parent-pid P         Stop when process P exits: pass your test script's $PID so that a
+                                 crashed test run does not leave the emulator behind.
+
+        Cards it serves
+          --cards FILE           Load the cards from a .json array or a .csv file
                                  (header: card_id,card_number,available_balance,type[,currency]).
-          --generate N           Generate N deterministic cards instead of loading a file.
+                                 Without --cards or --generate: the 12 sample cards it ships with,
+                                 e.g. card201907021723076245 with 1468.87 USD.
+          --generate N           Serve N generated cards instead (ids card2019 + 14 digits, balances
+                                 0.00 to 10000.00, every 50th card Shared); the same N and seed always
+                                 give the same cards.
           --seed S               Seed for --generate (default 1).
-          --latency-ms N         Delay added to every balance request (default 0).
-          --api-key K            Expected x-api-key (default emulator-api-key).
-          --access-token T       Expected bearer token (default emulator-access-token).
-          --issuance-disabled    Answer every authenticated request with 403.
-          --rate-limit N         Account-wide token bucket: N requests/s, then 429 (default 0: off).
-          --rate-limit-burst N   Bucket capacity (default 0: N, one second's worth).
-          --rate-limit-retry-after S
-                                 Retry-After of those 429s: seconds, an HTTP date, or "auto"
-                                 (seconds until a token is free, at least 1). Default 1.
-          --fault KIND:RATE[:once]
-                                 Add a fault rule: KIND (503, 429, reset, 500, ...) with probability
-                                 RATE (0..1) per request; ":once" fails only a card's first attempt.
-                                 Repeatable, and a value may be a comma list; --faults is the same.
-                                 Rule i (1-based, over all --fault flags) gets seed i, so rules pick
-                                 independent cards; the first matching rule wins.
-                                 e.g. --faults 503:0.01:once,reset:0.01:once
-          --parent-pid P         Exit when process P exits (harnesses pass their own pid).
-          --help                 Show this text.
 
-        Without --cards or --generate, cards/sample-cards.json next to the dll is loaded.
-        When listening, one line is printed to stdout: AHRVO_EMULATOR_URL=http://127.0.0.1:<port>
+        Credentials it expects (give Connect-Ahrvo the same ones)
+          --api-key K            The x-api-key value (default emulator-api-key).
+          --access-token T       The bearer token (default emulator-access-token).
+          --issuance-disabled    Refuse every authenticated request with 403, as for an account whose
+                                 card issuance is switched off.
+
+        Slowness, rate limit and faults (all can also be changed while it runs: POST /_emulator/config)
+          --latency-ms N         Add N ms to every balance request (default 0).
+          --rate-limit N         Allow N requests per second for the whole account (all cards, all
+                                 connections), then answer 429 RATE_LIMITED (default 0: no limit).
+          --rate-limit-burst N   How many requests may come at once before the limit bites
+                                 (default 0: N, one second's worth).
+          --rate-limit-retry-after S
+                                 The Retry-After header of those 429s: seconds, an HTTP date, or
+                                 "auto" (the seconds until a request is allowed again, at least 1).
+                                 Default 1.
+          --fault KIND:RATE[:once]
+                                 Fail a share RATE (0 to 1) of the balance requests with KIND:
+                                   500, 502, 503, 504, 408   that HTTP status with a JSON error body
+                                   429                       Too Many Requests (no Retry-After; for
+                                                             one, use the config's "retryAfter")
+                                   reset                     the connection is dropped, no answer
+                                   slow                      the answer comes after 5 s
+                                   truncated, nonjson, html, emptybody
+                                                             a broken answer (cut JSON, plain text,
+                                                             a gateway's HTML page, an empty body)
+                                 ":once" fails only a card's first attempt, so a client that retries
+                                 gets every balance in the end. Which cards fail is chosen from the
+                                 card id, so a run repeats exactly. Give it several times, or a comma
+                                 list; --faults is the same option. The first matching rule wins.
+                                 e.g. --faults 503:0.05:once,reset:0.02:once
+                                 Timed outages (a whole window of 503s, resets or hanging requests)
+                                 are set through POST /_emulator/config, see the tool's README.
+
+          --help, -h, -?, /?     Show this text.
+
+        When it is listening, it prints one line to stdout,
+          AHRVO_EMULATOR_URL=http://127.0.0.1:<port>
+        and then, on stderr, the Connect-Ahrvo line to paste into PowerShell. Ctrl+C stops it.
+
+        Test scripts drive it over HTTP on the same port, without credentials:
+          GET  /_emulator/stats          requests counted per card and per status
+          POST /_emulator/reset          zero the counters (?config=true: also undo config changes)
+          GET  /_emulator/config         the live settings;  POST: change some of them
+          GET  /_emulator/cards[/{id}]   the cards;  PUT /_emulator/cards/{id}: add or change one
+                                         (e.g. set its balance low);  DELETE: remove one
         """;
+
+    // One entry per option: the parser knows only what is listed here, and OptionNames (which the
+    // help tests read) is derived from it. A flag without a value gets the inline "=value" or null.
+    private sealed record Option(string[] Names, bool TakesValue, Action<EmulatorOptions, string, string?> Apply);
+
+    private static readonly Option[] Table =
+    [
+        new(["--help", "-h", "-?", "/?"], false, (o, _, _) => o.ShowHelp = true),
+        new(["--port"], true, (o, n, v) => o.Port = ParseInt(n, v!, 0, 65535)),
+        new(["--cards"], true, (o, _, v) => o.CardsPath = v),
+        new(["--generate"], true, (o, n, v) => o.GenerateCount = ParseInt(n, v!, 0, 50_000_000)),
+        new(["--seed"], true, (o, n, v) => o.Seed = ParseInt(n, v!, int.MinValue, int.MaxValue)),
+        new(["--latency-ms"], true, (o, n, v) => o.LatencyMs = ParseInt(n, v!, 0, int.MaxValue)),
+        new(["--api-key"], true, (o, _, v) => o.ApiKey = v!),
+        new(["--access-token"], true, (o, _, v) => o.AccessToken = v!),
+        new(["--issuance-disabled"], false, (o, _, v) => o.IssuanceDisabled = v is null || bool.Parse(v)),
+        new(["--rate-limit"], true, (o, n, v) => o.RateLimitPerSecond = ParseInt(n, v!, 0, int.MaxValue)),
+        new(["--rate-limit-burst"], true, (o, n, v) => o.RateLimitBurst = ParseInt(n, v!, 0, int.MaxValue)),
+        new(["--rate-limit-retry-after"], true, (o, _, v) => o.RateLimitRetryAfter = v!),
+        new(["--fault", "--faults"], true, (o, n, v) =>
+        {
+            foreach (var spec in v!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                o.Faults.Add(ParseFault(n, spec, seed: o.Faults.Count + 1));
+            }
+        }),
+        new(["--parent-pid"], true, (o, n, v) => o.ParentPid = ParseInt(n, v!, 1, int.MaxValue)),
+    ];
+
+    private static readonly Dictionary<string, Option> ByName =
+        Table.SelectMany(t => t.Names.Select(n => (n, t))).ToDictionary(p => p.n, p => p.t, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every name the parser accepts, aliases included, in table order.</summary>
+    public static IReadOnlyList<string> OptionNames { get; } = Table.SelectMany(t => t.Names).ToArray();
 
     /// <summary>Parses args; later flags win, so harnesses can put defaults first. Throws ArgumentException on bad input.</summary>
     public static EmulatorOptions Parse(IReadOnlyList<string> args)
@@ -71,63 +148,17 @@ public sealed class EmulatorOptions
                 inlineValue = arg[(eq + 1)..];
             }
 
-            string Value()
+            if (!ByName.TryGetValue(name, out var option))
             {
-                if (inlineValue is not null) return inlineValue;
+                throw new ArgumentException($"Unknown option '{arg}'. Use --help to list the options.");
+            }
+            string? value = inlineValue;
+            if (option.TakesValue && value is null)
+            {
                 if (i + 1 >= args.Count) throw new ArgumentException($"{name} needs a value.");
-                return args[++i];
+                value = args[++i];
             }
-
-            switch (name.ToLowerInvariant())
-            {
-                case "--help" or "-h" or "-?" or "/?":
-                    o.ShowHelp = true;
-                    break;
-                case "--port":
-                    o.Port = ParseInt(name, Value(), 0, 65535);
-                    break;
-                case "--cards":
-                    o.CardsPath = Value();
-                    break;
-                case "--generate":
-                    o.GenerateCount = ParseInt(name, Value(), 0, 50_000_000);
-                    break;
-                case "--seed":
-                    o.Seed = ParseInt(name, Value(), int.MinValue, int.MaxValue);
-                    break;
-                case "--latency-ms":
-                    o.LatencyMs = ParseInt(name, Value(), 0, int.MaxValue);
-                    break;
-                case "--api-key":
-                    o.ApiKey = Value();
-                    break;
-                case "--access-token":
-                    o.AccessToken = Value();
-                    break;
-                case "--issuance-disabled":
-                    o.IssuanceDisabled = inlineValue is null || bool.Parse(inlineValue);
-                    break;
-                case "--rate-limit":
-                    o.RateLimitPerSecond = ParseInt(name, Value(), 0, int.MaxValue);
-                    break;
-                case "--rate-limit-burst":
-                    o.RateLimitBurst = ParseInt(name, Value(), 0, int.MaxValue);
-                    break;
-                case "--rate-limit-retry-after":
-                    o.RateLimitRetryAfter = Value();
-                    break;
-                case "--fault" or "--faults":
-                    foreach (var spec in Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    {
-                        o.Faults.Add(ParseFault(name, spec, seed: o.Faults.Count + 1));
-                    }
-                    break;
-                case "--parent-pid":
-                    o.ParentPid = ParseInt(name, Value(), 1, int.MaxValue);
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown option '{arg}'. Use --help to list the options.");
-            }
+            option.Apply(o, name, value);
         }
 
         if (o.CardsPath is not null && o.GenerateCount is not null)

@@ -73,7 +73,9 @@ string address = app.Services.GetRequiredService<IServer>().Features.Get<IServer
 var port = new Uri(address).Port;
 Console.Out.WriteLine($"{EmulatorDefaults.ReadyLinePrefix}http://127.0.0.1:{port}");
 Console.Out.Flush();
+// The human-friendly lines go to stderr: stdout stays the one line harnesses parse.
 Console.Error.WriteLine($"Ahrvo.Emulator: {CardStore.Describe(cards)}, listening on http://127.0.0.1:{port}");
+Console.Error.Write(StartupText.ConnectHelp($"http://127.0.0.1:{port}", options, cards.FirstOrDefault(c => !c.IsShared)?.Id));
 
 if (options.ParentPid is { } parentPid)
 {
