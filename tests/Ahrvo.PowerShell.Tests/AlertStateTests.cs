@@ -192,12 +192,12 @@ public sealed class AlertStateTests : IDisposable
         try
         {
             var store = new AlertStateStore(StatePath);
-            var state = StateOf(("cardB", BalanceLevel.Low, 212.50m), ("cardA", BalanceLevel.Normal, 79228162514264337593543950335m),
+            var state = StateOf(("cardB", BalanceLevel.Low, 212.50m), ("cardA", BalanceLevel.Normal, 999999999999999.9999m),
                 ("cardC", BalanceLevel.Critical, -0.0000000001m));
             store.Save(state, T0);
             var text = File.ReadAllText(StatePath);
             Assert.Contains("\"balance\": \"212.50\"", text);
-            Assert.Contains("\"balance\": \"79228162514264337593543950335\"", text);
+            Assert.Contains("\"balance\": \"999999999999999.9999\"", text);
             Assert.True(text.IndexOf("cardA", StringComparison.Ordinal) < text.IndexOf("cardB", StringComparison.Ordinal)); // sorted
 
             var loaded = store.Load();
@@ -232,10 +232,10 @@ public sealed class AlertStateTests : IDisposable
     [Fact]
     public void A_balance_may_be_a_json_number_taken_exactly_and_a_hand_edit_may_carry_a_bom()
     {
-        // Through double this would come back as 12345678901234568.
-        var json = "{ \"version\": 1, \"cards\": { \"c\": " + GoodCard.Replace("\"212.50\"", "12345678901234567.89") + " } }";
+        // Through double this would come back as 123456789012345.67.
+        var json = "{ \"version\": 1, \"cards\": { \"c\": " + GoodCard.Replace("\"212.50\"", "123456789012345.6789") + " } }";
         var entries = AlertStateJson.Read(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(json)).ToArray());
-        Assert.Equal("12345678901234567.89", Assert.Single(entries).Balance.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal("123456789012345.6789", Assert.Single(entries).Balance.ToString(CultureInfo.InvariantCulture));
     }
 
     [Theory]

@@ -43,6 +43,8 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
     [InlineData("[pscustomobject]@{ card_id = $id; amount = '1,5' } | Test-AhrvoCardBalance")]
     [InlineData("Compare-AhrvoCardBalance -CardId $id -ExpectedBalance 10 -Tolerance '0,01'")]
     [InlineData("Get-AhrvoCardBalance $id | Export-AhrvoBalanceReport -Path $path -LowBalanceThreshold '1,5'")]
+    [InlineData("Watch-AhrvoCardBalance -CardId $id -Once -Critical '1,5'")]
+    [InlineData("Export-AhrvoBalanceMetric -CardId $id -Path $path -Low '1,5'")]
     public async Task Every_amount_parameter_follows_the_one_money_rule_so_1_comma_5_is_refused_not_read_as_15(string script)
     {
         var emu = await fx.FreshAsync();

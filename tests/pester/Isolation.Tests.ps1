@@ -73,6 +73,14 @@ Describe 'Isolation: module folder layout' {
         }
     }
 
+    It 'has a cmdlet assembly that names no dependency but Ahrvo.Client (the default context finds no other)' {
+        # A type of a dependency used directly in the cmdlet assembly (TimeProvider, a Polly type)
+        # makes PowerShell look for that dependency in the default context, where it is not: the
+        # command then fails with "Could not load file or assembly" in a real pwsh only.
+        $references = [Reflection.Assembly]::LoadFile((Join-Path $moduleDir 'Ahrvo.PowerShell.dll')).GetReferencedAssemblies().Name
+        @($references | Where-Object { $_ -notin 'netstandard', 'System.Management.Automation', 'System.Runtime.Loader', 'Ahrvo.Client' }) | Should -BeNullOrEmpty
+    }
+
     It 'never ships System.Management.Automation or System.Runtime.Loader' {
         @(Get-ChildItem $moduleDir -Recurse -File | Where-Object Name -Match '^System\.(Management\.Automation|Runtime\.Loader)\b').Name | Should -BeNullOrEmpty
     }

@@ -4,11 +4,10 @@ using System.Management.Automation;
 using System.Text;
 using Ahrvo.PowerShell.Internal;
 
+using Ahrvo.PowerShell.Parameters;
+
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Writes card balances as Prometheus metrics, for the textfile collector of node_exporter or windows_exporter.</para>
-    /// </summary>
     [Cmdlet(VerbsData.Export, "AhrvoBalanceMetric", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportAhrvoBalanceMetricCommand : BalanceReportCmdlet
@@ -17,24 +16,22 @@ namespace Ahrvo.PowerShell.Cmdlets
         private bool _declined;
         private AlertThresholds? _thresholds;
 
-        /// <summary><para>The file to write, e.g. ahrvo.prom in the collector's directory. Replaced on each run.</para></summary>
         [Parameter(Mandatory = true)]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
 
-        /// <summary><para>A balance at or below this is Critical (level 3).</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal? Critical { get; set; }
 
-        /// <summary><para>A balance at or below this (and above -Critical) is Warning (level 2).</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal? Warning { get; set; }
 
-        /// <summary><para>A balance at or below this (and above -Warning) is Low (level 1).</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal? Low { get; set; }
 
-        /// <summary><para>Emits the written file's FileInfo.</para></summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 

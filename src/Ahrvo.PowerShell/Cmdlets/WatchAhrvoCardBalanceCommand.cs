@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -11,9 +12,6 @@ using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
-    /// <summary>
-    /// <para type="synopsis">Watches Dedicated Funds cards and emits an alert each time a card's balance level changes.</para>
-    /// </summary>
     [Cmdlet(VerbsCommon.Watch, "AhrvoCardBalance", DefaultParameterSetName = PassesSet)]
     [OutputType(typeof(BalanceAlert))]
     public sealed class WatchAhrvoCardBalanceCommand : CardBatchCmdlet
@@ -33,50 +31,43 @@ namespace Ahrvo.PowerShell.Cmdlets
         private int _changedThisPass;
         private int _failedThisPass;
 
-        /// <summary><para>The ids of the cards to watch. Accepts pipeline input, and objects with a card_id, CardId or Id property.</para></summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("card_id", "Id")]
         [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
         public string[] CardId { get; set; } = Array.Empty<string>();
 
-        /// <summary><para>A balance at or below this is Critical.</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal? Critical { get; set; }
 
-        /// <summary><para>A balance at or below this (and above -Critical) is Warning.</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal? Warning { get; set; }
 
-        /// <summary><para>A balance at or below this (and above -Warning) is Low.</para></summary>
         [Parameter]
+        [MoneyTransformation]
         public decimal? Low { get; set; }
 
-        /// <summary><para>Time from the start of one pass to the start of the next (default 5 minutes). A bare number means seconds.</para></summary>
         [Parameter(ParameterSetName = PassesSet)]
         [SecondsTransformation]
         [ValidateInterval]
         public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
 
-        /// <summary><para>How many passes to run; by default the watch runs until Ctrl+C.</para></summary>
         [Parameter(ParameterSetName = PassesSet)]
         [ValidateRange(1, int.MaxValue)]
         public int Count { get; set; }
 
-        /// <summary><para>Runs one pass and stops: the cards not at Normal, as alerts.</para></summary>
         [Parameter(Mandatory = true, ParameterSetName = OnceSet)]
         public SwitchParameter Once { get; set; }
 
-        /// <summary><para>A file that keeps each card's level between runs, so a scheduled -Once run alerts only on changes since the last run.</para></summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? StatePath { get; set; }
 
-        /// <summary><para>With -StatePath: forgets the cards of the file that are not in this run's input.</para></summary>
         [Parameter]
         public SwitchParameter Prune { get; set; }
 
-        /// <summary><para>Alerts again (IsRepeat) for a card still below Normal this long after its last alert. A bare number means seconds.</para></summary>
         [Parameter]
         [SecondsTransformation]
         [ValidatePositiveTimeSpan]
@@ -128,14 +119,15 @@ namespace Ahrvo.PowerShell.Cmdlets
             int passes = Once ? 1 : MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : int.MaxValue;
             for (_pass = 1; _pass <= passes; _pass++)
             {
-                var passStart = DateTime.UtcNow;
+                // A monotonic clock: a step of the wall clock (NTP, daylight saving, a VM resumed)
+                // must neither stretch the wait between passes nor skip it.
+                long passStart = Stopwatch.GetTimestamp();
                 RunPass();
                 if (_pass == passes) break;
-                var next = passStart + Interval;
-                var wait = next - DateTime.UtcNow;
+                var wait = Interval - TimeSpan.FromSeconds((double)(Stopwatch.GetTimestamp() - passStart) / Stopwatch.Frequency);
                 if (wait > TimeSpan.Zero)
                 {
-                    WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Next pass at {0:HH:mm:ss}.", next.ToLocalTime()));
+                    WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Next pass at {0:HH:mm:ss}.", (WallClock() + wait).LocalDateTime));
                     Sleep(wait);
                 }
             }
@@ -156,6 +148,12 @@ namespace Ahrvo.PowerShell.Cmdlets
             WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Pass {0} finished: {1} card{2} changed level, {3} could not be read.",
                 _pass, _changedThisPass, _changedThisPass == 1 ? "" : "s", _failedThisPass));
         }
+
+        /// <summary>
+        /// The wall clock, only for showing times (tests give one that jumps). Not TimeProvider:
+        /// this assembly loads in the default context, where Microsoft.Bcl.TimeProvider is not.
+        /// </summary>
+        internal static Func<DateTimeOffset> WallClock { get; set; } = () => DateTimeOffset.UtcNow;
 
         private void Sleep(TimeSpan wait)
         {
