@@ -1,22 +1,14 @@
 using System.Management.Automation;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
-using Ahrvo.PowerShell.Completion;
 using Ahrvo.PowerShell.Internal;
-using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {
     [Cmdlet(VerbsCommon.Get, "AhrvoCardBalance")]
     [OutputType(typeof(CardBalance))]
-    public sealed class GetAhrvoCardBalanceCommand : CardBatchCmdlet
+    public sealed class GetAhrvoCardBalanceCommand : CardListCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("card_id", "Id")]
-        [ValidateCardId]
-        [ArgumentCompleter(typeof(CardIdCompleter))]
-        public string[] CardId { get; set; } = System.Array.Empty<string>();
-
         protected override void BeginProcessing()
         {
             base.BeginProcessing();

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
-using Ahrvo.PowerShell.Completion;
 using Ahrvo.PowerShell.Internal;
 using Ahrvo.PowerShell.Parameters;
 
@@ -10,14 +9,8 @@ namespace Ahrvo.PowerShell.Cmdlets
     [Cmdlet(VerbsDiagnostic.Test, "AhrvoCardBalance")]
     [OutputType(typeof(bool))]
     [OutputType(typeof(BalanceCheck))]
-    public sealed class TestAhrvoCardBalanceCommand : CardBatchCmdlet
+    public sealed class TestAhrvoCardBalanceCommand : CardListCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("card_id", "Id")]
-        [ValidateCardId]
-        [ArgumentCompleter(typeof(CardIdCompleter))]
-        public string[] CardId { get; set; } = System.Array.Empty<string>();
-
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("TransactionAmount")]
         [MoneyTransformation]

@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
-using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.PowerShell.Internal;
@@ -14,7 +13,7 @@ namespace Ahrvo.PowerShell.Cmdlets
 {
     [Cmdlet(VerbsCommon.Watch, "AhrvoCardBalance", DefaultParameterSetName = PassesSet)]
     [OutputType(typeof(BalanceAlert))]
-    public sealed class WatchAhrvoCardBalanceCommand : CardBatchCmdlet
+    public sealed class WatchAhrvoCardBalanceCommand : CardListCmdlet
     {
         private const string PassesSet = "Passes";
         private const string OnceSet = "Once";
@@ -30,12 +29,6 @@ namespace Ahrvo.PowerShell.Cmdlets
         private int _pass;
         private int _changedThisPass;
         private int _failedThisPass;
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("card_id", "Id")]
-        [ArgumentCompleter(typeof(CardIdCompleter))]
-        [ValidateCardId]
-        public string[] CardId { get; set; } = Array.Empty<string>();
 
         [Parameter]
         [MoneyTransformation]
