@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ahrvo.Client.State;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Alerts;
 using Ahrvo.PowerShell.Tests.Support;
 using Ahrvo.TestSupport;
 using Xunit;

@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text;
 using System.Text.RegularExpressions;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Alerts;
+using Ahrvo.PowerShell.Errors;
+using Ahrvo.PowerShell.Files;
+using Ahrvo.PowerShell.Metrics;
 using Ahrvo.TestSupport;
 using Xunit;
 

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Alerts;
+using Ahrvo.PowerShell.Errors;
+using Ahrvo.PowerShell.Files;
+using Ahrvo.PowerShell.Reports;
 using Ahrvo.PowerShell.Parameters;
 using Xunit;
 

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Errors;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {

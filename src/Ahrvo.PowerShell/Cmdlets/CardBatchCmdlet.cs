@@ -5,7 +5,7 @@ using System.Threading;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
 using Ahrvo.Client.Diagnostics;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Errors;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {

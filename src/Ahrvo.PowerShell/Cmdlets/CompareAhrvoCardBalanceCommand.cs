@@ -2,7 +2,7 @@ using System.Management.Automation;
 using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Reports;
 using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets

@@ -3,7 +3,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using Ahrvo.Client;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Auth;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {

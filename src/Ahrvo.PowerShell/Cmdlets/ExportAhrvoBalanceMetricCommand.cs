@@ -2,7 +2,9 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Text;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Alerts;
+using Ahrvo.PowerShell.Files;
+using Ahrvo.PowerShell.Metrics;
 
 using Ahrvo.PowerShell.Parameters;
 

@@ -2,7 +2,8 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Text;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Files;
+using Ahrvo.PowerShell.Reports;
 using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets

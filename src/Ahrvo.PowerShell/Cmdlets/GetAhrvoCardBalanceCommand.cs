@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
-using Ahrvo.PowerShell.Internal;
 
 namespace Ahrvo.PowerShell.Cmdlets
 {

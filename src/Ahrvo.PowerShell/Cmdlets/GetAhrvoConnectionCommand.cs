@@ -12,7 +12,7 @@ namespace Ahrvo.PowerShell.Cmdlets
             if (current == null)
             {
                 // The same record the data cmdlets throw, here non-terminating: asking is not a failure.
-                WriteError(Internal.ErrorRecords.NotConnected());
+                WriteError(Errors.ErrorRecords.NotConnected());
                 return;
             }
             WriteObject(current);

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
-using Ahrvo.PowerShell.Internal;
 using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets

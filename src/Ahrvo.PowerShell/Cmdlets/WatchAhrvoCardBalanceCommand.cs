@@ -6,7 +6,7 @@ using System.IO;
 using System.Management.Automation;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
-using Ahrvo.PowerShell.Internal;
+using Ahrvo.PowerShell.Alerts;
 using Ahrvo.PowerShell.Parameters;
 
 namespace Ahrvo.PowerShell.Cmdlets

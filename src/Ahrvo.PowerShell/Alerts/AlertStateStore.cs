@@ -5,8 +5,9 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Ahrvo.Client.State;
+using Ahrvo.PowerShell.Files;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Alerts
 {
     /// <summary>
     /// The file behind Watch-AhrvoCardBalance -StatePath. One pass is read-decide-write under

@@ -3,7 +3,7 @@ using System.IO;
 using System.Text;
 using Ahrvo.Client.IO;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Files
 {
     /// <summary>
     /// Writes a file so that readers see the old content or the whole new content, never half of

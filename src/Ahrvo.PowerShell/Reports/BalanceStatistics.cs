@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Ahrvo.PowerShell.Errors;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Reports
 {
     /// <summary>
     /// Accumulates balances one at a time (so a million cards cost a few counters, unless the cards

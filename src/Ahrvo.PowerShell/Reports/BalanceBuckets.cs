@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Reports
 {
     /// <summary>The spec's balance distribution ranges: &lt;100, &lt;500, &lt;1000, &lt;5000, else.</summary>
     internal static class BalanceBuckets

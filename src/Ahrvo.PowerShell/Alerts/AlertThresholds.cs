@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Alerts
 {
     /// <summary>
     /// The spec's alert levels: a balance is at the first level whose threshold it is at or below,

@@ -4,8 +4,9 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
+using Ahrvo.PowerShell.Errors;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Reports
 {
     /// <summary>
     /// Renders the spec's "Generate Balance Report" as one self-contained HTML page: inline CSS, CSS

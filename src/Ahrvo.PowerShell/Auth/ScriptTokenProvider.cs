@@ -6,7 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Ahrvo.Client.Auth;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Auth
 {
     /// <summary>
     /// Runs the script of Connect-Ahrvo -TokenProvider to get a fresh access token. A script block

@@ -2,7 +2,7 @@ using System;
 using System.Management.Automation;
 using Ahrvo.Client;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Errors
 {
     /// <summary>Turns client errors into ErrorRecords with stable ErrorIds and fitting categories.</summary>
     internal static class ErrorRecords

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Errors
 {
     /// <summary>A card that could not be read, and why.</summary>
     internal sealed class FailedCard

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Alerts
 {
     /// <summary>What one card's reading is worth.</summary>
     internal enum AlertKind

@@ -1,6 +1,6 @@
 using System;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Reports
 {
     /// <summary>The spec's reconciliation rule: only a difference greater than the tolerance is a discrepancy.</summary>
     internal static class Reconciliation

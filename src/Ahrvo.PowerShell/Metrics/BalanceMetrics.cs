@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using Ahrvo.PowerShell.Alerts;
+using Ahrvo.PowerShell.Errors;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Metrics
 {
     /// <summary>A connection's counters at the time the file is written.</summary>
     internal readonly struct ConnectionCounters

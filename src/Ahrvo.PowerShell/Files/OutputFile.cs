@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Management.Automation;
 
-namespace Ahrvo.PowerShell.Internal
+namespace Ahrvo.PowerShell.Files
 {
     /// <summary>
     /// Where an Export- cmdlet writes: -Path resolved against the current PowerShell location (as
