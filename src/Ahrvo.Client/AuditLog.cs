@@ -37,9 +37,9 @@ namespace Ahrvo.Client
             var dir = Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             // Not FileMode.Append: .NET does not open with O_APPEND / FILE_APPEND_DATA but writes at
-            // the position it remembers, so two processes overwrote each other's lines (measured:
-            // 1,221 of 2,000 lines left with three writers). Each write seeks to the end under the
-            // mutex instead; OpenOrCreate also survives the file being truncated by a log rotation.
+            // the position it remembers, so two processes overwrite each other's lines (docs/reliability.md).
+            // Each write seeks to the end under the mutex instead; OpenOrCreate also survives the file
+            // being truncated by a log rotation.
             _stream = IO.OwnerOnlyFile.Open(full, FileMode.OpenOrCreate, FileShare.ReadWrite | FileShare.Delete);
             _mutex = TryCreateMutex(full);
         }

@@ -4,13 +4,6 @@ using Microsoft.Extensions.Primitives;
 
 namespace Ahrvo.Emulator;
 
-/// <summary>What a balance request ended as, for the stats record.</summary>
-public sealed class BalanceOutcome
-{
-    public string? Fault { get; set; }
-    public bool Aborted { get; set; }
-}
-
 /// <summary>
 /// GET /card/issuance/api/issuing/card/v2/normal/balance?card_id=...
 /// Order: redirect, outage window, server rate limit (token bucket), latency, injected fault, then the API's own checks:

@@ -9,9 +9,8 @@ namespace Ahrvo.Emulator;
 /// </summary>
 /// <remarks>
 /// Task.Delay is not precise enough for a latency model: on Linux .NET's timers run on
-/// CLOCK_MONOTONIC_COARSE (4 ms ticks at HZ=250), so Task.Delay(20) took 18 to 24 ms, 21.1 ms on
-/// average, here. A "20 ms" server then really answered in 21.1 ms, 5 % slower than configured, and
-/// fired some answers early. One dedicated thread sleeps with usleep (microsecond resolution) in steps
+/// CLOCK_MONOTONIC_COARSE (4 ms ticks), so a "20 ms" server answered late on average and some
+/// answers early (figures: docs/performance.md). One dedicated thread sleeps with usleep (microsecond resolution) in steps
 /// of at most 1 ms while anything waits, and blocks untimed when nothing does. Where usleep is not
 /// available (Windows) the waits fall back to Task.Delay.
 /// </remarks>

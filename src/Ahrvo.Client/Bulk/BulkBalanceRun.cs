@@ -8,40 +8,6 @@ using Ahrvo.Client.Diagnostics;
 
 namespace Ahrvo.Client.Bulk
 {
-    /// <summary>One card handed to a run, with the caller's own data (an amount, an expected balance).</summary>
-    public sealed class BulkItem
-    {
-        private volatile bool _isDone;
-
-        internal BulkItem(long sequence, string cardId, object? state)
-        {
-            Sequence = sequence;
-            CardId = cardId;
-            State = state;
-        }
-
-        public long Sequence { get; }
-        public string CardId { get; }
-        public object? State { get; }
-
-        /// <summary>Null when the run was cancelled before this card got an answer.</summary>
-        public BalanceResult? Result { get; internal set; }
-
-        /// <summary>The card's query across its attempts; null until a worker first takes it.</summary>
-        internal Resilience.CardCall? Call { get; set; }
-
-        /// <summary>
-        /// Set (after <see cref="Result"/>) when the worker is finished with this card. A flag and not
-        /// a Task: an async method's Task completes only after its finally blocks, so a waiter woken
-        /// from there could still see it running and go back to sleep.
-        /// </summary>
-        public bool IsDone
-        {
-            get => _isDone;
-            internal set => _isDone = value;
-        }
-    }
-
     /// <summary>
     /// Runs balance queries concurrently and hands results back in input order, for a caller that
     /// must do all its writing on one thread (a PowerShell pipeline). The caller
@@ -313,9 +279,8 @@ namespace Ahrvo.Client.Bulk
 
         private static readonly long HoldBackTicks = Stopwatch.Frequency * 5 / 1000; // 5 ms
 
-        // Holding back costs a wake-up of the worker per card (measured: 15% fewer cards a second at
-        // 0 ms latency, where the CPU is the limit, and ~1% at 20 ms). So it applies only when a card
-        // takes long enough for that to vanish, which is also when a wasted wave of requests costs time.
+        // Holding back costs the worker a wake-up per card, which only slow cards can afford; they are
+        // also the ones where a wasted wave of requests costs time (figures: docs/performance.md).
         private static readonly long HoldBackMinLatencyTicks = TimeSpan.FromMilliseconds(5).Ticks;
 
         private void Complete(BulkItem item, BalanceResult? result)

@@ -2,20 +2,6 @@ using System;
 
 namespace Ahrvo.Client.Diagnostics
 {
-    public enum DiagnosticLevel
-    {
-        Verbose,
-        Debug,
-    }
-
-    /// <summary>A message produced on a worker thread, to be written later on the pipeline thread.</summary>
-    public readonly struct DiagnosticMessage
-    {
-        public DiagnosticMessage(DiagnosticLevel level, string text) { Level = level; Text = text; }
-        public DiagnosticLevel Level { get; }
-        public string Text { get; }
-    }
-
     /// <summary>
     /// Where one run's diagnostics go. The client never writes to a host itself: it hands messages to
     /// this sink (which may be called from any thread) and the caller decides where they end up.

@@ -3,47 +3,6 @@ using System.Collections.Generic;
 
 namespace Ahrvo.PowerShell.Alerts
 {
-    /// <summary>What one card's reading is worth.</summary>
-    internal enum AlertKind
-    {
-        /// <summary>Nothing to say: same level as before (or Normal on first sight), or an older reading.</summary>
-        None,
-        /// <summary>First seen below Normal, or the level changed.</summary>
-        Change,
-        /// <summary>Still below Normal, and -RepeatAfter has passed since the last alert.</summary>
-        Repeat,
-    }
-
-    /// <summary>What Watch-AhrvoCardBalance remembers of one card.</summary>
-    internal sealed class CardAlertState
-    {
-        public CardAlertState(string cardId, BalanceLevel level, decimal balance, string currency,
-            DateTimeOffset observedAt, DateTimeOffset levelSince, DateTimeOffset? lastAlertedAt)
-        {
-            CardId = cardId;
-            Level = level;
-            Balance = balance;
-            Currency = currency;
-            ObservedAt = observedAt;
-            LevelSince = levelSince;
-            LastAlertedAt = lastAlertedAt;
-        }
-
-        public string CardId { get; }
-        public BalanceLevel Level { get; }
-        public decimal Balance { get; }
-        public string Currency { get; }
-
-        /// <summary>When the balance was read.</summary>
-        public DateTimeOffset ObservedAt { get; }
-
-        /// <summary>When the card was first seen at <see cref="Level"/>.</summary>
-        public DateTimeOffset LevelSince { get; }
-
-        /// <summary>When the card last alerted; null when it never did (Normal since first seen).</summary>
-        public DateTimeOffset? LastAlertedAt { get; }
-    }
-
     /// <summary>
     /// Each card's last level, and the rule that turns readings into alerts: a card alerts when
     /// first seen below Normal, then each time its level changes, and (with a repeat interval) again

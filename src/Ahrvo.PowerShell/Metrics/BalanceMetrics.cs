@@ -8,21 +8,6 @@ using Ahrvo.PowerShell.Errors;
 
 namespace Ahrvo.PowerShell.Metrics
 {
-    /// <summary>A connection's counters at the time the file is written.</summary>
-    internal readonly struct ConnectionCounters
-    {
-        public ConnectionCounters(long requestsSent, long retries, long throttledResponses)
-        {
-            RequestsSent = requestsSent;
-            Retries = retries;
-            ThrottledResponses = throttledResponses;
-        }
-
-        public long RequestsSent { get; }
-        public long Retries { get; }
-        public long ThrottledResponses { get; }
-    }
-
     /// <summary>
     /// One run's balances in the Prometheus text exposition format (version 0.0.4), as the textfile
     /// collector of node_exporter and windows_exporter reads it: no timestamps on samples, each

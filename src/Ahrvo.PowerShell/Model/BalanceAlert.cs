@@ -4,18 +4,6 @@ using System.Globalization;
 namespace Ahrvo.PowerShell
 {
     /// <summary>
-    /// How low a balance is, as Watch-AhrvoCardBalance grades it. Ordered by severity, so
-    /// <c>$alert.Level -ge 'Warning'</c> works in PowerShell.
-    /// </summary>
-    public enum BalanceLevel
-    {
-        Normal = 0,
-        Low = 1,
-        Warning = 2,
-        Critical = 3,
-    }
-
-    /// <summary>
     /// A card first seen below a threshold, or whose level changed since the last pass, as
     /// Watch-AhrvoCardBalance emits it: one object per change, so each is worth one notification.
     /// With -RepeatAfter, also a reminder for a card still below Normal (<see cref="IsRepeat"/>).

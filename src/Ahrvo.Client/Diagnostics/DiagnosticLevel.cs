@@ -1,0 +1,10 @@
+using System;
+
+namespace Ahrvo.Client.Diagnostics
+{
+    public enum DiagnosticLevel
+    {
+        Verbose,
+        Debug,
+    }
+}

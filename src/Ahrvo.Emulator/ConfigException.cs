@@ -1,0 +1,3 @@
+namespace Ahrvo.Emulator;
+
+public sealed class ConfigException(string message) : Exception(message);

@@ -1,0 +1,13 @@
+namespace Ahrvo.PowerShell
+{
+    /// <summary>The outcome of comparing one card's balance with the expected one.</summary>
+    public enum ReconciliationStatus
+    {
+        /// <summary>Actual and expected differ by no more than the tolerance.</summary>
+        Matched,
+        /// <summary>They differ by more than the tolerance.</summary>
+        Discrepancy,
+        /// <summary>The balance could not be read; its error was written too.</summary>
+        Failed,
+    }
+}
