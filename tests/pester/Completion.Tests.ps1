@@ -37,21 +37,11 @@ Describe 'Completion: -CardId' {
         foreach ($id in $shared) { $texts | Should -Not -Contain $id }
     }
 
-    It 'matches the prefix case-insensitively' {
-        $texts = @(Get-Completion 'Get-AhrvoCardBalance -CardId CARD20190702172307624' | ForEach-Object CompletionText)
-        $texts | Should -Be @($dedicated | Where-Object { $_ -like 'card20190702172307624*' } | Sort-Object)
-    }
-
     It 'completes a positional card id, and the next id of a list, on Test-AhrvoCardBalance' {
         $first = @(Get-Completion 'Test-AhrvoCardBalance card20190702172307624' | ForEach-Object CompletionText)
         $first | Should -Contain 'card201907021723076245'
         $next = @(Get-Completion 'Test-AhrvoCardBalance -Amount 10 -CardId card201907021723076245, card20190702172307625' | ForEach-Object CompletionText)
         $next | Should -Contain 'card201907021723076250'
-    }
-
-    It 'keeps the quote the user typed' {
-        $texts = @(Get-Completion "Get-AhrvoCardBalance -CardId 'card201907021723076245" | ForEach-Object CompletionText)
-        $texts | Should -Be @("'card201907021723076245'")
     }
 
     It 'offers nothing for an unknown prefix' {

@@ -24,6 +24,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Emulator.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Examples.psm1') -Force
     Import-Module $env:AHRVO_MODULE_PATH -Force
     Import-Module (Join-Path $PSScriptRoot '../../build/HelpMarkdown.psm1') -Force
     $script:emu = Start-AhrvoEmulator
@@ -32,8 +33,7 @@ BeforeAll {
     # -WhatIf and -Confirm are not in this list: the help must describe them.
     $script:commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
 
-    # The examples use the emulator's shipped sample cards and two files in the current folder:
-    # cards.csv (card_id) and payouts.csv (card_id,amount; 100 each, so some cards fall short).
+    # The examples use the emulator's shipped sample cards and the files New-ExampleSeed writes.
     # ForEach-Object unrolls the JSON array, which Invoke-RestMethod returns as one object.
     $cards = @(Get-AhrvoEmulatorCard $emu | ForEach-Object { $_ })
     $script:dedicated = @($cards | Where-Object type -EQ 'Dedicated' | ForEach-Object id)
@@ -41,64 +41,12 @@ BeforeAll {
     if ($missing) { throw "The examples use the emulator's sample Dedicated Funds cards, but it lacks $($missing -join ', ')." }
     $script:work = Join-Path ([IO.Path]::GetTempPath()) ("ahrvo-help-" + [guid]::NewGuid())
     $script:seed = Join-Path $work 'seed'
-    New-Item -ItemType Directory $seed -Force | Out-Null
-    $dedicated | ForEach-Object { [pscustomobject]@{ card_id = $_ } } | Export-Csv (Join-Path $seed 'cards.csv') -NoTypeInformation
-    $dedicated | ForEach-Object { [pscustomobject]@{ card_id = $_; amount = '100.00' } } | Export-Csv (Join-Path $seed 'payouts.csv') -NoTypeInformation
+    New-ExampleSeed -Path $seed -CardId $dedicated
 
     # Connect-Ahrvo examples without -ApiKey/-AccessToken read these; put back afterwards.
     $script:savedEnv = @{ AHRVO_API_KEY = $env:AHRVO_API_KEY; AHRVO_ACCESS_TOKEN = $env:AHRVO_ACCESS_TOKEN }
     $env:AHRVO_API_KEY = $emu.ApiKey
     $env:AHRVO_ACCESS_TOKEN = $emu.AccessToken
-
-    # Read-Host and Get-Secret (SecretManagement may not be installed) answer with the emulator's
-    # secrets, the token when the prompt or secret name asks for one. Functions win over cmdlets.
-    $script:prelude = @'
-function Read-Host {
-    param([Parameter(Position = 0)] [object] $Prompt, [switch] $AsSecureString, [switch] $MaskInput)
-    $value = if ("$Prompt" -match 'token') { $AhrvoExampleAccessToken } else { $AhrvoExampleApiKey }
-    if ($AsSecureString) { ConvertTo-SecureString $value -AsPlainText -Force } else { $value }
-}
-function Get-Secret {
-    param([Parameter(Position = 0)] [string] $Name, [Parameter(Position = 1)] [string] $Vault, [switch] $AsPlainText)
-    $value = if ($Name -match 'token') { $AhrvoExampleAccessToken } else { $AhrvoExampleApiKey }
-    if ($AsPlainText) { $value } else { ConvertTo-SecureString $value -AsPlainText -Force }
-}
-'@
-
-    function Invoke-HelpExample {
-        # Its own runspace (the module imported as a user would), so that an example cannot leak
-        # variables into the next one and one that hangs can be stopped.
-        param([string] $Code, [string] $Folder, [int] $TimeoutSeconds = 60)
-        $iss = [initialsessionstate]::CreateDefault2()
-        $iss.ImportPSModule([string[]] @($env:AHRVO_MODULE_PATH))
-        $runspace = [runspacefactory]::CreateRunspace($iss)
-        $runspace.Open()
-        $ps = [powershell]::Create()
-        try {
-            $ps.Runspace = $runspace
-            $runspace.SessionStateProxy.Path.SetLocation($Folder) | Out-Null
-            $runspace.SessionStateProxy.SetVariable('AhrvoExampleApiKey', $emu.ApiKey)
-            $runspace.SessionStateProxy.SetVariable('AhrvoExampleAccessToken', $emu.AccessToken)
-            # Out-String formats the output as a console would, so format problems show up too.
-            [void] $ps.AddScript("$prelude`n& {`n$Code`n} | Out-String -Width 160")
-            $async = $ps.BeginInvoke()
-            if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))) {
-                $ps.Stop()
-                throw "The example did not finish within $TimeoutSeconds s."
-            }
-            $thrown = $null
-            $output = try { $ps.EndInvoke($async) } catch { $thrown = $_.Exception.InnerException ?? $_.Exception; $null }
-            [pscustomobject]@{
-                Output   = ($output | Out-String)
-                Errors   = @($ps.Streams.Error)
-                Warnings = @($ps.Streams.Warning | ForEach-Object Message)
-                Thrown   = $thrown
-            }
-        } finally {
-            $ps.Dispose()
-            $runspace.Dispose()
-        }
-    }
 
     $script:skippedExamples = [System.Collections.Generic.List[string]]::new()
 }
@@ -205,7 +153,7 @@ Describe 'Help examples' {
             Set-ItResult -Skipped -Because "the help marks it <!-- no-run: $NoRun -->"
             return
         }
-        $r = Invoke-HelpExample -Code $Code -Folder $folder
+        $r = Invoke-Example -Code $Code -Folder $folder -ApiKey $emu.ApiKey -AccessToken $emu.AccessToken
         $details = "`n--- code ---`n$Code`n--- output ---`n$($r.Output)"
         # For writing an example's ```output block: AHRVO_SHOW_EXAMPLE_OUTPUT=1 prints what it wrote.
         if ($env:AHRVO_SHOW_EXAMPLE_OUTPUT) { Write-Host "$details$(if ($r.Warnings) { "--- warnings ---`n$($r.Warnings -join "`n")" })" }

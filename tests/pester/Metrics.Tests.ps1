@@ -49,17 +49,6 @@ AfterAll {
 }
 
 Describe 'Metrics file (Export-AhrvoBalanceMetric)' {
-    It 'is UTF-8 without BOM, LF only, ends with a newline, readable by its owner only' {
-        $bytes = [IO.File]::ReadAllBytes($prom)
-        $bytes[0] | Should -Not -Be 0xEF
-        $text = [Text.Encoding]::UTF8.GetString($bytes)
-        $text | Should -Not -Match "`r"
-        $text | Should -Match "`n\z"
-        $text | Should -Match '(?m)^ahrvo_card_available_balance\{card_id="card201907021723076245",currency="USD"\} 1468\.87$'
-        if (-not $IsWindows) { (Get-Item $prom).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite') }
-        @(Get-ChildItem $dir -Force).Name | Should -Be @('ahrvo.prom') -Because 'no temporary file is left behind'
-    }
-
     It 'passes promtool check metrics' {
         if (-not (Assert-Tool $promtool)) { return }
         # promtool reads the exposition on stdin; it prints lint problems and exits non-zero on any.
