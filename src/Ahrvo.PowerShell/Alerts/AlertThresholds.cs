@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Management.Automation;
 
 namespace Ahrvo.PowerShell.Alerts
 {
@@ -22,6 +23,19 @@ namespace Ahrvo.PowerShell.Alerts
         public decimal? Critical { get; }
         public decimal? Warning { get; }
         public decimal? Low { get; }
+
+        /// <summary>
+        /// The thresholds a cmdlet was given, or its terminating Ahrvo.InvalidThresholds error naming
+        /// the values. Called before connecting, so a mistake is reported even when offline.
+        /// </summary>
+        public static AlertThresholds FromParameters(PSCmdlet cmdlet, decimal? critical, decimal? warning, decimal? low)
+        {
+            var problem = Problem(critical, warning, low);
+            if (problem != null)
+                cmdlet.ThrowTerminatingError(new ErrorRecord(new ArgumentException(problem), "Ahrvo.InvalidThresholds", ErrorCategory.InvalidArgument,
+                    new { Critical = critical, Warning = warning, Low = low }));
+            return new AlertThresholds(critical, warning, low);
+        }
 
         /// <summary>Why the thresholds cannot be used together, naming the values; null when they can.</summary>
         public static string? Problem(decimal? critical, decimal? warning, decimal? low)

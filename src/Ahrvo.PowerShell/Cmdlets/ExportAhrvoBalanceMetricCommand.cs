@@ -46,13 +46,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         {
             // Checked before connecting and before any card is read, as Watch-AhrvoCardBalance does.
             if (Critical != null || Warning != null || Low != null)
-            {
-                var problem = AlertThresholds.Problem(Critical, Warning, Low);
-                if (problem != null)
-                    ThrowTerminatingError(new ErrorRecord(new ArgumentException(problem), "Ahrvo.InvalidThresholds", ErrorCategory.InvalidArgument,
-                        new { Critical, Warning, Low }));
-                _thresholds = new AlertThresholds(Critical, Warning, Low);
-            }
+                _thresholds = AlertThresholds.FromParameters(this, Critical, Warning, Low);
             _target = OutputFile.Resolve(this, Path, "Ahrvo.Metric", "the metrics", "ahrvo.prom");
             if (!_target.EndsWith(".prom", StringComparison.OrdinalIgnoreCase))
                 WriteWarning("The textfile collectors of node_exporter and windows_exporter read only files ending in .prom; '" + _target + "' will not be collected.");

@@ -71,13 +71,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void BeginProcessing()
         {
             // Checked before connecting: a mistake in the thresholds is reported even when offline.
-            var problem = AlertThresholds.Problem(Critical, Warning, Low);
-            if (problem != null)
-            {
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException(problem), "Ahrvo.InvalidThresholds", ErrorCategory.InvalidArgument,
-                    new { Critical, Warning, Low }));
-            }
-            _thresholds = new AlertThresholds(Critical, Warning, Low);
+            _thresholds = AlertThresholds.FromParameters(this, Critical, Warning, Low);
             if (Prune && StatePath == null)
             {
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Prune removes cards from a -StatePath file; give -StatePath too."),

@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Management.Automation;
-using Ahrvo.Client.Parsing;
 
 namespace Ahrvo.PowerShell.Parameters
 {
