@@ -52,9 +52,9 @@ namespace Ahrvo.Client
             _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time);
             var text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
-            _interpreter = new ResponseInterpreter(text, options.BaseUri);
+            _interpreter = new ResponseInterpreter(text, options);
             _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond);
-            _health = new ServiceHealth(_time, options.AttemptTimeout);
+            _health = new ServiceHealth(_time, options.AttemptTimeout, budget: options.TotalTimeout);
             _health.HangDetected = m => Volatile.Read(ref _lastDiagnostics)?.Verbose(m);
             // Polly times each attempt: the usual one gets -AttemptTimeoutSec, a probe of a service
             // that looks down gets the hang threshold, and neither outlives the card's budget.
@@ -130,11 +130,11 @@ namespace Ahrvo.Client
         /// <summary>A card's query, or its result at once when the id cannot be sent.</summary>
         internal CardCall? StartCall(string cardId, RequestDiagnostics? diagnostics, long runStart, out BalanceResult? refused)
         {
-            if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This connection was closed. Run Connect-Ahrvo again.");
+            if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This client was disposed: create a new one to query again.");
             var problem = CardIdRules.Check(cardId);
             if (problem != null)
             {
-                refused = Audit(BalanceResult.Failed(cardId ?? string.Empty, new AhrvoError(AhrvoErrorKind.InvalidCard, problem + " Give the card's id as issued, for example card201907021723076245.", null), null, TimeSpan.Zero, 0));
+                refused = Audit(BalanceResult.Failed(cardId ?? string.Empty, _interpreter.RefusedId(cardId ?? string.Empty, problem), null, TimeSpan.Zero, 0));
                 return null;
             }
             refused = null;
@@ -156,7 +156,7 @@ namespace Ahrvo.Client
         /// </summary>
         internal async Task<BalanceResult?> StepAsync(CardCall call, CancellationToken cancellationToken)
         {
-            if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This connection was closed. Run Connect-Ahrvo again.");
+            if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This client was disposed: create a new one to query again.");
             // Stopped (Ctrl+C, Select-Object -First) before this card's turn came: send nothing.
             cancellationToken.ThrowIfCancellationRequested();
             if (call.Started == 0)
@@ -202,7 +202,7 @@ namespace Ahrvo.Client
             catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 if (probe) _health.OnAttemptEnd(_time.GetTimestamp(), AttemptHealth.Abandoned, wasProbe: true, why: null);
-                return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex), null, Spent(call), call.Attempts));
+                return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex, call.Attempts, null), null, Spent(call), call.Attempts));
             }
 
             long sentAt, ticket;
@@ -282,7 +282,7 @@ namespace Ahrvo.Client
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
-                    return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex), 401, Spent(call), call.Attempts));
+                    return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex, call.Attempts, 401), 401, Spent(call), call.Attempts));
                 }
                 call.Diagnostics?.Verbose(string.Format(CultureInfo.InvariantCulture,
                     "Card {0}: the API refused the access token (HTTP 401); a new one came from the token provider; trying once more.", call.CardId));
@@ -309,11 +309,14 @@ namespace Ahrvo.Client
             return Audit(Final(call, answer, null));
         }
 
-        /// <summary>The card's result from its last attempt: the answer's meaning, or the failure's.</summary>
-        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure) =>
+        /// <summary>
+        /// The card's result from its last attempt: the answer's meaning, or the failure's;
+        /// <paramref name="limit"/> is the limit that made it the last one, if one did.
+        /// </summary>
+        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure, AhrvoLimit limit = AhrvoLimit.None) =>
             answer != null
-                ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow())
-                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure!, call.Attempts), null, Spent(call), call.Attempts);
+                ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow(), limit)
+                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure!, call.Attempts, limit), null, Spent(call), call.Attempts);
 
         /// <summary>
         /// A transient failure. It counts against -MaxRetries only while the service is otherwise up:
@@ -323,7 +326,7 @@ namespace Ahrvo.Client
         {
             call.LastFailure = why;
             bool counted = !probe && !_health.IsDown;
-            if (counted && ++call.Failures > _options.MaxRetries) return Audit(Final(call, answer, failure));
+            if (counted && ++call.Failures > _options.MaxRetries) return Audit(Final(call, answer, failure, AhrvoLimit.MaxRetries));
             TimeSpan wait;
             if (!counted) wait = TimeSpan.Zero; // the card queues behind the probe; the outage paces it
             else
@@ -338,7 +341,7 @@ namespace Ahrvo.Client
         {
             long at = _time.GetTimestamp() + Ticks(wait);
             // The card's time would be up before it could try again: its last answer is its result.
-            if (at >= call.Deadline) return Audit(Final(call, answer, failure));
+            if (at >= call.Deadline) return Audit(Final(call, answer, failure, AhrvoLimit.TotalTimeout));
             call.RetryAt = at;
             var diag = call.Diagnostics;
             if (diag != null && diag.VerboseEnabled && wait > TimeSpan.Zero)
@@ -346,7 +349,7 @@ namespace Ahrvo.Client
                 string hint = string.Empty;
                 if (retryAfter is TimeSpan ra && ra > TimeSpan.Zero)
                     hint = ra > _options.MaxRetryDelay
-                        ? string.Format(CultureInfo.InvariantCulture, "; the server asked for {0:0.###} s (Retry-After), capped by -MaxRetryDelaySec", ra.TotalSeconds)
+                        ? string.Format(CultureInfo.InvariantCulture, "; the server asked for {0:0.###} s (Retry-After), capped at {1:0.###} s (MaxRetryDelay)", ra.TotalSeconds, _options.MaxRetryDelay.TotalSeconds)
                         : "; as the server asked (Retry-After)";
                 diag.Verbose(string.Format(CultureInfo.InvariantCulture,
                     "Card {0}: attempt {1} failed ({2}); retrying in {3:0.###} s{4} ({5} of {6} retries for failures used; {7:0} s of its {8:0} s left).",
@@ -375,7 +378,7 @@ namespace Ahrvo.Client
             }
             catch (AuditLogException ex)
             {
-                return BalanceResult.Failed(result.CardId, _interpreter.AuditFailed(result.CardId, ex), result.HttpStatus, result.Elapsed, result.Attempts);
+                return BalanceResult.Failed(result.CardId, _interpreter.AuditFailed(result.CardId, ex, result.Attempts), result.HttpStatus, result.Elapsed, result.Attempts);
             }
         }
 

@@ -103,7 +103,7 @@ namespace Ahrvo.Client
                 if (!Proxy.IsAbsoluteUri)
                     throw new ArgumentException($"The proxy URI '{Proxy}' is not absolute.");
                 if (!string.IsNullOrEmpty(Proxy.UserInfo))
-                    throw new ArgumentException($"The proxy URI for '{Proxy.Host}' carries a user name or password. Give them with -ProxyCredential instead, so they are never shown.");
+                    throw new ArgumentException($"The proxy URI for '{Proxy.Host}' carries a user name or password. Give them as ProxyCredential instead, so they are never shown.");
                 if (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps)
                     throw new ArgumentException($"The proxy scheme '{Proxy.Scheme}' is not supported. Use an http:// proxy address.");
                 // Over plain http the proxy sees the headers: only a loopback one may carry them.

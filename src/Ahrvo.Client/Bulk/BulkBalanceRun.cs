@@ -185,7 +185,8 @@ namespace Ahrvo.Client.Bulk
                             // The client reports failures as results; should anything else escape, this
                             // card still gets an answer, or the caller would wait for it for ever.
                             result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.ClientFailure,
-                                $"Card '{item.CardId}' was not read: this module failed on this machine ({ex.GetType().Name}). Nothing is known to be wrong with the API.", exception: ex), null, TimeSpan.Zero, 0);
+                                $"Card '{item.CardId}' was not read: this module failed on this machine ({ex.GetType().Name}). Nothing is known to be wrong with the API.",
+                                recommendedAction: "Try again; if it persists, report it to the module's maintainers with this message.", exception: ex) { CardId = item.CardId }, null, TimeSpan.Zero, 0);
                         }
                     }
                     if (finished) Complete(item, result);

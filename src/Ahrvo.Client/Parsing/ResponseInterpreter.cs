@@ -8,46 +8,91 @@ namespace Ahrvo.Client.Parsing
 {
     /// <summary>
     /// Turns one answer (or one local failure) into a card's result: a balance, or an error that
-    /// names the card, what happened and what to do. Never trusts the body.
+    /// carries the facts (card, status, attempts, which limit ended it...), a message that states
+    /// them and a remedy in this library's terms. Never trusts the body. No text here names a
+    /// PowerShell parameter or cmdlet: the module words its own remedies (Errors/ErrorRecords.cs).
     /// </summary>
     internal sealed class ResponseInterpreter
     {
         private readonly ServerText _text;
         private readonly string _host;
+        private readonly TimeSpan _attemptTimeout;
+        private readonly TimeSpan _budget;
 
-        public ResponseInterpreter(ServerText text, Uri baseUri)
+        public ResponseInterpreter(ServerText text, AhrvoClientOptions options)
         {
             _text = text;
-            _host = baseUri.Host;
+            _host = options.BaseUri.Host;
+            _attemptTimeout = options.AttemptTimeout;
+            _budget = options.TotalTimeout;
         }
 
-        public BalanceResult Interpret(string cardId, AttemptResponse r, TimeSpan elapsed, int attempts, DateTimeOffset now)
+        /// <summary>What is known of a card's query when it ends, besides the answer.</summary>
+        private readonly struct Facts
+        {
+            public Facts(string cardId, int attempts, AhrvoLimit limit, TimeSpan? retryAfter)
+            {
+                CardId = cardId;
+                Attempts = attempts;
+                Limit = limit;
+                RetryAfter = retryAfter;
+            }
+
+            public readonly string CardId;
+            public readonly int Attempts;
+            public readonly AhrvoLimit Limit;
+            public readonly TimeSpan? RetryAfter;
+        }
+
+        private static AhrvoError Error(AhrvoErrorKind kind, in Facts f, string message, string? action, int? status = null, string? apiCode = null, string? apiMessage = null,
+            Exception? exception = null, AhrvoLimit? limit = null, bool throttled = false, TimeSpan? timeLimit = null) =>
+            new AhrvoError(kind, message, status, apiCode, apiMessage, action, exception)
+            {
+                CardId = f.CardId,
+                Attempts = f.Attempts,
+                LimitReached = limit ?? f.Limit,
+                RetryAfter = f.RetryAfter,
+                Throttled = throttled,
+                TimeLimit = timeLimit,
+            };
+
+        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+        /// <summary>
+        /// The card's last answer. <paramref name="limit"/> says which limit made it the last one
+        /// (the retries, the card's time budget), or None when the answer itself is final.
+        /// </summary>
+        public BalanceResult Interpret(string cardId, AttemptResponse r, TimeSpan elapsed, int attempts, DateTimeOffset now, AhrvoLimit limit = AhrvoLimit.None)
         {
             int status = r.StatusCode;
+            var f = new Facts(cardId, attempts, limit, r.RetryAfter);
             if (status == 200)
             {
                 if (r.BodyTooLarge)
-                    return Fail(new AhrvoError(AhrvoErrorKind.InvalidResponse, $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response. Check -BaseUri: it may point at the wrong service.", status));
+                    return Fail(Error(AhrvoErrorKind.InvalidResponse, f,
+                        $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response.",
+                        "Check BaseUri: it may point at the wrong service.", status));
                 if (!BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var body, out var problem))
-                    return Fail(InvalidResponse(cardId, problem!, r, status));
+                    return Fail(InvalidResponse(f, problem!, r, status));
                 // Checked before anything else reads it: it ends up in objects, CSV files and spreadsheets.
                 if (!IsCardNumberShape(body.CardNumber))
-                    return Fail(InvalidResponse(cardId, "card_number is not shaped like a card number (only digits, mask characters and separators, at most 32 characters)", r, status));
+                    return Fail(InvalidResponse(f, "card_number is not shaped like a card number (only digits, mask characters and separators, at most 32 characters)", r, status));
                 _text.Clean(body);
                 if (!string.Equals(body.Code, "SUCCESS", StringComparison.Ordinal))
-                    return Fail(new AhrvoError(AhrvoErrorKind.ApiError,
-                        $"The API did not return a balance for card '{cardId}': code '{body.Code ?? "(none)"}'{(body.Message != null ? ": " + body.Message : string.Empty)}. Check the card and try again; contact Ahrvo support if it persists.",
+                    return Fail(Error(AhrvoErrorKind.ApiError, f,
+                        $"The API did not return a balance for card '{cardId}': code '{body.Code ?? "(none)"}'{(body.Message != null ? ": " + body.Message.Trim().TrimEnd('.') : string.Empty)}.",
+                        "Check the card and try again; contact Ahrvo support if it persists.",
                         status, body.Code, body.Message));
                 if (!body.HasData)
-                    return Fail(InvalidResponse(cardId, "the 'data' object is missing", r, status));
+                    return Fail(InvalidResponse(f, "the 'data' object is missing", r, status));
                 if (body.BalanceIsNull || body.AvailableBalanceText == null)
-                    return Fail(InvalidResponse(cardId, body.BalanceIsNull ? "available_balance is null" : "available_balance is missing", r, status));
+                    return Fail(InvalidResponse(f, body.BalanceIsNull ? "available_balance is null" : "available_balance is missing", r, status));
                 if (!MoneyParser.TryParse(body.AvailableBalanceText, out var balance, out var why))
-                    return Fail(InvalidResponse(cardId, "available_balance: " + why, r, status));
+                    return Fail(InvalidResponse(f, "available_balance: " + why, r, status));
                 var currency = string.IsNullOrWhiteSpace(body.Currency) ? "USD" : body.Currency!.Trim().ToUpperInvariant();
                 // A currency we cannot name would make the amount meaningless: refuse rather than guess.
                 if (!IsCurrencyCode(currency))
-                    return Fail(InvalidResponse(cardId, $"currency '{currency}' is not a three-letter ISO code", r, status));
+                    return Fail(InvalidResponse(f, $"currency '{currency}' is not a three-letter ISO code", r, status));
                 return BalanceResult.Ok(cardId, CardNumberMasker.Mask(body.CardNumber), balance, currency, now, status, elapsed, attempts);
             }
 
@@ -57,52 +102,73 @@ namespace Ahrvo.Client.Parsing
             switch (status)
             {
                 case 400:
-                    return Fail(new AhrvoError(AhrvoErrorKind.InvalidCard,
+                    return Fail(Error(AhrvoErrorKind.InvalidCard, f,
                         $"Card '{cardId}' was refused (HTTP 400): the id is invalid or the card is not a Dedicated Funds card.{api}",
-                        status, err.Code, err.Message,
-                        "Check the card id. Shared Funds cards have no card balance: query their budget account balance instead."));
+                        "Check the card id. Shared Funds cards have no card balance: query their budget account balance instead.",
+                        status, err.Code, err.Message));
                 case 401:
-                    return Fail(new AhrvoError(AhrvoErrorKind.Unauthorized,
-                        $"The API refused the credentials (HTTP 401) while reading card '{cardId}'.{api}",
-                        status, err.Code, err.Message,
-                        "Run Connect-Ahrvo again with a valid access token and API key (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY)."));
+                    return Fail(Error(AhrvoErrorKind.Unauthorized, f,
+                        $"The API refused the access token or API key (HTTP 401) while reading card '{cardId}'.{api}",
+                        "Give a valid access token and API key (or an AccessTokenProvider that returns a valid token), then try again.",
+                        status, err.Code, err.Message));
                 case 403:
-                    return Fail(new AhrvoError(AhrvoErrorKind.Forbidden,
-                        $"Card issuance is not enabled for this account (HTTP 403).{api}",
-                        status, err.Code, err.Message,
-                        "Ask your Ahrvo account manager to enable the card issuance balance API for this account."));
+                    return Fail(Error(AhrvoErrorKind.Forbidden, f,
+                        $"Card '{cardId}' was not read: card issuance is not enabled for this account (HTTP 403).{api}",
+                        "Ask your Ahrvo account manager to enable the card issuance balance API for this account.",
+                        status, err.Code, err.Message));
                 case 404:
-                    return Fail(new AhrvoError(AhrvoErrorKind.CardNotFound,
+                    return Fail(Error(AhrvoErrorKind.CardNotFound, f,
                         $"Card '{cardId}' was not found (HTTP 404).{api}",
-                        status, err.Code, err.Message,
-                        "Verify the card id; the card may have been deleted or cancelled."));
+                        "Verify the card id; the card may have been deleted or cancelled.",
+                        status, err.Code, err.Message));
                 case 429:
-                    return Fail(new AhrvoError(AhrvoErrorKind.ServiceUnavailable,
-                        $"The API kept throttling card '{cardId}' (HTTP 429) until its time ran out, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s.{api}",
-                        status, err.Code, err.Message,
-                        "Throttling is waited out while the card's time lasts: raise -TimeoutSec on Connect-Ahrvo, lower -ThrottleLimit, or ask Ahrvo about the account's rate limit."));
+                    // Throttling is never a failure that retries run out on: only the card's time ends it.
+                    string asked = r.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero ? $"; the server last asked to wait {Seconds(ra)} s (Retry-After)" : string.Empty;
+                    return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
+                        $"The API kept throttling card '{cardId}' (HTTP 429) until its time ran out, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s of its {Seconds(_budget)} s budget{asked}.{api}",
+                        "Throttling is waited out while the card's time lasts: raise TotalTimeout, send fewer cards at once (or set MaxRequestsPerSecond), or ask Ahrvo about the account's rate limit.",
+                        status, err.Code, err.Message, limit: AhrvoLimit.TotalTimeout, throttled: true));
             }
             if (status >= 300 && status < 400)
-                return Fail(new AhrvoError(AhrvoErrorKind.Redirect,
+                return Fail(Error(AhrvoErrorKind.Redirect, f,
                     $"The API answered card '{cardId}' with a redirect (HTTP {status}) to '{_text.Clean(r.Location?.ToString(), 200)}'. Redirects are not followed, so that the API key and token never go to another address.",
-                    status, recommendedAction: "Check -BaseUri on Connect-Ahrvo: use the API's final address."));
+                    "Set BaseUri to the API's final address.", status));
             if (Transience.IsTransientStatus(status))
-                return Fail(new AhrvoError(AhrvoErrorKind.ServiceUnavailable,
-                    $"The API answered HTTP {status} for card '{cardId}' after {attempts} attempt(s).{api}",
-                    status, err.Code, err.Message,
-                    "Try again later; raise -MaxRetries or -TimeoutSec on Connect-Ahrvo if this persists."));
-            return Fail(new AhrvoError(AhrvoErrorKind.UnexpectedStatus,
+                return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
+                    $"The API answered HTTP {status} for card '{cardId}' after {attempts} attempt(s){Ended(limit)}.{api}",
+                    "Try again later; if this persists, raise " + limit switch
+                    {
+                        AhrvoLimit.MaxRetries => "MaxRetries.",
+                        AhrvoLimit.TotalTimeout => "TotalTimeout.",
+                        _ => "MaxRetries or TotalTimeout.",
+                    },
+                    status, err.Code, err.Message));
+            return Fail(Error(AhrvoErrorKind.UnexpectedStatus, f,
                 $"The API answered HTTP {status} for card '{cardId}', which this module does not expect.{api}",
-                status, err.Code, err.Message, "Check -BaseUri on Connect-Ahrvo and the API's status."));
+                "Check BaseUri and the API's status.", status, err.Code, err.Message));
 
             BalanceResult Fail(AhrvoError e) => BalanceResult.Failed(cardId, e, status, elapsed, attempts);
         }
 
+        /// <summary>Why a card that kept failing stopped, as the end of a sentence.</summary>
+        private string Ended(AhrvoLimit limit) => limit switch
+        {
+            AhrvoLimit.MaxRetries => ", and no retry was left",
+            AhrvoLimit.TotalTimeout => $", when its {Seconds(_budget)} s budget ran out",
+            _ => string.Empty,
+        };
+
         // The problem may quote what the server sent (a balance string, a currency): cleaned like all server text.
-        private AhrvoError InvalidResponse(string cardId, string problem, AttemptResponse r, int status) =>
-            new AhrvoError(AhrvoErrorKind.InvalidResponse,
-                $"The API's answer for card '{cardId}' could not be read: {_text.Clean(problem, 300)} (HTTP {status}, {_text.Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.",
-                status, recommendedAction: "Try again; if it persists, check -BaseUri and report the response to Ahrvo support.");
+        private AhrvoError InvalidResponse(in Facts f, string problem, AttemptResponse r, int status) =>
+            Error(AhrvoErrorKind.InvalidResponse, f,
+                $"The API's answer for card '{f.CardId}' could not be read: {_text.Clean(problem, 300)} (HTTP {status}, {_text.Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.",
+                "Try again; if it persists, check BaseUri and report the response to Ahrvo support.", status);
+
+        /// <summary>An id that cannot be sent: refused before any request.</summary>
+        public AhrvoError RefusedId(string cardId, string problem) =>
+            Error(AhrvoErrorKind.InvalidCard, new Facts(cardId, 0, AhrvoLimit.None, null),
+                problem + " Nothing was sent.",
+                "Give the card's id as issued, for example card201907021723076245.");
 
         /// <summary>
         /// A card number has a known shape: digits, mask characters (* X x • #) and separators
@@ -136,49 +202,74 @@ namespace Ahrvo.Client.Parsing
             return ex;
         }
 
-        /// <summary>A failure without an answer (network, timeout, TLS, anything local).</summary>
-        public AhrvoError MapException(string cardId, Exception ex, int attempts)
+        /// <summary>
+        /// A failure without an answer (network, timeout, TLS, anything local). <paramref name="limit"/>
+        /// says which limit made it the last one, as for <see cref="Interpret"/>.
+        /// </summary>
+        public AhrvoError MapException(string cardId, Exception ex, int attempts, AhrvoLimit limit = AhrvoLimit.None)
         {
+            var f = new Facts(cardId, attempts, limit, null);
             switch (ex)
             {
                 case TimeoutRejectedException t:
-                    return new AhrvoError(AhrvoErrorKind.Timeout,
-                        $"Card '{cardId}' got no answer in time after {attempts} attempt(s) (timeout {t.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s).",
-                        null, recommendedAction: "Try again later, or raise -TimeoutSec or -AttemptTimeoutSec on Connect-Ahrvo.", exception: ex);
+                {
+                    // The attempt's own timeout, when the retries were used up on it; the budget, when
+                    // the attempt only had what was left of it (clipped) or no retry fitted in it.
+                    var which = limit == AhrvoLimit.MaxRetries && t.Timeout >= _attemptTimeout ? AhrvoLimit.AttemptTimeout
+                        : limit == AhrvoLimit.MaxRetries ? AhrvoLimit.TotalTimeout
+                        : limit;
+                    string what = which switch
+                    {
+                        AhrvoLimit.AttemptTimeout => $"the last one waited its full attempt timeout of {Seconds(t.Timeout)} s, and no retry was left",
+                        AhrvoLimit.TotalTimeout => $"its {Seconds(_budget)} s budget ran out (the last attempt waited {Seconds(t.Timeout)} s)",
+                        _ => $"the last one waited {Seconds(t.Timeout)} s",
+                    };
+                    return Error(AhrvoErrorKind.Timeout, f,
+                        $"Card '{cardId}' got no answer in time after {attempts} attempt(s): {what}.",
+                        which switch
+                        {
+                            AhrvoLimit.AttemptTimeout => "Try again later, or raise AttemptTimeout (or MaxRetries).",
+                            AhrvoLimit.TotalTimeout => "Try again later, or raise TotalTimeout.",
+                            _ => "Try again later, or raise TotalTimeout or AttemptTimeout.",
+                        },
+                        exception: ex, limit: which, timeLimit: t.Timeout);
+                }
                 case HttpRequestException _ when Transience.IsTlsFailure(ex):
-                    return new AhrvoError(AhrvoErrorKind.TlsFailure,
-                        $"Card '{cardId}' was not read: the secure connection to {_host} could not be established ({Innermost(ex).Message.TrimEnd('.')}). Nothing was sent.",
-                        null, recommendedAction: "Certificate checks are never turned off. Check -BaseUri, the system clock, and that the server's certificate chain is trusted on this machine.", exception: ex);
+                    return Error(AhrvoErrorKind.TlsFailure, f,
+                        $"Card '{cardId}' was not read: the secure connection to {_host} could not be established ({_text.Clean(Innermost(ex).Message, 300)!.TrimEnd('.')}). Nothing was sent.",
+                        "Certificate checks are never turned off. Check BaseUri, the system clock, and that the server's certificate chain is trusted on this machine.",
+                        exception: ex);
                 case HttpRequestException _:
                 case System.IO.IOException _:
-                    return new AhrvoError(AhrvoErrorKind.ServiceUnavailable,
-                        $"Card '{cardId}' could not be read after {attempts} attempt(s): {_text.Clean(Transience.Describe(ex), 300)}",
-                        null, recommendedAction: "Check the network, proxy (-Proxy) and -BaseUri, then try again.", exception: ex);
+                    return Error(AhrvoErrorKind.ServiceUnavailable, f,
+                        $"Card '{cardId}' could not be read after {attempts} attempt(s){Ended(limit)}: {_text.Clean(Transience.Describe(ex), 300)}",
+                        "Check the network, the proxy (Proxy, or the system's) and BaseUri, then try again.", exception: ex);
                 case OperationCanceledException _:
-                    return new AhrvoError(AhrvoErrorKind.Timeout,
-                        $"Card '{cardId}' was cancelled before an answer came after {attempts} attempt(s).", null, exception: ex);
+                    return Error(AhrvoErrorKind.Timeout, f,
+                        $"Card '{cardId}' was cancelled before an answer came after {attempts} attempt(s).",
+                        "Try again.", exception: ex);
                 default:
-                    return ClientFailure(cardId, ex);
+                    return ClientFailure(cardId, ex, attempts);
             }
         }
 
         /// <summary>An exception this module does not know: its own failure, never blamed on the API.</summary>
-        public AhrvoError ClientFailure(string cardId, Exception ex) =>
-            new AhrvoError(AhrvoErrorKind.ClientFailure,
+        public AhrvoError ClientFailure(string cardId, Exception ex, int attempts = 0) =>
+            Error(AhrvoErrorKind.ClientFailure, new Facts(cardId, attempts, AhrvoLimit.None, null),
                 $"Card '{cardId}' was not read: this module failed on this machine ({ex.GetType().Name}: {_text.Clean(ex.Message, 300)}). Nothing is known to be wrong with the API.",
-                null, recommendedAction: "Try again; if it persists, report it to the module's maintainers with this message.", exception: ex);
+                "Try again; if it persists, report it to the module's maintainers with this message.", exception: ex);
 
         /// <summary>The audit log could not be written: a local problem that stops the run.</summary>
-        public AhrvoError AuditFailed(string cardId, AuditLogException ex) =>
-            new AhrvoError(AhrvoErrorKind.AuditLogFailed,
-                $"The audit log '{ex.AuditPath}' could not be written while reading card '{cardId}' ({_text.Clean(ex.InnerException?.Message ?? ex.Message, 300)}), so the command stops: no query goes unaudited. Nothing is wrong with the API.",
-                null, recommendedAction: "Free space or fix the permissions of the audit log's folder, or connect again with another -AuditLogPath.", exception: ex);
+        public AhrvoError AuditFailed(string cardId, AuditLogException ex, int attempts) =>
+            Error(AhrvoErrorKind.AuditLogFailed, new Facts(cardId, attempts, AhrvoLimit.None, null),
+                $"The audit log '{ex.AuditPath}' could not be written while reading card '{cardId}' ({_text.Clean(ex.InnerException?.Message ?? ex.Message, 300)}), so the run stops: no query goes unaudited. Nothing is wrong with the API.",
+                "Free space or fix the permissions of the audit log's folder, or give another AuditLogPath.", exception: ex);
 
         /// <summary>The token provider failed: the account cannot be read with this connection. Its text is cleaned like server text.</summary>
-        public AhrvoError TokenProviderFailed(string cardId, Exception ex) =>
-            new AhrvoError(AhrvoErrorKind.Unauthorized,
+        public AhrvoError TokenProviderFailed(string cardId, Exception ex, int attempts, int? status) =>
+            Error(AhrvoErrorKind.Unauthorized, new Facts(cardId, attempts, AhrvoLimit.None, null),
                 $"Card '{cardId}' was not read: {_text.Clean(ProviderMessage(ex), 300)}",
-                null, recommendedAction: "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken.", exception: ex);
+                "Check the AccessTokenProvider (call it by hand and see what it returns), or give a fixed access token.", status, exception: ex);
 
         // The provider's own words, never those of what it called (they could quote a secret).
         private static string ProviderMessage(Exception ex)
@@ -194,10 +285,10 @@ namespace Ahrvo.Client.Parsing
             var what = attempts == 0
                 ? $"Card '{cardId}' was not queried"
                 : $"Card '{cardId}' was not read after {attempts} attempt(s) (last: {lastFailure ?? "no answer"})";
-            return new AhrvoError(AhrvoErrorKind.CircuitOpen,
-                string.Format(CultureInfo.InvariantCulture, "{0}: the service at {1} has not answered for {2:0.#} s ({3}), longer than the card's time allows (circuit open).",
-                    what, _host, downFor.TotalSeconds, reason ?? "requests failed"),
-                null, recommendedAction: "Check the service's status; when it answers again, run the command again for the cards that failed (the next command probes it at once). -TimeoutSec sets how long an outage is waited out.");
+            return Error(AhrvoErrorKind.CircuitOpen, new Facts(cardId, attempts, AhrvoLimit.TotalTimeout, null),
+                string.Format(CultureInfo.InvariantCulture, "{0}: the service at {1} has not answered for {2:0.#} s ({3}), longer than the card's {4} s budget allows (circuit open).",
+                    what, _host, downFor.TotalSeconds, reason ?? "requests failed", Seconds(_budget)),
+                "Check the service's status; when it answers again, query the cards that failed again (the next run probes it at once). TotalTimeout sets how long an outage is waited out.");
         }
     }
 }

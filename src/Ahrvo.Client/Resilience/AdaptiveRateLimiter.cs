@@ -91,7 +91,7 @@ namespace Ahrvo.Client.Resilience
                         _limited = false;
                         message = string.Format(CultureInfo.InvariantCulture,
                             "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
-                            double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond -MaxRequestsPerSecond {0:0.##}", _ceiling));
+                            double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
                     }
                     else
                     {

@@ -57,6 +57,7 @@ namespace Ahrvo.Client.Resilience
 
         private readonly TimeProvider _time;
         private readonly TimeSpan _attemptTimeout;
+        private readonly TimeSpan? _budget; // a card's time budget, for the messages only
         private readonly object _lock = new object();
         private readonly OutcomeWindow _recent;
         private readonly Func<double> _random;
@@ -79,10 +80,11 @@ namespace Ahrvo.Client.Resilience
         private ITimer? _hangTimer;
         private bool _disposed;
 
-        public ServiceHealth(TimeProvider time, TimeSpan attemptTimeout, Func<double>? random = null)
+        public ServiceHealth(TimeProvider time, TimeSpan attemptTimeout, Func<double>? random = null, TimeSpan? budget = null)
         {
             _time = time ?? throw new ArgumentNullException(nameof(time));
             _attemptTimeout = attemptTimeout;
+            _budget = budget;
             _recent = new OutcomeWindow(time, Window);
             _random = random ?? Jitter.NextDouble;
         }
@@ -162,7 +164,7 @@ namespace Ahrvo.Client.Resilience
         }
 
         /// <summary>
-        /// An attempt sent at <paramref name="sentAt"/> ended. Returns a message for -Verbose when
+        /// An attempt sent at <paramref name="sentAt"/> ended. Returns a diagnostic (Verbose) message when
         /// this changed the state (the service went down or came back), else null.
         /// </summary>
         public string? OnAttemptEnd(long sentAt, AttemptHealth outcome, bool wasProbe, string? why = null)
@@ -239,7 +241,8 @@ namespace Ahrvo.Client.Resilience
             _nextProbeAt = now + Ticks(ProbeDelay(0));
             _recent.Clear();
             Signal();
-            return "The service looks down: " + reason + ". Only one probe request at a time is sent until it answers; the other cards wait (up to -TimeoutSec).";
+            return "The service looks down: " + reason + ". Only one probe request at a time is sent until it answers; the other cards wait, each for at most its time budget"
+                + (_budget is TimeSpan b ? string.Format(CultureInfo.InvariantCulture, " ({0:0.###} s)", b.TotalSeconds) : string.Empty) + ".";
         }
 
         private string Close(long now)
