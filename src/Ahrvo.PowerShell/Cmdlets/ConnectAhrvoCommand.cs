@@ -141,7 +141,7 @@ namespace Ahrvo.PowerShell.Cmdlets
             }
             catch (ArgumentException ex)
             {
-                ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.InvalidConnection", ErrorCategory.InvalidArgument, baseUri));
+                ThrowTerminatingError(Errors.ErrorRecords.InvalidConnection(ex, options));
             }
 
             var connection = new AhrvoConnection(environment, options, source, provider);

@@ -1,10 +1,15 @@
 using System;
+using System.Globalization;
 using System.Management.Automation;
 using Ahrvo.Client;
 
 namespace Ahrvo.PowerShell.Errors
 {
-    /// <summary>Turns client errors into ErrorRecords with stable ErrorIds and fitting categories.</summary>
+    /// <summary>
+    /// Turns client errors into ErrorRecords: a stable ErrorId, a fitting category, and what to do
+    /// in PowerShell's terms. The client's error carries the facts and a message that states them
+    /// without naming any parameter; the remedy that names Connect-Ahrvo's parameters lives here.
+    /// </summary>
     internal static class ErrorRecords
     {
         public static string ErrorId(AhrvoErrorKind kind) => "Ahrvo." + kind;
@@ -27,14 +32,84 @@ namespace Ahrvo.PowerShell.Errors
             _ => ErrorCategory.ProtocolError,
         };
 
+        /// <summary>What the user should do, naming the cmdlet and parameter that help, from the error's kind and facts.</summary>
+        public static string RecommendedAction(AhrvoError error) => error.Kind switch
+        {
+            AhrvoErrorKind.CardNotFound => "Verify the card id; the card may have been deleted or cancelled.",
+            AhrvoErrorKind.InvalidCard => error.HttpStatus == null
+                ? "Give the card's id as issued, for example card201907021723076245."
+                : "Check the card id. Shared Funds cards have no card balance: query their budget account balance instead.",
+            AhrvoErrorKind.Unauthorized => error.TokenProviderFailed
+                ? "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken."
+                : "Run Connect-Ahrvo again with a valid access token and API key (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY).",
+            AhrvoErrorKind.Forbidden => "Ask your Ahrvo account manager to enable the card issuance balance API for this account.",
+            AhrvoErrorKind.ApiError => "Check the card and try again; contact Ahrvo support if it persists.",
+            AhrvoErrorKind.InvalidResponse => "Try again; if it persists, check -BaseUri on Connect-Ahrvo (it may point at the wrong service) and report the response to Ahrvo support.",
+            AhrvoErrorKind.ServiceUnavailable when error.Throttled =>
+                "Throttling is waited out while the card's time lasts: raise -TimeoutSec on Connect-Ahrvo" + AboveRetryAfter(error)
+                + ", lower -ThrottleLimit, or ask Ahrvo about the account's rate limit.",
+            AhrvoErrorKind.ServiceUnavailable when error.HttpStatus == null =>
+                "Check the network, the proxy (-Proxy on Connect-Ahrvo, or the system's) and -BaseUri, then try again.",
+            AhrvoErrorKind.ServiceUnavailable => "Try again later; if this persists, raise " + Lifting(error.LimitReached) + " on Connect-Ahrvo.",
+            AhrvoErrorKind.Timeout => error.LimitReached switch
+            {
+                AhrvoLimit.AttemptTimeout => "Try again later, or raise -AttemptTimeoutSec (or -MaxRetries) on Connect-Ahrvo.",
+                AhrvoLimit.TotalTimeout => "Try again later, or raise -TimeoutSec on Connect-Ahrvo.",
+                _ => "Try again later, or raise -TimeoutSec or -AttemptTimeoutSec on Connect-Ahrvo.",
+            },
+            AhrvoErrorKind.CircuitOpen => "Check the service's status; when it answers again, run the command again for the cards that failed (the next command probes it at once). -TimeoutSec on Connect-Ahrvo sets how long an outage is waited out.",
+            AhrvoErrorKind.Redirect => "Check -BaseUri on Connect-Ahrvo: use the API's final address.",
+            AhrvoErrorKind.UnexpectedStatus => "Check -BaseUri on Connect-Ahrvo and the API's status.",
+            AhrvoErrorKind.TlsFailure => "Certificate checks are never turned off. Check -BaseUri on Connect-Ahrvo, the system clock, and that the server's certificate chain is trusted on this machine.",
+            AhrvoErrorKind.AuditLogFailed => "Free space or fix the permissions of the audit log's folder, or run Connect-Ahrvo again with another -AuditLogPath.",
+            AhrvoErrorKind.ClientFailure => "Try again; if it persists, report it to the module's maintainers with this message.",
+            // A kind this table does not know yet: the client's own advice, else a general one.
+            _ => error.RecommendedAction ?? "Try again; if it persists, report it to the module's maintainers with this message.",
+        };
+
+        // The parameter that lifts the limit that ended the card.
+        private static string Lifting(AhrvoLimit limit) => limit switch
+        {
+            AhrvoLimit.MaxRetries => "-MaxRetries",
+            AhrvoLimit.AttemptTimeout => "-AttemptTimeoutSec",
+            AhrvoLimit.TotalTimeout => "-TimeoutSec",
+            _ => "-MaxRetries or -TimeoutSec",
+        };
+
+        // The card's time must outlast the waits the server asks for.
+        private static string AboveRetryAfter(AhrvoError error) =>
+            error.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero
+                ? string.Format(CultureInfo.InvariantCulture, " (the server asked to wait {0:0.###} s)", ra.TotalSeconds)
+                : string.Empty;
+
         public static ErrorRecord ForCard(string cardId, AhrvoError error)
         {
-            var message = error.RecommendedAction == null ? error.Message : error.Message + " " + error.RecommendedAction;
-            var exception = new AhrvoException(message, error.Kind, cardId, error.HttpStatus, error.ApiCode, error.Exception);
-            var record = new ErrorRecord(exception, ErrorId(error.Kind), Category(error.Kind), cardId);
-            if (error.RecommendedAction != null)
+            var action = RecommendedAction(error);
+            // The exception's message is what $_.Exception.Message and logs show: the facts, then what to do.
+            var exception = new AhrvoException(error.Message + " " + action, error.Kind, cardId, error.HttpStatus, error.ApiCode, error.Exception);
+            return new ErrorRecord(exception, ErrorId(error.Kind), Category(error.Kind), cardId)
+            {
                 // The console shows ErrorDetails' message and then "Recommendation:", so the action is not repeated there.
-                record.ErrorDetails = new ErrorDetails(error.Message) { RecommendedAction = error.RecommendedAction };
+                ErrorDetails = new ErrorDetails(error.Message) { RecommendedAction = action },
+            };
+        }
+
+        /// <summary>
+        /// Connect-Ahrvo's settings refused by the client's checks. The client words its refusals
+        /// for any caller; where the fix is a parameter, the message names it instead.
+        /// </summary>
+        public static ErrorRecord InvalidConnection(ArgumentException refused, AhrvoClientOptions options)
+        {
+            Exception exception = refused;
+            string? action = null;
+            if (options.Proxy is Uri proxy && proxy.IsAbsoluteUri && !string.IsNullOrEmpty(proxy.UserInfo))
+            {
+                // Never the user info itself: it holds the password.
+                exception = new ArgumentException($"The proxy URI for '{proxy.Host}' carries a user name or password. Give them with -ProxyCredential instead, so they are never shown.", refused);
+                action = "Run Connect-Ahrvo again with -Proxy set to the address only and -ProxyCredential (Get-Credential).";
+            }
+            var record = new ErrorRecord(exception, "Ahrvo.InvalidConnection", ErrorCategory.InvalidArgument, options.BaseUri);
+            if (action != null) record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
             return record;
         }
 
