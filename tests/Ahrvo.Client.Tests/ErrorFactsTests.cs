@@ -152,7 +152,14 @@ public sealed class ErrorFactsTests(ITestOutputHelper log)
             e => { Assert.Equal(500, e.HttpStatus); Assert.False(e.Throttled); Assert.Equal(AhrvoLimit.MaxRetries, e.LimitReached); Assert.Equal(3, e.Attempts); });
         yield return new("a network error until the retries were used up", AhrvoErrorKind.ServiceUnavailable,
             () => Read(Throw(() => new HttpRequestException("Connection refused (api.example.test:443)")), o => o.MaxRetries = 1),
-            e => { Assert.Null(e.HttpStatus); Assert.IsType<HttpRequestException>(e.Exception); Assert.Equal(AhrvoLimit.MaxRetries, e.LimitReached); Assert.Equal(2, e.Attempts); });
+            e =>
+            {
+                Assert.Null(e.HttpStatus);
+                Assert.IsType<HttpRequestException>(e.Exception);
+                Assert.Equal(AhrvoLimit.MaxRetries, e.LimitReached);
+                Assert.Equal(2, e.Attempts);
+                Assert.EndsWith("Connection refused (api.example.test:443).", e.Message); // a sentence: the module appends its remedy
+            });
         yield return new("no answer within the attempt timeout, no retry left", AhrvoErrorKind.Timeout,
             () => Read(Hang(), o => { o.MaxRetries = 0; o.AttemptTimeout = TimeSpan.FromSeconds(5); o.TotalTimeout = TimeSpan.FromSeconds(60); }),
             e => { Assert.Null(e.HttpStatus); Assert.Equal(AhrvoLimit.AttemptTimeout, e.LimitReached); Assert.Equal(TimeSpan.FromSeconds(5), e.TimeLimit); Assert.Equal(1, e.Attempts); Assert.NotNull(e.Exception); });

@@ -242,7 +242,7 @@ namespace Ahrvo.Client.Parsing
                 case HttpRequestException _:
                 case System.IO.IOException _:
                     return Error(AhrvoErrorKind.ServiceUnavailable, f,
-                        $"Card '{cardId}' could not be read after {attempts} attempt(s){Ended(limit)}: {_text.Clean(Transience.Describe(ex), 300)}",
+                        $"Card '{cardId}' could not be read after {attempts} attempt(s){Ended(limit)}: {_text.Clean(Transience.Describe(ex), 300)!.TrimEnd('.')}.",
                         "Check the network, the proxy (Proxy, or the system's) and BaseUri, then try again.", exception: ex);
                 case OperationCanceledException _:
                     return Error(AhrvoErrorKind.Timeout, f,
@@ -284,7 +284,7 @@ namespace Ahrvo.Client.Parsing
         {
             var what = attempts == 0
                 ? $"Card '{cardId}' was not queried"
-                : $"Card '{cardId}' was not read after {attempts} attempt(s) (last: {lastFailure ?? "no answer"})";
+                : $"Card '{cardId}' was not read after {attempts} attempt(s) (last: {_text.Clean(lastFailure, 300) ?? "no answer"})"; // an exception's text: cleaned like server text
             return Error(AhrvoErrorKind.CircuitOpen, new Facts(cardId, attempts, AhrvoLimit.TotalTimeout, null),
                 string.Format(CultureInfo.InvariantCulture, "{0}: the service at {1} has not answered for {2:0.#} s ({3}), longer than the card's {4} s budget allows (circuit open).",
                     what, _host, downFor.TotalSeconds, reason ?? "requests failed", Seconds(_budget)),
