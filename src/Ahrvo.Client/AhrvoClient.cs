@@ -43,6 +43,7 @@ namespace Ahrvo.Client
         private long _requests;
         private long _retries;
         private int _disposed;
+        private readonly ServerText _text;
 
         public AhrvoClient(AhrvoClientOptions options)
         {
@@ -50,7 +51,7 @@ namespace Ahrvo.Client
             options.Validate();
             _time = options.Time;
             _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time);
-            var text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
+            var text = _text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options);
             _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond);
@@ -264,7 +265,8 @@ namespace Ahrvo.Client
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
                     return Audit(Final(call, null, failure));
                 }
-                var why = Transience.Describe(failure);
+                // An exception's text may quote what the network or a proxy sent: cleaned like server text.
+                var why = _text.Clean(Transience.Describe(failure), 300)!;
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
                 return Retry(call, why, null, probe, null, failure);
             }

@@ -4,14 +4,6 @@ using System.Security;
 
 namespace Ahrvo.Client
 {
-    /// <summary>Where the API lives. Custom means an explicit base URI (a gateway or the emulator).</summary>
-    public enum AhrvoEnvironment
-    {
-        Production,
-        Staging,
-        Custom,
-    }
-
     /// <summary>Everything a connection needs. Set it up before handing it to <see cref="AhrvoClient"/>, which reads it as it runs: change nothing afterwards.</summary>
     public sealed class AhrvoClientOptions
     {

@@ -239,6 +239,22 @@ public sealed class ErrorFactsTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task A_network_failures_text_is_cleaned_in_the_retry_lines_too()
+    {
+        // What a proxy or the network stack says can quote anything, the request's secrets included.
+        int n = 0;
+        var handler = new Handler((_, _) => Interlocked.Increment(ref n) == 1
+            ? Task.FromException<HttpResponseMessage>(new HttpRequestException("reset by proxy\u001b[2J for Bearer " + Token + " card 5157123456782686"))
+            : Task.FromResult(Json(200, """{"code":"SUCCESS","data":{"card_number":"5157********2686","available_balance":"1.00"}}""")));
+        var outcome = await Read(handler);
+        Assert.True(outcome.Result.Success, outcome.Result.Error?.Message);
+        var retry = Assert.Single(outcome.Diagnostics, d => d.Contains("reset by proxy"));
+        Assert.DoesNotContain(Token, retry);
+        Assert.DoesNotContain("\u001b", retry, StringComparison.Ordinal); // ordinal: culture comparison ignores control characters
+        Assert.DoesNotContain("5157123456782686", retry);
+    }
+
+    [Fact]
     public void The_pace_lifted_after_throttling_names_the_ceiling_by_its_value()
     {
         var clock = new SteppedClock();

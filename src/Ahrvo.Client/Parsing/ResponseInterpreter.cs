@@ -125,7 +125,7 @@ namespace Ahrvo.Client.Parsing
                     // Throttling is never a failure that retries run out on: only the card's time ends it.
                     string asked = r.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero ? $"; the server last asked to wait {Seconds(ra)} s (Retry-After)" : string.Empty;
                     return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
-                        $"The API kept throttling card '{cardId}' (HTTP 429) until its time ran out, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s of its {Seconds(_budget)} s budget{asked}.{api}",
+                        $"The API kept throttling card '{cardId}' (HTTP 429) until its time budget left no room for another wait, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s of its {Seconds(_budget)} s budget{asked}.{api}",
                         "Throttling is waited out while the card's time lasts: raise TotalTimeout, send fewer cards at once (or set MaxRequestsPerSecond), or ask Ahrvo about the account's rate limit.",
                         status, err.Code, err.Message, limit: AhrvoLimit.TotalTimeout, throttled: true));
             }

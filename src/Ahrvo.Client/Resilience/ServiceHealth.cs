@@ -5,32 +5,6 @@ using System.Threading.Tasks;
 
 namespace Ahrvo.Client.Resilience
 {
-    /// <summary>What <see cref="ServiceHealth.Admit"/> tells a card that wants to send.</summary>
-    internal enum Admission
-    {
-        /// <summary>The service is up: send.</summary>
-        Send,
-        /// <summary>The service is down and this card is the one probe in flight: send it.</summary>
-        Probe,
-        /// <summary>The service is down: wait (until the given time or a change), holding nothing.</summary>
-        Wait,
-        /// <summary>The service has been down longer than this card's budget: give up without sending.</summary>
-        GiveUp,
-    }
-
-    /// <summary>How an attempt ended, as far as the health of the service goes.</summary>
-    internal enum AttemptHealth
-    {
-        /// <summary>An answer that shows the service is up (2xx, 4xx, any non-transient answer).</summary>
-        Up,
-        /// <summary>A transient failure: 5xx, 408, reset, no answer in time.</summary>
-        Failed,
-        /// <summary>429: the service is up and pacing us; says nothing about an outage.</summary>
-        Throttled,
-        /// <summary>Cancelled by the caller: says nothing.</summary>
-        Abandoned,
-    }
-
     /// <summary>
     /// One connection's view of whether the service is up: a circuit breaker that looks only at
     /// recent attempts (eight failures in a row, or most of a two-second window), so a long good
