@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
+using Ahrvo.PowerShell.Errors;
 using Ahrvo.PowerShell.Reports;
 using Ahrvo.PowerShell.Parameters;
 
@@ -135,7 +136,8 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void OnFailure(BulkItem item, BalanceResult result)
         {
             base.OnFailure(item, result);
-            Statistics.AddFailure(item.CardId, result.Error!.Message);
+            // Worded as when the error record is piped in (2>&1): the same reason either way.
+            Statistics.AddFailure(item.CardId, ErrorRecords.Describe(result.Error!));
         }
 
         /// <summary>Drains the queries, closes progress, and warns about mixed currencies.</summary>

@@ -82,11 +82,13 @@ namespace Ahrvo.PowerShell.Errors
                 ? string.Format(CultureInfo.InvariantCulture, " (the server asked to wait {0:0.###} s)", ra.TotalSeconds)
                 : string.Empty;
 
+        /// <summary>The facts, then what to do: what $_.Exception.Message, logs and the report's failed cards show.</summary>
+        public static string Describe(AhrvoError error) => error.Message + " " + RecommendedAction(error);
+
         public static ErrorRecord ForCard(string cardId, AhrvoError error)
         {
             var action = RecommendedAction(error);
-            // The exception's message is what $_.Exception.Message and logs show: the facts, then what to do.
-            var exception = new AhrvoException(error.Message + " " + action, error.Kind, cardId, error.HttpStatus, error.ApiCode, error.Exception);
+            var exception = new AhrvoException(Describe(error), error.Kind, cardId, error.HttpStatus, error.ApiCode, error.Exception);
             return new ErrorRecord(exception, ErrorId(error.Kind), Category(error.Kind), cardId)
             {
                 // The console shows ErrorDetails' message and then "Recommendation:", so the action is not repeated there.
