@@ -3,7 +3,7 @@ using Ahrvo.Client.Parsing;
 using CsCheck;
 using Xunit;
 
-namespace Ahrvo.Client.Tests;
+namespace Ahrvo.Client.Tests.Parsing;
 
 public class MoneyParserTests
 {

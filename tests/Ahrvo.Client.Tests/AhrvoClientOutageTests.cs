@@ -4,10 +4,10 @@ using Ahrvo.Client.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Ahrvo.Client.Tests.Resilience;
+namespace Ahrvo.Client.Tests;
 
 /// <summary>A card's retries, waits and budget through the whole client, against an in-memory API on a fake clock.</summary>
-public sealed class CardRetryTests(ITestOutputHelper log)
+public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
 {
     private readonly SteppedClock _clock = new();
 
@@ -57,21 +57,6 @@ public sealed class CardRetryTests(ITestOutputHelper log)
         Assert.Equal(3, result.Attempts);
         Assert.Equal(3, handler.Total);
         Assert.False(client.Health.IsDown); // three failures of one card are not an outage
-    }
-
-    [Fact]
-    public async Task Backoff_grows_with_jitter_and_MaxRetryDelay_caps_it()
-    {
-        var waits = Enumerable.Range(0, 2000).Select(_ => Jitter.Backoff(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), Jitter.NextDouble()).TotalSeconds).ToArray();
-        Assert.InRange(waits.Min(), 0.2, 0.25);
-        Assert.InRange(waits.Max(), 0.55, 0.6);
-        Assert.True(waits.Distinct().Count() > 1000);
-        var first = Jitter.Backoff(1, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 0.5);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), first);
-        Assert.Equal(TimeSpan.FromSeconds(2), Jitter.Backoff(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), 0.5));
-        // A hostile Retry-After is capped; the throttled cards come back spread over a tenth of the wait.
-        Assert.InRange(Jitter.AfterThrottle(TimeSpan.FromDays(1), 1, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), 0.99).TotalSeconds, 30, 33);
-        await Task.CompletedTask;
     }
 
     [Fact]

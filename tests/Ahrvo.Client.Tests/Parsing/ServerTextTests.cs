@@ -3,13 +3,13 @@ using Ahrvo.Client.Parsing;
 using CsCheck;
 using Xunit;
 
-namespace Ahrvo.Client.Tests;
+namespace Ahrvo.Client.Tests.Parsing;
 
 /// <summary>
 /// MaskDigitRuns skips its regex when no run of 13 characters from [0-9 -] exists (it runs on every
 /// answer). The shortcut must never change the result: compared here with the regex applied always.
 /// </summary>
-public class ServerTextCleaningTests
+public class ServerTextTests
 {
     private static string RegexAlways(string text) =>
         Regex.Replace(text, "[0-9][0-9 -]{11,}[0-9]", m => CardNumberMasker.Mask(m.Value) ?? m.Value);

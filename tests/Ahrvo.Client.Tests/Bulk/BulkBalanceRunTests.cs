@@ -3,7 +3,7 @@ using Ahrvo.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Ahrvo.Client.Tests;
+namespace Ahrvo.Client.Tests.Bulk;
 
 /// <summary>
 /// How the bulk run wakes its caller (the pipeline thread): in batches, never lost. The cmdlet-level
