@@ -354,7 +354,18 @@ namespace Ahrvo.Client.Bulk
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        private static readonly TimeSpan BatchWait = TimeSpan.FromMilliseconds(5);
+        /// <summary>
+        /// The first, short sleep on the card a batch ahead (see <see cref="WaitForChange"/>). Set by
+        /// tests only: a long one makes that sleep end only when the card does.
+        /// </summary>
+        internal TimeSpan BatchWait { get; set; } = TimeSpan.FromMilliseconds(5);
+
+        /// <summary>
+        /// Tests only: called on the caller's thread as it goes to sleep (after its last look), with the
+        /// sequence of the card it sleeps on, -1 for none (messages only). A card finished from here
+        /// wakes it.
+        /// </summary>
+        internal Action<long>? BeforeSleep { get; set; }
 
         private enum SleepEnd { Nothing, Woken, TimedOut }
 
@@ -369,6 +380,7 @@ namespace Ahrvo.Client.Bulk
                 // The awaited card is checked after the fence, matching the one in Complete: either
                 // this sees it done, or its worker sees this waiting for it and wakes it.
                 if (HasNews() || (awaited != null && awaited.IsDone) || cancellationToken.IsCancellationRequested) return SleepEnd.Nothing;
+                BeforeSleep?.Invoke(awaited != null ? awaited.Sequence : -1);
                 if (!_wake.Wait(timeout)) return SleepEnd.TimedOut;
                 Wakeups++;
                 return SleepEnd.Woken;

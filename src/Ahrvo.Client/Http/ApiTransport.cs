@@ -118,7 +118,8 @@ namespace Ahrvo.Client.Http
             var attempt = new AttemptResponse
             {
                 StatusCode = (int)response.StatusCode,
-                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, DateTimeOffset.UtcNow),
+                // The connection's clock, the one its waits run on (a fake one in tests).
+                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, _options.Time.GetUtcNow()),
                 ContentType = response.Content?.Headers.ContentType?.MediaType,
                 Location = response.Headers.Location,
             };
