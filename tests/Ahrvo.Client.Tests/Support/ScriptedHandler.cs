@@ -4,12 +4,16 @@ using System.Text;
 namespace Ahrvo.Client.Tests.Support;
 
 /// <summary>An in-memory API: answers each request from a script, counts what it was sent. No socket.</summary>
-public sealed class ScriptedHandler(Func<ScriptedHandler.Request, HttpResponseMessage> answer) : HttpMessageHandler
+public sealed class ScriptedHandler(Func<ScriptedHandler.Request, CancellationToken, Task<HttpResponseMessage>> answer) : HttpMessageHandler
 {
+    /// <summary>One request: the card it asks for, the how-manieth for that card (from 1) and overall.</summary>
     public sealed record Request(string CardId, int Attempt, int Number);
 
     private readonly Dictionary<string, int> _perCard = new();
     private int _total;
+
+    /// <summary>Answers at once.</summary>
+    public ScriptedHandler(Func<Request, HttpResponseMessage> answer) : this((r, _) => Task.FromResult(answer(r))) { }
 
     public int Total => Volatile.Read(ref _total);
 
@@ -21,7 +25,7 @@ public sealed class ScriptedHandler(Func<ScriptedHandler.Request, HttpResponseMe
         int attempt;
         lock (_perCard) attempt = _perCard[card] = _perCard.GetValueOrDefault(card) + 1;
         int n = Interlocked.Increment(ref _total);
-        return Task.FromResult(answer(new Request(card, attempt, n)));
+        return answer(new Request(card, attempt, n), cancellationToken);
     }
 
     public static HttpResponseMessage Balance(string cardId, string amount = "100.00") => Json(200,
@@ -34,6 +38,6 @@ public sealed class ScriptedHandler(Func<ScriptedHandler.Request, HttpResponseMe
         return r;
     }
 
-    private static HttpResponseMessage Json(int status, string body) =>
-        new((HttpStatusCode)status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+    public static HttpResponseMessage Json(int status, string body, string contentType = "application/json") =>
+        new((HttpStatusCode)status) { Content = new StringContent(body, Encoding.UTF8, contentType) };
 }
