@@ -6,58 +6,12 @@ using Xunit.Abstractions;
 
 namespace Ahrvo.Client.Tests;
 
-/// <summary>A card's retries, waits and budget through the whole client, against an in-memory API on a fake clock.</summary>
+/// <summary>Outages: cards wait while only probes go out, and give up once the outage outlasts their budget. The whole client against an in-memory API on a fake clock.</summary>
 public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
 {
     private readonly SteppedClock _clock = new();
 
-    private AhrvoClient Client(ScriptedHandler handler, Action<AhrvoClientOptions>? tune = null)
-    {
-        var o = new AhrvoClientOptions(new Uri("https://api.example.test/"), ClientEmulatorFixture.Secure("test-api-key"), ClientEmulatorFixture.Secure("test-token"))
-        {
-            Time = _clock,
-            HandlerFactory = () => handler,
-        };
-        tune?.Invoke(o);
-        return new AhrvoClient(o);
-    }
-
-    [Fact]
-    public async Task A_card_throttled_ten_times_gets_its_balance_within_its_budget_whatever_MaxRetries_says()
-    {
-        var handler = new ScriptedHandler(r => r.Attempt <= 10 ? ScriptedHandler.Status(429, retryAfterSeconds: 1) : ScriptedHandler.Balance(r.CardId, "12.50"));
-        using var client = Client(handler, o => o.MaxRetries = 1);
-        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
-        Assert.True(result.Success, result.Error?.Message);
-        Assert.Equal(12.50m, result.AvailableBalance);
-        Assert.Equal(11, result.Attempts);
-        Assert.Equal(10, client.ThrottledResponses);
-        Assert.InRange(result.Elapsed.TotalSeconds, 10, 20); // fake seconds: ten Retry-After waits (with jitter), paced at about one a second
-    }
-
-    [Fact]
-    public async Task Throttling_longer_than_the_budget_ends_in_one_error_that_says_so()
-    {
-        var handler = new ScriptedHandler(_ => ScriptedHandler.Status(429, retryAfterSeconds: 1));
-        using var client = Client(handler, o => o.TotalTimeout = TimeSpan.FromSeconds(5));
-        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
-        Assert.False(result.Success);
-        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, result.Error!.Kind);
-        Assert.Contains("kept throttling", result.Error.Message);
-        Assert.InRange(handler.Total, 4, 5);
-    }
-
-    [Fact]
-    public async Task A_card_that_keeps_failing_while_the_service_is_up_stops_after_MaxRetries()
-    {
-        var handler = new ScriptedHandler(r => ScriptedHandler.Status(500));
-        using var client = Client(handler, o => o.MaxRetries = 2);
-        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
-        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, result.Error!.Kind);
-        Assert.Equal(3, result.Attempts);
-        Assert.Equal(3, handler.Total);
-        Assert.False(client.Health.IsDown); // three failures of one card are not an outage
-    }
+    private AhrvoClient Client(ScriptedHandler handler, Action<AhrvoClientOptions>? tune = null) => InMemoryClient.Create(handler, _clock, tune);
 
     [Fact]
     public async Task A_three_second_outage_is_waited_out_by_every_card_with_only_probes_sent_meanwhile()
@@ -91,7 +45,7 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
     {
         var handler = new ScriptedHandler(_ => ScriptedHandler.Status(503));
         using var client = Client(handler, o => o.TotalTimeout = TimeSpan.FromSeconds(10));
-        var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
+        using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
         var taken = new List<BulkItem>();
         var done = Task.Run(() =>
         {

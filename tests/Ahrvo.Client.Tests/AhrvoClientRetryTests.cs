@@ -1,71 +1,68 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http;
-using System.Security;
-using System.Security.Authentication;
-using Ahrvo.Client.Resilience;
-using Ahrvo.Emulator;
-using Ahrvo.TestSupport;
-using Polly;
-using Polly.Timeout;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Ahrvo.Client.Tests.Support;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace Ahrvo.Client.Tests;
 
-/// <summary>What is retried and what is not, how long the client waits, and how its HttpClient is set up.</summary>
-public sealed class AhrvoClientRetryTests(ClientEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<ClientEmulatorFixture>
+/// <summary>
+/// What a card retries and what not, and how long it waits between attempts: the whole client
+/// against an in-memory API on a fake clock, so every wait is in fake seconds and exact.
+/// </summary>
+public sealed class AhrvoClientRetryTests
 {
-    private AhrvoClientOptions Options(Uri? baseUri = null) =>
-        new(baseUri ?? fx.Emulator.BaseUri, ClientEmulatorFixture.Secure(fx.Emulator.ApiKey), ClientEmulatorFixture.Secure(fx.Emulator.AccessToken))
-        {
-            MaxRetries = 3,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
-        };
+    private readonly SteppedClock _clock = new();
+    private readonly List<TimeSpan> _sentAt = new(); // fake time of each request, from the clock's start
 
-    [Fact]
-    public void HttpClient_never_times_out_on_its_own_and_the_handler_never_follows_redirects_or_skips_certificate_checks()
+    private AhrvoClient Client(ScriptedHandler handler, Action<AhrvoClientOptions>? tune = null) => InMemoryClient.Create(handler, _clock, tune);
+
+    /// <summary>Answers as <paramref name="answer"/> says, noting when each request came.</summary>
+    private ScriptedHandler Api(Func<ScriptedHandler.Request, CancellationToken, Task<HttpResponseMessage>> answer) => new((r, ct) =>
     {
-        using var client = new AhrvoClient(Options());
-        Assert.Equal(Timeout.InfiniteTimeSpan, client.CreateHttpClient().Timeout);
+        lock (_sentAt) _sentAt.Add(_clock.GetUtcNow() - SteppedClock.Start);
+        return answer(r, ct);
+    });
 
-        var http = (HttpClientHandler)Http.ApiTransport.CreateHandler(Options());
-        Assert.False(http.AllowAutoRedirect);
-        Assert.Null(http.ServerCertificateCustomValidationCallback);
-        Assert.False(http.UseProxy); // plain http (loopback): never to a system proxy
+    private ScriptedHandler Api(Func<ScriptedHandler.Request, HttpResponseMessage> answer) => Api((r, _) => Task.FromResult(answer(r)));
 
-        var https = (HttpClientHandler)Http.ApiTransport.CreateHandler(Options(new Uri("https://api.example.test/")));
-        Assert.True(https.UseProxy);
-        Assert.Null(https.Proxy); // system settings
-        Assert.Null(https.ServerCertificateCustomValidationCallback);
-
-        var o = Options(new Uri("https://api.example.test/"));
-        o.Proxy = new Uri("http://127.0.0.1:3128/");
-        var explicitProxy = (HttpClientHandler)Http.ApiTransport.CreateHandler(o);
-        Assert.Equal(new Uri("http://127.0.0.1:3128/"), explicitProxy.Proxy!.GetProxy(new Uri("https://api.example.test/x")));
-    }
+    private TimeSpan Gap(int request) => _sentAt[request] - _sentAt[request - 1];
 
     [Theory]
-    [InlineData("408", 2)]
-    [InlineData("500", 2)]
-    [InlineData("502", 2)]
-    [InlineData("503", 2)]
-    [InlineData("504", 2)]
-    [InlineData("429", 2)]
-    [InlineData("reset", 2)]
-    [InlineData("html", 2)]
-    public async Task Transient_failures_are_retried(string kind, int expectedRequests)
+    [InlineData("408")]
+    [InlineData("429")]
+    [InlineData("500")]
+    [InlineData("502")]
+    [InlineData("503")]
+    [InlineData("504")]
+    [InlineData("html")]    // a gateway's 502 page, not JSON
+    [InlineData("reset")]   // the connection reset before an answer, as SocketsHttpHandler reports it
+    [InlineData("timeout")] // no answer: the attempt timeout ends it
+    public async Task A_transient_failure_is_retried_and_the_card_gets_its_balance(string kind)
     {
-        var emu = fx.Emulator;
-        await emu.ResetAsync(includeConfig: true);
-        string id = CardGenerator.IdFor(1);
-        await emu.SetConfigAsync(new { faults = new[] { new { kind, firstAttempts = 1, cardIds = new[] { id } } } });
-        using var client = new AhrvoClient(Options());
-        var r = await client.GetBalanceAsync(id);
+        var handler = Api(async (r, ct) =>
+        {
+            if (r.Attempt > 1) return ScriptedHandler.Balance(r.CardId, "12.50");
+            switch (kind)
+            {
+                case "html":
+                    return ScriptedHandler.Json(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html");
+                case "reset":
+                    throw new HttpRequestException("An error occurred while sending the request.",
+                        new IOException("Unable to read data from the transport connection: Connection reset by peer.", new SocketException((int)SocketError.ConnectionReset)));
+                case "timeout":
+                    await Task.Delay(Timeout.Infinite, ct);
+                    throw new InvalidOperationException("unreachable: the attempt's token ends the wait");
+                default:
+                    return ScriptedHandler.Status(int.Parse(kind));
+            }
+        });
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
         Assert.True(r.Success, r.Error?.Message);
-        Assert.Equal(decimal.Parse(CardGenerator.Create(1).AvailableBalance!, System.Globalization.CultureInfo.InvariantCulture), r.AvailableBalance);
-        Assert.Equal(expectedRequests, r.Attempts);
-        Assert.Equal(expectedRequests, (await emu.GetStatsAsync(limit: 0)).RequestsPerCard[id]);
+        Assert.Equal(12.50m, r.AvailableBalance);
+        Assert.Equal(2, r.Attempts);
+        Assert.Equal(2, handler.For("card1"));
+        if (kind == "timeout") Assert.True(Gap(1) >= client.Options.AttemptTimeout, $"retried after {Gap(1)}");
     }
 
     [Theory]
@@ -77,73 +74,100 @@ public sealed class AhrvoClientRetryTests(ClientEmulatorFixture fx, ITestOutputH
     [InlineData(200, """{"code":"SUCCESS","data":{"available_balance":"NaN"}}""", AhrvoErrorKind.InvalidResponse)]
     [InlineData(501, """{"code":"NOT_IMPLEMENTED"}""", AhrvoErrorKind.UnexpectedStatus)]
     [InlineData(302, "", AhrvoErrorKind.Redirect)]
-    public async Task Definite_answers_are_never_retried(int status, string body, AhrvoErrorKind kind)
+    public async Task A_definite_answer_is_never_retried(int status, string body, AhrvoErrorKind kind)
     {
-        var emu = fx.Emulator;
-        await emu.ResetAsync(includeConfig: true);
-        string id = CardGenerator.IdFor(2);
-        await emu.SetConfigAsync(new { faults = new[] { new { kind = "body", status, body, cardIds = new[] { id } } } });
-        using var client = new AhrvoClient(Options());
-        var r = await client.GetBalanceAsync(id);
+        var handler = Api(_ => ScriptedHandler.Json(status, body));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
         Assert.False(r.Success);
         Assert.Equal(kind, r.Error!.Kind);
         Assert.Equal(1, r.Attempts);
-        Assert.Equal(1, (await emu.GetStatsAsync(limit: 0)).RequestsPerCard[id]);
+        Assert.Equal(1, handler.Total);
     }
 
     [Fact]
-    public async Task Retry_After_as_an_HTTP_date_is_honoured()
+    public async Task A_Retry_After_date_is_waited_for_to_the_second_counted_from_the_answer()
     {
-        var emu = fx.Emulator;
-        await emu.ResetAsync(includeConfig: true);
-        string id = CardGenerator.IdFor(3);
-        var at = DateTimeOffset.UtcNow.AddSeconds(4); // 3 to 4 s once truncated to whole seconds: room for a slow setup
-        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = at.ToString("r"), firstAttempts = 1, cardIds = new[] { id } } } });
-        using var client = new AhrvoClient(Options());
-        var r = await client.GetBalanceAsync(id);
-        Assert.True(r.Success, r.Error?.Message);
-        var reqs = (await emu.GetStatsAsync()).Requests.OrderBy(q => q.StartedAt).ToList();
-        // The header carries whole seconds, so the client must wait until that second, measured from
-        // the answer (not from when the test wrote the date: setting up may take a while on a busy machine).
-        long until = at.ToUnixTimeSeconds() * 1000;
-        long asked = until - reqs[0].EndedAt, waited = reqs[1].StartedAt - reqs[0].EndedAt;
-        log.WriteLine($"HTTP-date Retry-After {at:r}: asked to wait {asked} ms, waited {waited} ms");
-        Assert.True(asked > 1000, $"the test's date left only {asked} ms to wait");
-        Assert.True(reqs[1].StartedAt >= until - 20, $"retried {until - reqs[1].StartedAt} ms before the date");
-        Assert.True(waited <= asked + 1000, $"asked to wait {asked} ms, waited {waited} ms");
-    }
-
-    [Fact]
-    public async Task A_hostile_Retry_After_is_capped_by_MaxRetryDelay()
-    {
-        var emu = fx.Emulator;
-        await emu.ResetAsync(includeConfig: true);
-        string id = CardGenerator.IdFor(4);
-        await emu.SetConfigAsync(new { faults = new[] { new { kind = "429", retryAfter = "86400", firstAttempts = 1, cardIds = new[] { id } } } });
-        var o = Options();
-        o.MaxRetryDelay = TimeSpan.FromSeconds(1);
-        using var client = new AhrvoClient(o);
-        var sw = Stopwatch.StartNew();
-        var r = await client.GetBalanceAsync(id);
-        Assert.True(r.Success, r.Error?.Message);
-        Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 3);
-    }
-
-    [Fact]
-    public async Task MaxRetryDelay_zero_means_retry_at_once_not_a_broken_pipeline()
-    {
-        var emu = fx.Emulator;
-        await emu.ResetAsync(includeConfig: true);
-        string id = CardGenerator.IdFor(7);
-        await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = "5", firstAttempts = 1, cardIds = new[] { id } } } });
-        var o = Options();
-        o.MaxRetryDelay = TimeSpan.Zero;
-        using var client = new AhrvoClient(o);
-        var sw = Stopwatch.StartNew();
-        var r = await client.GetBalanceAsync(id);
+        _clock.Advance(TimeSpan.FromMilliseconds(600));
+        var date = new DateTimeOffset(2026, 1, 1, 0, 0, 4, TimeSpan.Zero); // whole seconds, as the header carries
+        var handler = Api(r =>
+        {
+            if (r.Attempt > 1) return ScriptedHandler.Balance(r.CardId);
+            _clock.Advance(TimeSpan.FromMilliseconds(300)); // the server takes 0.3 s to answer
+            var answer = ScriptedHandler.Status(503);
+            answer.Headers.RetryAfter = new RetryConditionHeaderValue(date);
+            return answer;
+        });
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
         Assert.True(r.Success, r.Error?.Message);
         Assert.Equal(2, r.Attempts);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), sw.Elapsed.ToString());
+        // Asked at 0.6 s, answered at 0.9 s: the retry goes out at 4 s, not 0.3 s later (a wait
+        // counted from the request) nor after a backoff. Delays run in whole milliseconds.
+        var retriedAt = TimeSpan.FromSeconds(4);
+        Assert.InRange(_sentAt[1], retriedAt - TimeSpan.FromMilliseconds(1), retriedAt);
     }
 
+    [Theory]
+    [InlineData(503)]
+    [InlineData(429)]
+    public async Task A_hostile_Retry_After_is_capped_by_MaxRetryDelay(int status)
+    {
+        var handler = Api(r => r.Attempt > 1 ? ScriptedHandler.Balance(r.CardId) : ScriptedHandler.Status(status, retryAfterSeconds: 86_400));
+        using var client = Client(handler, o => o.MaxRetryDelay = TimeSpan.FromSeconds(1));
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        // A 503 waits the cap; throttled cards (429) come back spread over a tenth of it more.
+        var most = status == 429 ? TimeSpan.FromSeconds(1.1) : TimeSpan.FromSeconds(1);
+        Assert.InRange(Gap(1), TimeSpan.FromSeconds(1) - TimeSpan.FromMilliseconds(1), most);
+    }
+
+    [Fact]
+    public async Task MaxRetryDelay_zero_means_retry_at_once()
+    {
+        var handler = Api(r => r.Attempt > 1 ? ScriptedHandler.Balance(r.CardId) : ScriptedHandler.Status(503, retryAfterSeconds: 5));
+        using var client = Client(handler, o => o.MaxRetryDelay = TimeSpan.Zero);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        Assert.Equal(TimeSpan.Zero, Gap(1));
+    }
+
+    [Fact]
+    public async Task A_card_throttled_ten_times_gets_its_balance_within_its_budget_whatever_MaxRetries_says()
+    {
+        var handler = new ScriptedHandler(r => r.Attempt <= 10 ? ScriptedHandler.Status(429, retryAfterSeconds: 1) : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler, o => o.MaxRetries = 1);
+        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(result.Success, result.Error?.Message);
+        Assert.Equal(12.50m, result.AvailableBalance);
+        Assert.Equal(11, result.Attempts);
+        Assert.Equal(10, client.ThrottledResponses);
+        Assert.InRange(result.Elapsed.TotalSeconds, 10, 20); // fake seconds: ten Retry-After waits (with jitter), paced at about one a second
+    }
+
+    [Fact]
+    public async Task Throttling_longer_than_the_budget_ends_in_one_error_that_says_so()
+    {
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Status(429, retryAfterSeconds: 1));
+        using var client = Client(handler, o => o.TotalTimeout = TimeSpan.FromSeconds(5));
+        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.False(result.Success);
+        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, result.Error!.Kind);
+        Assert.Contains("kept throttling", result.Error.Message);
+        Assert.InRange(handler.Total, 4, 5);
+    }
+
+    [Fact]
+    public async Task A_card_that_keeps_failing_while_the_service_is_up_stops_after_MaxRetries()
+    {
+        var handler = new ScriptedHandler(r => ScriptedHandler.Status(500));
+        using var client = Client(handler, o => o.MaxRetries = 2);
+        var result = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, result.Error!.Kind);
+        Assert.Equal(3, result.Attempts);
+        Assert.Equal(3, handler.Total);
+        Assert.False(client.Health.IsDown); // three failures of one card are not an outage
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ahrvo.Client.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Ahrvo.Client.Tests;
@@ -11,12 +12,9 @@ public sealed class AuditLogTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    // A clock nobody moves: the cancelled query ends by the test's cancellation, never by a timer.
     private static AhrvoClient Client(HttpMessageHandler handler, string auditPath) =>
-        new(new AhrvoClientOptions(new Uri("https://api.example.test/"), ClientEmulatorFixture.Secure("test-api-key"), ClientEmulatorFixture.Secure("test-token"))
-        {
-            HandlerFactory = () => handler,
-            AuditLogPath = auditPath,
-        });
+        InMemoryClient.Create(handler, new FakeTimeProvider(), o => o.AuditLogPath = auditPath);
 
     [Fact]
     public async Task The_audit_log_is_created_readable_by_its_owner_only()
@@ -62,9 +60,9 @@ public sealed class AuditLogTests : IDisposable
         using var client = Client(handler, path);
         using var stop = new CancellationTokenSource();
         var query = client.GetBalanceAsync("card-cancelled", cancellationToken: stop.Token);
-        await handler.Entered.Task;
+        await handler.Entered.Task.WaitAsync(InMemoryClient.Liveness);
         stop.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query.WaitAsync(InMemoryClient.Liveness));
         var line = JsonDocument.Parse(Assert.Single(File.ReadAllLines(path))).RootElement;
         Assert.Equal("card-cancelled", line.GetProperty("cardId").GetString());
         Assert.Equal("Cancelled", line.GetProperty("outcome").GetString());

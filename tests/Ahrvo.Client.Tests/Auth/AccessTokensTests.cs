@@ -1,6 +1,7 @@
 using System.Security;
 using System.Text;
 using Ahrvo.Client.Auth;
+using Ahrvo.Client.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -12,7 +13,7 @@ public sealed class AccessTokensTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private int _calls;
 
-    private static SecureString S(string s) => ClientEmulatorFixture.Secure(s);
+    private static SecureString S(string s) => TestSecrets.Secure(s);
 
     private static string Jwt(DateTimeOffset exp)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Ahrvo.Client.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Ahrvo.Client.Tests.Parsing;
@@ -8,12 +9,9 @@ namespace Ahrvo.Client.Tests.Parsing;
 /// <summary>What an answer (or a local failure) means for a card, through the client, in memory.</summary>
 public sealed class ResponseInterpreterTests
 {
+    // A clock nobody moves: no answer here waits, and no timer may end an attempt.
     private static AhrvoClient Client(HttpMessageHandler handler) =>
-        new(new AhrvoClientOptions(new Uri("https://api.example.test/"), ClientEmulatorFixture.Secure("test-api-key"), ClientEmulatorFixture.Secure("test-token"))
-        {
-            HandlerFactory = () => handler,
-            MaxRetries = 0,
-        });
+        InMemoryClient.Create(handler, new FakeTimeProvider(), o => o.MaxRetries = 0);
 
     private static HttpResponseMessage WithCardNumber(string number) => new(HttpStatusCode.OK)
     {
