@@ -1,25 +1,98 @@
+using System.Collections.Concurrent;
 using Ahrvo.Client.Bulk;
-using Ahrvo.TestSupport;
+using Ahrvo.Client.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace Ahrvo.Client.Tests.Bulk;
 
 /// <summary>
-/// How the bulk run wakes its caller (the pipeline thread): in batches, never lost. The cmdlet-level
-/// behaviour (order, streaming, early stop, throttle) is tested through PowerShell in BulkTests.
+/// How the bulk run wakes its caller (the pipeline thread): in batches, never lost, never held back
+/// by a slow card. Against an in-memory API whose answers the test releases by hand, so a slow card
+/// is one not answered yet, never a delay. The cmdlet-level behaviour (order, streaming, early stop,
+/// throttle) is tested through PowerShell.
 /// </summary>
-public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<ClientEmulatorFixture>
+public sealed class BulkBalanceRunTests
 {
-    // Long enough that a wait ending by timeout can only mean a wake-up was lost.
-    private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
+    // A wait that ends by its timeout can only mean a lost wake-up: it is never reached otherwise.
+    private static readonly TimeSpan WaitTimeout = InMemoryClient.Liveness;
 
-    private AhrvoClient NewClient() =>
-        new(new AhrvoClientOptions(fx.Emulator.BaseUri, ClientEmulatorFixture.Secure(fx.Emulator.ApiKey), ClientEmulatorFixture.Secure(fx.Emulator.AccessToken)) { MaxRetries = 0 });
-
-    /// <summary>Drives a run the way CardBatchCmdlet does: add while there is room, else sleep and take.</summary>
-    private static List<BulkItem> Drive(BulkBalanceRun run, IReadOnlyList<string> ids)
+    /// <summary>An API that answers a card only once the test releases it (at once if released before it is asked).</summary>
+    private sealed class Gate
     {
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<HttpResponseMessage>> _answers = new();
+
+        private TaskCompletionSource<HttpResponseMessage> For(string cardId) =>
+            _answers.GetOrAdd(cardId, _ => new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        public ScriptedHandler Handler() => new((r, ct) => For(r.CardId).Task.WaitAsync(ct));
+
+        public void Release(string cardId) => For(cardId).TrySetResult(ScriptedHandler.Balance(cardId));
+    }
+
+    // A clock nobody moves: no retry or timeout here, so no timer ever fires.
+    private static AhrvoClient NewClient(HttpMessageHandler handler) =>
+        InMemoryClient.Create(handler, new FakeTimeProvider(), o => o.MaxRetries = 0);
+
+    private static void WaitUntilDone(IEnumerable<BulkItem> items)
+    {
+        if (!SpinWait.SpinUntil(() => items.All(i => i.IsDone), InMemoryClient.Liveness))
+            throw new TimeoutException("Released cards did not finish.");
+    }
+
+    /// <summary>Takes every card as the caller does once all are added: sleep, then take what is done.</summary>
+    private static List<BulkItem> Drain(BulkBalanceRun run)
+    {
+        var taken = new List<BulkItem>();
+        while (!run.IsEmpty)
+        {
+            run.WaitForChange(WaitTimeout, CancellationToken.None);
+            Assert.Equal(0, run.TimedOutWaits);
+            while (run.TryTake(out var item)) taken.Add(item);
+        }
+        return taken;
+    }
+
+    [Fact]
+    public void The_caller_sleeps_on_the_card_a_batch_ahead_and_is_woken_once_per_batch_not_once_per_card()
+    {
+        var gate = new Gate();
+        using var client = NewClient(gate.Handler());
+        // Throttle 16: a batch is 8 cards. The first sleep lasts until its card ends, never a timer.
+        using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false) { BatchWait = WaitTimeout };
+        var ids = Enumerable.Range(0, 200).Select(i => "card" + i).ToList();
+        var items = ids.Select(id => run.Add(id)).ToList();
+        var sleptOn = new List<long>();
+        int released = 0;
+        // Cards finish in order, and only while the caller sleeps: each time, every card up to the
+        // one it sleeps on. A caller that slept on the oldest card would get them one at a time.
+        run.BeforeSleep = awaited =>
+        {
+            sleptOn.Add(awaited);
+            int from = released;
+            for (; released <= awaited; released++) gate.Release(ids[released]);
+            WaitUntilDone(items.Skip(from).Take(released - from));
+        };
+
+        var taken = Drain(run);
+
+        Assert.Equal(ids, taken.Select(t => t.CardId));
+        Assert.All(taken, t => Assert.True(t.Result!.Success));
+        Assert.Equal(Enumerable.Range(1, 25).Select(n => 8L * n - 1), sleptOn);
+        Assert.Equal(25, run.Wakeups);
+    }
+
+    [Fact]
+    public void No_wake_up_is_lost_while_thousands_of_cards_finish_as_fast_as_they_are_sent()
+    {
+        // Free running: the workers and the caller race as they do against a fast server. Whatever the
+        // interleaving, every card comes out once, in order, and no wait ends by its timeout.
+        var handler = new ScriptedHandler(r => ScriptedHandler.Balance(r.CardId));
+        using var client = NewClient(handler);
+        var ids = Enumerable.Range(0, 4000).Select(i => "card" + i).ToList();
+        using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false);
+
+        // As CardBatchCmdlet does: add while there is room, else sleep and take.
         var taken = new List<BulkItem>();
         int next = 0;
         while (next < ids.Count || !run.IsEmpty)
@@ -30,87 +103,87 @@ public sealed class BulkBalanceRunTests(ClientEmulatorFixture fx, ITestOutputHel
                 while (run.TryTake(out var early)) taken.Add(early);
             }
             run.WaitForChange(WaitTimeout, CancellationToken.None);
+            Assert.Equal(0, run.TimedOutWaits);
             while (run.TryTake(out var item)) taken.Add(item);
         }
-        return taken;
+
+        Assert.Equal(ids, taken.Select(t => t.CardId));
+        Assert.All(taken, t => Assert.True(t.Result!.Success));
+        Assert.Equal(ids.Count, handler.Total);
     }
 
     [Fact]
-    public async Task The_caller_is_woken_once_per_batch_of_cards_not_once_per_card_and_no_wake_up_is_lost()
+    public void A_slow_oldest_card_wakes_the_caller_when_it_ends_even_after_the_batch_behind_it_finished()
     {
-        await fx.Emulator.ResetAsync(includeConfig: true);
-        using var client = NewClient();
-        var ids = Enumerable.Range(0, 4000).Select(i => $"card2019{i % 200:D14}").ToList();
-        using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false);
-
-        var taken = Drive(run, ids);
-
-        log.WriteLine($"{run.Wakeups} wake-ups, {run.TimedOutWaits} timed-out waits for {ids.Count} cards");
-        Assert.Equal(ids, taken.Select(t => t.CardId));       // in order, each once
-        Assert.All(taken, t => Assert.NotNull(t.Result));
-        Assert.Equal(0, run.TimedOutWaits);
-        // Woken when the card 8 places after the oldest is done: 388 to 490 wake-ups for 4,000 cards
-        // here, where waking for the oldest alone took 947 to 1,719.
-        Assert.True(run.Wakeups <= ids.Count / 6, $"{run.Wakeups} wake-ups for {ids.Count} cards");
-    }
-
-    [Fact]
-    public async Task A_slow_oldest_card_wakes_the_caller_when_it_ends_even_after_the_batch_behind_it_finished()
-    {
-        await fx.Emulator.ResetAsync(includeConfig: true);
-        const string slow = "card201900000000000003";
-        await fx.Emulator.SetConfigAsync(new { faults = new object[] { new { kind = "slow", delayMs = 400, cardIds = new[] { slow } } } });
-        try
+        var gate = new Gate();
+        using var client = NewClient(gate.Handler());
+        using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false) { BatchWait = WaitTimeout };
+        var ids = Enumerable.Range(0, 300).Select(i => "card" + i).ToList();
+        const int slow = 3;
+        foreach (var id in ids.Where((_, i) => i != slow)) gate.Release(id);
+        var items = ids.Select(id => run.Add(id)).ToList();
+        var sleptOn = new List<long>();
+        // The slow card ends only once the caller sleeps on it and every card behind it is done.
+        run.BeforeSleep = awaited =>
         {
-            using var client = NewClient();
-            var ids = Enumerable.Range(0, 300).Select(i => $"card2019{i % 200:D14}").ToList();
-            using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false);
+            sleptOn.Add(awaited);
+            if (awaited != slow) return;
+            WaitUntilDone(items.Where((_, i) => i != slow));
+            gate.Release(ids[slow]);
+        };
 
-            var taken = Drive(run, ids);
+        var taken = Drain(run);
 
-            Assert.Equal(ids, taken.Select(t => t.CardId));
-            Assert.Equal(0, run.TimedOutWaits);
-        }
-        finally
-        {
-            await fx.Emulator.ResetAsync(includeConfig: true);
-        }
+        Assert.Equal(ids, taken.Select(t => t.CardId));
+        Assert.Contains((long)slow, sleptOn);
     }
 
     [Fact]
     public async Task Finished_cards_are_not_held_back_by_a_slow_card_later_in_the_same_batch()
     {
-        await fx.Emulator.ResetAsync(includeConfig: true);
-        // Throttle 16 makes a batch of 8: the slow card is the 8th, the one the caller would sleep on.
-        var ids = Enumerable.Range(1, 10).Select(i => $"card2019{i:D14}").ToList();
-        await fx.Emulator.SetConfigAsync(new { faults = new object[] { new { kind = "slow", delayMs = 3000, cardIds = new[] { ids[7] } } } });
-        try
+        var gate = new Gate();
+        using var client = NewClient(gate.Handler());
+        // Throttle 16 makes a batch of 8: the slow card is the 8th, the one the caller first sleeps on.
+        // BatchWait stays as shipped: its bound is what is tested.
+        using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false);
+        var ids = Enumerable.Range(0, 10).Select(i => "card" + i).ToList();
+        const int slow = 7;
+        gate.Release(ids[8]);
+        gate.Release(ids[9]);
+        var items = ids.Select(id => run.Add(id)).ToList();
+        bool sleptOnSlow = false;
+        // The seven before the slow card finish only once the caller sleeps on it; the slow card is
+        // answered only after those seven came out. Only the bound on that first sleep can end it:
+        // the caller's own timeout is far longer than the test's patience.
+        run.BeforeSleep = awaited =>
         {
-            using var client = NewClient();
-            using var run = new BulkBalanceRun(client, throttleLimit: 16, verbose: false, debug: false);
-            var items = ids.Select(id => run.Add(id)).ToList();
-            var slowItem = items[7];
-
-            var takenWhileSlowRan = new List<string>();
-            var taken = new List<BulkItem>();
+            if (awaited != slow || sleptOnSlow) return;
+            sleptOnSlow = true;
+            for (int i = 0; i < slow; i++) gate.Release(ids[i]);
+            WaitUntilDone(items.Take(slow));
+        };
+        using var stop = new CancellationTokenSource();
+        var taken = new List<string>();
+        var caller = Task.Run(() =>
+        {
             while (!run.IsEmpty)
             {
-                run.WaitForChange(WaitTimeout, CancellationToken.None);
-                while (run.TryTake(out var item))
-                {
-                    taken.Add(item);
-                    if (!slowItem.IsDone) takenWhileSlowRan.Add(item.CardId);
-                }
+                run.WaitForChange(TimeSpan.FromMinutes(10), stop.Token);
+                while (run.TryTake(out var item)) taken.Add(item.CardId);
+                if (taken.Count == slow) gate.Release(ids[slow]);
             }
-
-            Assert.Equal(ids, taken.Select(t => t.CardId));
-            // The seven before it are written while it still runs (3 s), not all at once after it.
-            Assert.Equal(ids.Take(7), takenWhileSlowRan);
-            Assert.Equal(0, run.TimedOutWaits);
+        });
+        try
+        {
+            await caller.WaitAsync(InMemoryClient.Liveness);
         }
         finally
         {
-            await fx.Emulator.ResetAsync(includeConfig: true);
+            stop.Cancel(); // frees the caller's thread should the wait above have given up
         }
+
+        Assert.True(sleptOnSlow);
+        Assert.Equal(ids, taken);
+        Assert.Equal(0, run.TimedOutWaits);
     }
 }
