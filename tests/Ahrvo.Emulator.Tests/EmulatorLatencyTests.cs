@@ -2,7 +2,7 @@ using System.Net.Http;
 using Ahrvo.TestSupport;
 using Xunit;
 
-namespace Ahrvo.Client.Tests;
+namespace Ahrvo.Emulator.Tests;
 
 /// <summary>
 /// The emulator's configured latency is a floor the benchmarks divide by, so it must hold for every request,
