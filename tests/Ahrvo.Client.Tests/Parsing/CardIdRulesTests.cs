@@ -46,23 +46,11 @@ public class CardIdRulesTests
     }
 
     [Fact]
-    public void Any_accepted_id_round_trips_through_the_query_string()
-    {
-        Gen.String.Sample(id =>
-        {
-            if (CardIdRules.Check(id) != null) return true;
-            var uri = new Uri(new Uri("https://api.ahrvo.network/"), CardIdRules.BalancePathAndQuery(id));
-            var query = HttpUtility.ParseQueryString(uri.Query);
-            return query.AllKeys.Length == 1 && query["card_id"] == id && uri.Fragment == string.Empty;
-        }, iter: 20_000);
-    }
-
-    [Fact]
     public void Any_accepted_id_of_arbitrary_utf16_is_sent_exactly_including_surrogates()
     {
-        // Gen.String rarely makes surrogates; this mixes ASCII, the reserved URL characters,
-        // non-ASCII and lone or paired surrogates on purpose.
-        var chars = Gen.OneOf(Gen.Char['a', 'z'], Gen.OneOfConst('&', '/', '?', '#', '%', '+', '=', ' ', ';'), Gen.Char['\u00a0', '\u2fff'],
+        // Any UTF-16 code unit, and, more often than chance would give them, the reserved URL
+        // characters, non-ASCII letters and lone or paired surrogates.
+        var chars = Gen.OneOf(Gen.Char, Gen.Char['a', 'z'], Gen.OneOfConst('&', '/', '?', '#', '%', '+', '=', ' ', ';'), Gen.Char['\u00a0', '\u2fff'],
             Gen.Char['\ud800', '\udfff']);
         chars.Array[1, 20].Select(a => new string(a)).Sample(id =>
         {

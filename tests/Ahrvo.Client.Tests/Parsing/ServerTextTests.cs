@@ -14,18 +14,6 @@ public class ServerTextTests
     private static string RegexAlways(string text) =>
         Regex.Replace(text, "[0-9][0-9 -]{11,}[0-9]", m => CardNumberMasker.Mask(m.Value) ?? m.Value);
 
-    [Theory]
-    [InlineData("SUCCESS")]
-    [InlineData("5157********2686")]
-    [InlineData("card 5157123412342686 is blocked")]
-    [InlineData("5157-1234-1234-2686")]
-    [InlineData("1234 5678 9012 3")]
-    [InlineData("123456789012")]
-    [InlineData("1234567890123")]
-    [InlineData("")]
-    public void Masking_shortcut_gives_the_regex_result(string text) =>
-        Assert.Equal(RegexAlways(text), ServerText.MaskDigitRuns(text));
-
     [Fact]
     public void Masking_shortcut_gives_the_regex_result_for_any_mix_of_digits_spaces_dashes_and_letters() =>
         Gen.OneOf(Gen.Char['0', '9'], Gen.OneOfConst(' ', '-', '*', 'x', '\n')).Array[0, 40]

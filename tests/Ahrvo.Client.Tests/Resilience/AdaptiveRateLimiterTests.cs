@@ -11,13 +11,14 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     /// <summary>A server's account limit: a token bucket of <paramref name="limit"/>/s holding one second's worth.</summary>
     private sealed class Bucket(FakeTimeProvider time, double limit)
     {
+        private readonly double _limit = limit;
         private double _tokens = limit;
         private long _at = time.GetTimestamp();
 
         public bool TryTake()
         {
             long now = time.GetTimestamp();
-            _tokens = Math.Min(limit, _tokens + (now - _at) * limit / time.TimestampFrequency);
+            _tokens = Math.Min(_limit, _tokens + (now - _at) * _limit / time.TimestampFrequency);
             _at = now;
             if (_tokens < 1) return false;
             _tokens--;
