@@ -19,7 +19,7 @@ namespace Ahrvo.Client.Tests;
 /// name a PowerShell parameter, cmdlet or environment variable: a C# caller has none of those.
 /// The module words its own remedies (tests/Ahrvo.PowerShell.Tests/Errors/ErrorRecordsTests.cs).
 /// </summary>
-public sealed class ErrorFactsTests(ITestOutputHelper log)
+public sealed class AhrvoErrorTests(ITestOutputHelper log)
 {
     private const string ApiKey = "test-api-key-0123";
     private const string Token = "test-token-4567";
@@ -32,13 +32,7 @@ public sealed class ErrorFactsTests(ITestOutputHelper log)
     // An id refused before sending is not quoted back (it may hold control characters): the only error that names no card.
     private sealed record Scenario(string Name, AhrvoErrorKind Kind, Func<Task<Outcome>> Run, Action<AhrvoError> Facts, bool NamesCard = true);
 
-    private static SecureString Secure(string s)
-    {
-        var ss = new SecureString();
-        foreach (var c in s) ss.AppendChar(c);
-        ss.MakeReadOnly();
-        return ss;
-    }
+    private static SecureString Secure(string s) => TestSecrets.Secure(s);
 
     private static HttpResponseMessage Json(int status, string body) =>
         new((HttpStatusCode)status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
