@@ -340,7 +340,8 @@ namespace Ahrvo.Client.Bulk
                 var later = _window[Math.Min(_batch, _window.Count) - 1];
                 if (!later.IsDone && later != _window.Peek())
                 {
-                    var first = timeout < BatchWait ? timeout : BatchWait;
+                    bool endless = timeout == Timeout.InfiniteTimeSpan;
+                    var first = !endless && timeout < BatchWait ? timeout : BatchWait;
                     if (Sleep(later, first, cancellationToken) != SleepEnd.TimedOut)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
@@ -348,8 +349,9 @@ namespace Ahrvo.Client.Bulk
                     }
                 }
             }
-            var left = timeout - TimeSpan.FromSeconds((double)(Stopwatch.GetTimestamp() - started) / Stopwatch.Frequency);
-            var end = Sleep(_window.Count > 0 ? _window.Peek() : null, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+            var left = timeout == Timeout.InfiniteTimeSpan ? timeout
+                : timeout - TimeSpan.FromSeconds((double)(Stopwatch.GetTimestamp() - started) / Stopwatch.Frequency);
+            var end = Sleep(_window.Count > 0 ? _window.Peek() : null, left > TimeSpan.Zero || left == Timeout.InfiniteTimeSpan ? left : TimeSpan.Zero, cancellationToken);
             if (end == SleepEnd.TimedOut) TimedOutWaits++;
             cancellationToken.ThrowIfCancellationRequested();
         }
