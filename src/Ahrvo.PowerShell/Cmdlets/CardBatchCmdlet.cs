@@ -20,8 +20,10 @@ namespace Ahrvo.PowerShell.Cmdlets
         // Only a safety net and a tick for progress while the oldest card is slow: the run wakes the
         // pipeline thread itself when the oldest card finishes or a message comes.
         private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-        private static readonly TimeSpan ProgressDelay = TimeSpan.FromSeconds(1);
-        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+        // Settable for tests only (a test seam, like Watch's WallClock): they show progress without
+        // runs that last seconds. Nothing else sets them.
+        internal static TimeSpan ProgressDelay { get; set; } = TimeSpan.FromSeconds(1);
+        internal static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         private AhrvoConnection.Lease? _lease;
