@@ -183,6 +183,35 @@ public sealed class EmulatorProcess : IAsyncDisposable, IDisposable
         return await GetJsonAsync<EmulatorStats>(url, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Polls the counters (not the request log) until <paramref name="condition"/> holds, and returns those
+    /// stats. A handshake with the emulator instead of a sleep: it waits exactly as long as needed, and
+    /// <paramref name="timeout"/> (default 60 s) only turns a hang into a failure naming <paramref name="what"/>.
+    /// </summary>
+    public async Task<EmulatorStats> WaitForStatsAsync(Func<EmulatorStats, bool> condition, string what, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var limit = timeout ?? DefaultWaitTimeout;
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var stats = await GetStatsAsync(limit: 0, cancellationToken).ConfigureAwait(false);
+            if (condition(stats)) return stats;
+            if (clock.Elapsed > limit)
+            {
+                throw new TimeoutException(
+                    $"The emulator did not get to: {what} (waited {limit.TotalSeconds:0} s; now {stats.BalanceRequests} balance requests, {stats.CurrentConcurrent} in flight, at most {stats.MaxConcurrent} at once).");
+            }
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until no balance request is in flight: every request the emulator received has ended.</summary>
+    public Task<EmulatorStats> WaitUntilIdleAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        WaitForStatsAsync(s => s.CurrentConcurrent == 0, "no balance request in flight", timeout, cancellationToken);
+
+    /// <summary>How long <see cref="WaitForStatsAsync"/> waits by default before it fails.</summary>
+    public static readonly TimeSpan DefaultWaitTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Zeroes counters and the request log; with <paramref name="includeConfig"/> also restores the command-line config.</summary>
     public async Task ResetAsync(bool includeConfig = false, CancellationToken cancellationToken = default)
     {
