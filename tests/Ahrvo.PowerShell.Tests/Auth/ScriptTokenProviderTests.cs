@@ -3,10 +3,11 @@ using System.Text;
 using Ahrvo.PowerShell.Tests.Support;
 using Xunit;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Auth;
 
 /// <summary>Connect-Ahrvo -TokenProvider: tokens that expire are renewed, once per wave of 401s, and stay secret.</summary>
-public sealed class TokenProviderTests(CardsEmulatorFixture fx) : IClassFixture<CardsEmulatorFixture>, IDisposable
+[Collection(EmulatorCollection.Name)]
+public sealed class ScriptTokenProviderTests(CardsEmulatorFixture fx) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ahrvo-token-").FullName;
 

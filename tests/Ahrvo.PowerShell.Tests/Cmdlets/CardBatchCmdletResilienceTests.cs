@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
@@ -6,42 +5,31 @@ using Ahrvo.Emulator;
 using Ahrvo.PowerShell.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
+using static Ahrvo.PowerShell.Tests.Support.Hosted;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Cmdlets;
 
 /// <summary>
-/// Faults, throttling and cancellation against the emulator, through the cmdlets as a user runs them.
-/// Backoff is shortened with -RetryBaseDelayMs so the suite stays fast; the behaviour is the same.
+/// Faults and throttling against the emulator, through the bulk cmdlets as a user runs them. The
+/// assertions are outcomes and request counts; when waits, backoff and budgets happen is the
+/// client's logic, tested on a fake clock in tests/Ahrvo.Client.Tests/Resilience. Backoff is
+/// shortened with -RetryBaseDelayMs so the suite stays fast; the behaviour is the same.
 /// </summary>
-public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<CardsEmulatorFixture>
+[Collection(EmulatorCollection.Name)]
+public sealed class CardBatchCmdletResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper log) : IAsyncLifetime
 {
-    private static string Connect(string parameters = "") => CardsEmulatorFixture.Connect(parameters);
+    public Task InitializeAsync() => fx.FreshAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static string Connect(string parameters = "") => EmulatorFixtureBase.Connect(parameters);
 
     private static List<CardBalance> Balances(ScriptResult r) => r.Output.Select(o => (CardBalance)o.BaseObject).ToList();
-
-    private static string ErrorId(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
-
-    /// <summary>
-    /// Runs <paramref name="command"/> after <paramref name="setup"/> and times the command alone,
-    /// inside the runspace: creating the runspace (slow on a loaded machine) is not counted.
-    /// </summary>
-    private static (ScriptResult result, TimeSpan elapsed) Timed(string setup, string command, Dictionary<string, object?> vars)
-    {
-        var r = PowerShellHost.Run(setup + "$__sw = [Diagnostics.Stopwatch]::StartNew()\n" + command + "\n$__sw.Elapsed", vars);
-        var last = r.Output.LastOrDefault();
-        if (last?.BaseObject is not TimeSpan elapsed) throw new InvalidOperationException("The timed script did not finish: " + r.AllText());
-        var output = new System.Collections.ObjectModel.Collection<PSObject>(r.Output.Take(r.Output.Count - 1).ToList());
-        return (new ScriptResult
-        {
-            Output = output, Errors = r.Errors, Verbose = r.Verbose, Debug = r.Debug, Warning = r.Warning,
-            Progress = r.Progress, Information = r.Information, Terminating = r.Terminating,
-        }, elapsed);
-    }
 
     [Fact]
     public async Task Twenty_percent_transient_failures_lose_no_card_and_cost_at_most_1_3_requests_per_card()
     {
-        var emu = await fx.FreshAsync();
+        var emu = fx.Emulator;
         const int count = 2000;
         // 20% of the cards (every 5th) fail their first attempt, spread over every transient kind.
         string[] kinds = ["500", "502", "503", "504", "408", "429", "reset"];
@@ -55,7 +43,7 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         await emu.SetConfigAsync(new { faults = rules });
 
         var ids = CardsEmulatorFixture.Ids(count);
-        var (r, elapsed) = Timed(Connect("-MaxRetries 3 -RetryBaseDelayMs 20"), "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
+        var r = PowerShellHost.Run(Connect("-MaxRetries 3 -RetryBaseDelayMs 20") + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
         Assert.Null(r.Terminating);
 
         var expected = CardsEmulatorFixture.Cards.Take(count).Where(c => !c.IsShared).ToList();
@@ -70,7 +58,7 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
 
         var stats = await emu.GetStatsAsync(limit: 0);
         double perCard = stats.BalanceRequests / (double)count;
-        log.WriteLine($"{count} cards, {faulty.Length} faulted first attempts: {stats.BalanceRequests} requests ({perCard:0.000}/card) in {elapsed.TotalSeconds:0.00} s");
+        log.WriteLine($"{count} cards, {faulty.Length} faulted first attempts: {stats.BalanceRequests} requests ({perCard:0.000}/card)");
         Assert.True(perCard <= 1.3, $"{perCard:0.000} requests per card");
         Assert.All(faulty, id => Assert.Equal(2, stats.RequestsPerCard[id]));
     }
@@ -78,12 +66,12 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
     [Fact]
     public async Task A_card_that_always_fails_gives_one_error_after_the_retry_budget()
     {
-        var emu = await fx.FreshAsync();
+        var emu = fx.Emulator;
         var ids = CardsEmulatorFixture.Ids(20);
         string bad = ids[5];
         await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", cardIds = new[] { bad } } } });
 
-        var (r, elapsed) = Timed(Connect("-MaxRetries 2 -RetryBaseDelayMs 50 -TimeoutSec 10"), "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
+        var r = PowerShellHost.Run(Connect("-MaxRetries 2 -RetryBaseDelayMs 50 -TimeoutSec 10") + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
 
         var error = Assert.Single(r.Errors);
         Assert.Equal(bad, error.TargetObject);
@@ -91,51 +79,67 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         Assert.Contains("3 attempt", error.Exception.Message);
         Assert.Equal(19, r.Output.Count);
         Assert.Equal(3, (await emu.GetStatsAsync(limit: 0)).RequestsPerCard[bad]);
-        Assert.True(elapsed < TimeSpan.FromSeconds(10), elapsed.ToString());
     }
 
     [Fact]
-    public async Task A_card_that_always_hangs_fails_once_within_the_total_timeout()
+    public async Task A_card_that_always_hangs_fails_once_at_its_total_timeout()
     {
-        var emu = await fx.FreshAsync();
+        var emu = fx.Emulator;
         var ids = CardsEmulatorFixture.Ids(10);
         string bad = ids[3];
-        await emu.SetConfigAsync(new { faults = new[] { new { kind = "slow", delayMs = 30000, cardIds = new[] { bad } } } });
+        // Held for ten minutes: only the client's timeouts can end the run within the liveness limit.
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "slow", delayMs = 600_000, cardIds = new[] { bad } } } });
 
-        var (r, elapsed) = Timed(Connect("-MaxRetries 5 -RetryBaseDelayMs 50 -AttemptTimeoutSec 1 -TimeoutSec 3"), "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
+        var r = PowerShellHost.Run(Connect("-MaxRetries 5 -RetryBaseDelayMs 50 -AttemptTimeoutSec 1 -TimeoutSec 3") + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
 
         var error = Assert.Single(r.Errors);
         Assert.Equal(bad, error.TargetObject);
         Assert.Equal("Ahrvo.Timeout", ErrorId(error));
         Assert.Equal(9, r.Output.Count);
-        log.WriteLine($"hanging card: error after {elapsed.TotalSeconds:0.00} s: {error.Exception.Message}");
-        Assert.True(elapsed < TimeSpan.FromSeconds(4.5), elapsed.ToString());
-        Assert.True((await emu.GetStatsAsync(limit: 0)).RequestsPerCard[bad] <= 3);
+        log.WriteLine(error.Exception.Message);
+        // Each attempt is held until it times out after 1 s, so a 3 s budget has room for 3 at most.
+        var stats = await emu.WaitUntilIdleAsync();
+        Assert.InRange(stats.RequestsPerCard[bad], 1, 3);
     }
 
     [Fact]
-    public async Task A_429_makes_only_its_card_wait_while_the_others_keep_flowing()
+    public async Task While_a_card_waits_out_its_Retry_After_the_other_cards_keep_flowing()
     {
-        var emu = await fx.FreshAsync();
-        var ids = CardsEmulatorFixture.Ids(300);
-        string victim = ids[40];
+        var emu = fx.Emulator;
+        var ids = CardsEmulatorFixture.Ids(300, dedicatedOnly: true);
+        string victim = ids[0];
+        // Ten minutes: the other cards can only have been read during the victim's wait.
+        await emu.SetConfigAsync(new { faults = new[] { new { kind = "429", retryAfter = "600", firstAttempts = 1, cardIds = new[] { victim } } } });
+
+        using var run = PowerShellHost.Start(Connect("-MaxRetries 0 -MaxRetryDelaySec 3600 -TimeoutSec 3600") + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 8 -Verbose",
+            fx.Variables(("ids", ids)));
+        await emu.WaitForStatsAsync(s => s.StatusCounts.GetValueOrDefault("200") == ids.Length - 1, "every other card answered");
+        run.WaitForVerbose(v => v.Contains(victim) && v.Contains("Retry-After"), "saying the victim waits for its Retry-After");
+        Assert.Empty(run.OutputSoFar); // the victim is first: nothing may be written before it
+
+        run.Stop();
+        run.Finish();
+        var stats = await fx.SettleAfterStopAsync();
+        Assert.Equal(1, stats.RequestsPerCard[victim]); // not sent again before its time
+        Assert.Single(stats.Requests, q => q.Status == 429);
+        Assert.Equal(ids.Length, stats.BalanceRequests);
+    }
+
+    [Fact]
+    public async Task A_429_is_not_a_failure_so_MaxRetries_0_still_gets_the_balance_after_the_wait()
+    {
+        var emu = fx.Emulator;
+        var ids = CardsEmulatorFixture.Ids(3, dedicatedOnly: true);
+        string victim = ids[1];
         await emu.SetConfigAsync(new { faults = new[] { new { kind = "429", retryAfter = "1", firstAttempts = 1, cardIds = new[] { victim } } } });
 
-        var r = PowerShellHost.Run(Connect("-MaxRetries 0 -RetryBaseDelayMs 10 -AttemptTimeoutSec 2") + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 8 -Verbose", fx.Variables(("ids", ids)));
-        Assert.Null(r.Terminating);
-        Assert.All(r.Errors, e => Assert.Equal("Ahrvo.InvalidCard", ErrorId(e))); // the 6 Shared cards
-        Assert.Equal(294, r.Output.Count);
-        Assert.Equal(ids.Where(id => !CardsEmulatorFixture.IsShared(id)), Balances(r).Select(b => b.CardId)); // in order, each once
-        Assert.Contains(Balances(r), b => b.CardId == victim); // a 429 is not a failure: -MaxRetries 0 does not lose it
+        var r = PowerShellHost.Run(Connect("-MaxRetries 0") + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
 
+        Assert.Null(r.Terminating);
+        Assert.Empty(r.Errors);
+        Assert.Equal(ids, Balances(r).Select(b => b.CardId));
         var stats = await emu.GetStatsAsync();
-        var told = Assert.Single(stats.Requests, q => q.Status == 429);
-        var retry = stats.Requests.Single(q => q.CardId == victim && q.Status == 200);
-        int meanwhile = stats.Requests.Count(q => q.CardId != victim && q.StartedAt > told.EndedAt && q.StartedAt < retry.StartedAt);
-        log.WriteLine($"the victim was retried {retry.StartedAt - told.EndedAt} ms after its 429; {meanwhile} other requests started meanwhile");
-        Assert.True(retry.StartedAt - told.EndedAt >= 950, "the card did not wait its Retry-After"); // whole ms of the server's clock
-        Assert.True(meanwhile > 0, "the other cards stopped while one card waited");
-        Assert.Contains(r.Verbose, v => v.Contains(victim) && v.Contains("Retry-After"));
+        Assert.Equal(new[] { 429, 200 }, stats.Requests.Where(q => q.CardId == victim).Select(q => q.Status));
     }
 
     [Theory]
@@ -144,16 +148,16 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
     [InlineData("reset")]
     [InlineData("hang")]
     [InlineData("refused")]
-    public async Task A_dead_service_ends_a_500_card_run_fast_with_errors_and_no_balances(string mode)
+    public async Task A_dead_service_ends_a_500_card_run_with_errors_no_balances_and_few_requests(string mode)
     {
-        var emu = await fx.FreshAsync();
+        var emu = fx.Emulator;
         var ids = CardsEmulatorFixture.Ids(500);
         var vars = fx.Variables(("ids", ids));
         string parameters = "";
         switch (mode)
         {
             case "hang":
-                await emu.SetConfigAsync(new { faults = new[] { new { kind = "slow", delayMs = 60000 } } });
+                await emu.SetConfigAsync(new { faults = new[] { new { kind = "slow", delayMs = 600_000 } } });
                 parameters = "-AttemptTimeoutSec 1";
                 break;
             case "refused":
@@ -170,93 +174,41 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
 
         // Default retry settings but the budget: an outage is waited out for -TimeoutSec, then every
         // remaining card fails at once.
-        var (r, elapsed) = Timed(Connect(parameters + " -TimeoutSec 4"), "Get-AhrvoCardBalance -CardId $ids", vars);
+        var r = PowerShellHost.Run(Connect(parameters + " -TimeoutSec 2") + "Get-AhrvoCardBalance -CardId $ids", vars);
 
-        var stats = await emu.GetStatsAsync(limit: 0);
+        var stats = await emu.WaitUntilIdleAsync();
         var kinds = r.Errors.GroupBy(ErrorId).ToDictionary(g => g.Key, g => g.Count());
-        log.WriteLine($"{mode}: {elapsed.TotalSeconds:0.00} s, {stats.BalanceRequests} requests, errors: {string.Join(", ", kinds.Select(k => k.Key + "=" + k.Value))}");
+        log.WriteLine($"{mode}: {stats.BalanceRequests} requests, errors: {string.Join(", ", kinds.Select(k => k.Key + "=" + k.Value))}");
         Assert.Null(r.Terminating);
         Assert.Empty(r.Output);
         Assert.Equal(ids, r.Errors.Select(e => (string)e.TargetObject));
         Assert.True(kinds.ContainsKey("Ahrvo.CircuitOpen"), "the circuit breaker never opened");
-        Assert.True(elapsed < TimeSpan.FromSeconds(30), elapsed.ToString());
         if (mode != "refused") Assert.True(stats.BalanceRequests <= ids.Length / 4, $"{stats.BalanceRequests} requests for {ids.Length} cards");
         var open = r.Errors.First(e => ErrorId(e) == "Ahrvo.CircuitOpen");
         Assert.Contains("circuit", open.Exception.Message);
     }
 
-    [Theory]
-    [InlineData("in-flight")]
-    [InlineData("retry-after")]
-    [InlineData("rate-limit")]
-    public async Task Ctrl_C_returns_within_a_second_and_sends_nothing_afterwards(string waitingOn)
-    {
-        var emu = await fx.FreshAsync();
-        var ids = CardsEmulatorFixture.Ids(300);
-        string parameters = "";
-        switch (waitingOn)
-        {
-            case "in-flight":
-                await emu.SetConfigAsync(new { latencyMs = 5000 });
-                break;
-            case "retry-after":
-                // Every worker ends up waiting out a 20 s Retry-After.
-                await emu.SetConfigAsync(new { faults = new[] { new { kind = "503", retryAfter = "20" } } });
-                parameters = "-MaxRetryDelaySec 30";
-                break;
-            case "rate-limit":
-                parameters = "-MaxRequestsPerSecond 2";
-                break;
-        }
-
-        long stopCalled = 0, stopReturned = 0;
-        TimeSpan stopTook = default;
-        var r = PowerShellHost.Run(Connect(parameters) + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 8", fx.Variables(("ids", ids)), whileRunning: ps =>
-        {
-            var deadline = Stopwatch.StartNew();
-            while (emu.GetStatsAsync(limit: 0).GetAwaiter().GetResult().BalanceRequests < 3 && deadline.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
-            Thread.Sleep(700);
-            stopCalled = CardsEmulatorFixture.NowMs();
-            var sw = Stopwatch.StartNew();
-            ps.Stop();
-            stopTook = sw.Elapsed;
-            stopReturned = CardsEmulatorFixture.NowMs();
-        });
-        Thread.Sleep(1500); // anything sent after Stop would have arrived by now
-
-        var stats = await emu.GetStatsAsync();
-        log.WriteLine($"{waitingOn}: Stop() took {stopTook.TotalMilliseconds:0} ms; {stats.BalanceRequests} requests in all, {stats.CurrentConcurrent} still open");
-        Assert.IsType<PipelineStoppedException>(r.Terminating);
-        Assert.True(stopTook < TimeSpan.FromSeconds(1), $"Stop took {stopTook.TotalMilliseconds:0} ms");
-        Assert.DoesNotContain(stats.Requests, q => q.StartedAt > stopReturned);
-        // Requests in flight were abandoned, not left to run: the emulator saw the client go.
-        Assert.Equal(0, stats.CurrentConcurrent);
-        Assert.All(stats.Requests.Where(q => q.Status == 499), q => Assert.True(q.EndedAt <= stopReturned + 1000));
-        Assert.True(stats.BalanceRequests < ids.Length);
-    }
-
     [Fact]
-    public async Task The_client_rate_limit_spreads_requests_over_time()
+    public async Task MaxRequestsPerSecond_paces_the_connection_and_every_card_is_read()
     {
-        var emu = await fx.FreshAsync();
-        var ids = CardsEmulatorFixture.Ids(40);
-        var (r, elapsed) = Timed(Connect("-MaxRequestsPerSecond 20"), "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16", fx.Variables(("ids", ids)));
+        // How evenly the requests are spread over time is the client's pacer, tested on a fake clock
+        // (tests/Ahrvo.Client.Tests/Resilience/AdaptiveRateLimiterTests.cs) and measured for real by
+        // bench/Invoke-Benchmarks.ps1; here: the setting reaches the connection and loses no card.
+        var ids = CardsEmulatorFixture.Ids(5, dedicatedOnly: true);
+        var r = PowerShellHost.Run(Connect("-MaxRequestsPerSecond 20") + "Get-AhrvoCardBalance -CardId $ids -ThrottleLimit 16\nGet-AhrvoConnection", fx.Variables(("ids", ids)));
+
         Assert.Empty(r.Errors);
-        Assert.Equal(40, r.Output.Count);
-        var starts = (await emu.GetStatsAsync()).Requests.Select(q => q.StartedAt).Order().ToArray();
-        int busiest = starts.Max(t => starts.Count(u => u >= t && u < t + 1000));
-        log.WriteLine($"40 cards at 20/s: {elapsed.TotalSeconds:0.00} s, busiest second {busiest} requests");
-        // 20 a second and the one token the bucket starts with: 21, in every run here. One more is
-        // allowed for a stall: a request held up after its token (a busy machine, a starved thread pool) reaches
-        // the server next to the one after it. The total time below shows the rate itself.
-        Assert.True(busiest <= 22, $"{busiest} requests in one second");
-        Assert.True(elapsed >= TimeSpan.FromSeconds(1.8), elapsed.ToString());
+        Assert.Equal(ids, r.Output.Take(ids.Length).Select(o => ((CardBalance)o.BaseObject).CardId));
+        var connection = (AhrvoConnection)r.Output[^1].BaseObject;
+        Assert.Equal(20, connection.MaxRequestsPerSecond);
+        Assert.Equal(20, connection.PacedRequestsPerSecond);
+        Assert.Equal(ids.Length, (await fx.Emulator.GetStatsAsync(limit: 0)).BalanceRequests);
     }
 
     [Fact]
     public async Task Verbose_explains_each_retry_which_card_why_and_how_long()
     {
-        var emu = await fx.FreshAsync();
+        var emu = fx.Emulator;
         var ids = CardsEmulatorFixture.Ids(3);
         await emu.SetConfigAsync(new { faults = new object[]
         {
@@ -271,30 +223,5 @@ public sealed class ResilienceTests(CardsEmulatorFixture fx, ITestOutputHelper l
         Assert.Contains(r.Verbose, v => v.Contains(ids[0]) && v.Contains("HTTP 502") && v.Contains("retrying in"));
         Assert.Contains(r.Verbose, v => v.Contains(ids[1]) && v.Contains("network") && v.Contains("retrying in"));
         Assert.Contains(r.Verbose, v => v.Contains(ids[2]) && v.Contains("HTTP 503") && v.Contains("Retry-After") && v.Contains("retrying in 1 s"));
-    }
-
-    [Fact]
-    public void Settings_are_shown_by_Get_AhrvoConnection_with_good_defaults()
-    {
-        var r = PowerShellHost.Run(Connect() + "Get-AhrvoConnection\n"
-            + Connect("-MaxRetries 5 -TimeoutSec 60 -AttemptTimeoutSec 10 -MaxRetryDelaySec 7 -RetryBaseDelayMs 250 -MaxRequestsPerSecond 12.5 -Proxy http://127.0.0.1:3128/") + "Get-AhrvoConnection",
-            fx.Variables());
-        Assert.Empty(r.Errors);
-        var d = (AhrvoConnection)r.Output[0].BaseObject;
-        Assert.Equal(3, d.MaxRetries);
-        Assert.Equal(TimeSpan.FromSeconds(30), d.AttemptTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(120), d.Timeout);
-        Assert.Equal(TimeSpan.FromSeconds(30), d.MaxRetryDelay);
-        Assert.Equal(TimeSpan.FromMilliseconds(500), d.RetryBaseDelay);
-        Assert.Null(d.MaxRequestsPerSecond);
-        Assert.Null(d.Proxy);
-        var c = (AhrvoConnection)r.Output[1].BaseObject;
-        Assert.Equal(5, c.MaxRetries);
-        Assert.Equal(TimeSpan.FromSeconds(10), c.AttemptTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(60), c.Timeout);
-        Assert.Equal(TimeSpan.FromSeconds(7), c.MaxRetryDelay);
-        Assert.Equal(TimeSpan.FromMilliseconds(250), c.RetryBaseDelay);
-        Assert.Equal(12.5, c.MaxRequestsPerSecond);
-        Assert.Equal(new Uri("http://127.0.0.1:3128/"), c.Proxy);
     }
 }

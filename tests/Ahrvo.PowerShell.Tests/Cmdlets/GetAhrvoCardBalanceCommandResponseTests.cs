@@ -1,117 +1,24 @@
 using System.Globalization;
-using System.Management.Automation;
 using System.Text;
 using Ahrvo.PowerShell.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
+using static Ahrvo.PowerShell.Tests.Support.Hosted;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Cmdlets;
 
 /// <summary>
-/// Bad card ids from the user and strange answers from the API: each gives a clear per-card error
-/// or the correct value, never a crash, a wrong balance, or a zero standing in for an error.
+/// Strange answers from the API, through Get-AhrvoCardBalance: each gives a clear per-card error or the
+/// exact value, never a crash, a wrong balance, or a zero standing in for an error.
 /// </summary>
-public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log) : IClassFixture<CardsEmulatorFixture>
+[Collection(EmulatorCollection.Name)]
+public sealed class GetAhrvoCardBalanceCommandResponseTests(EmulatorFixture fx, ITestOutputHelper log) : IAsyncLifetime
 {
-    private static string Connect(string parameters = "") => CardsEmulatorFixture.Connect(parameters);
+    public Task InitializeAsync() => fx.FreshAsync();
 
-    private static string ErrorId(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
+    public Task DisposeAsync() => Task.CompletedTask;
 
-    [Fact]
-    public async Task Totals_and_differences_never_overflow_and_a_huge_balance_loses_no_other_card()
-    {
-        var emu = await fx.FreshAsync();
-        await emu.PutCardAsync("card-huge-1", "79228162514264337593543950335");
-        await emu.PutCardAsync("card-huge-2", "79228162514264337593543950335");
-        await emu.PutCardAsync("card-limit-1", "1000000000000000.00");
-        await emu.PutCardAsync("card-limit-2", "1000000000000000.00");
-        var ids = new[] { "card-huge-1", "card-limit-1", "card-huge-2", "card-limit-2" };
-        var r = PowerShellHost.Run(Connect() + "Measure-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
-        Assert.Null(r.Terminating);
-        Assert.Equal(new[] { "card-huge-1", "card-huge-2" }, r.Errors.Select(e => (string)e.TargetObject));
-        Assert.All(r.Errors, e => Assert.Equal("Ahrvo.InvalidResponse", ErrorId(e)));
-        var summary = Assert.Single(r.Output).BaseObject;
-        Assert.Contains("2000000000000000", string.Join(" ", summary.GetType().GetProperties().Select(p => Convert.ToString(p.GetValue(summary), CultureInfo.InvariantCulture))));
-
-        // Amounts from the user follow the same rule, so a difference cannot overflow either.
-        var c = PowerShellHost.Run(Connect() + "Compare-AhrvoCardBalance -CardId card-limit-1 -ExpectedBalance 79228162514264337593543950335", fx.Variables());
-        Assert.Contains(c.Errors.Select(e => e.ToString()).Append(c.Terminating?.Message ?? ""), m => m.Contains("more than any card holds"));
-    }
-
-    [Theory]
-    [InlineData("Test-AhrvoCardBalance -CardId $id -Amount '1,5'")]
-    [InlineData("[pscustomobject]@{ card_id = $id; amount = '1,5' } | Test-AhrvoCardBalance")]
-    [InlineData("Compare-AhrvoCardBalance -CardId $id -ExpectedBalance 10 -Tolerance '0,01'")]
-    [InlineData("Get-AhrvoCardBalance $id | Export-AhrvoBalanceReport -Path $path -LowBalanceThreshold '1,5'")]
-    [InlineData("Watch-AhrvoCardBalance -CardId $id -Once -Critical '1,5'")]
-    [InlineData("Export-AhrvoBalanceMetric -CardId $id -Path $path -Low '1,5'")]
-    public async Task Every_amount_parameter_follows_the_one_money_rule_so_1_comma_5_is_refused_not_read_as_15(string script)
-    {
-        var emu = await fx.FreshAsync();
-        var path = Path.Combine(Path.GetTempPath(), "ahrvo-money-" + Guid.NewGuid() + ".html");
-        var r = PowerShellHost.Run(Connect() + script, fx.Variables(("id", CardsEmulatorFixture.Ids(1)[0]), ("path", path)));
-        // A parameter binding error that names the value and the rule; nothing compared or written.
-        var all = r.Errors.Select(e => e.ToString()).Append(r.Terminating?.Message ?? "");
-        Assert.Contains(all, m => m.Contains("'1,5'") || m.Contains("'0,01'"));
-        Assert.Contains(all, m => m.Contains("'.' as the decimal point"));
-        Assert.DoesNotContain(r.Output, o => o.BaseObject is bool);
-        Assert.False(File.Exists(path));
-    }
-
-    [Fact]
-    public async Task Unusable_card_ids_are_parameter_errors_and_send_nothing()
-    {
-        var emu = await fx.FreshAsync();
-        var cases = new (string script, string why)[]
-        {
-            ("Get-AhrvoCardBalance -CardId $null", "null"),
-            ("Get-AhrvoCardBalance -CardId ''", "empty"),
-            ("Get-AhrvoCardBalance -CardId '   '", "white space"),
-            ("Get-AhrvoCardBalance -CardId ('c' * 129)", "129 characters"),
-            ("Get-AhrvoCardBalance -CardId \"card`t1\"", "control character"),
-            ("Get-AhrvoCardBalance -CardId ('card' + [char]0xD800)", "lone UTF-16 surrogate"),
-            ("Test-AhrvoCardBalance -CardId '' -Amount 1", "empty"),
-        };
-        foreach (var (script, why) in cases)
-        {
-            var r = PowerShellHost.Run(Connect() + script, fx.Variables());
-            var e = r.Errors.SingleOrDefault() ?? (r.Terminating as IContainsErrorRecord)?.ErrorRecord;
-            Assert.True(e != null, $"{why}: no error");
-            Assert.Empty(r.Output);
-            Assert.Equal(ErrorCategory.InvalidData, e!.CategoryInfo.Category);
-            Assert.StartsWith("ParameterArgumentValidationError", e.FullyQualifiedErrorId);
-            log.WriteLine($"{why}: {e.Exception.Message.Split('\n')[0]}");
-        }
-        // From the pipeline: the bad ones are refused one by one, the good one still gets its balance.
-        var p = PowerShellHost.Run(Connect() + "$null, '', '  ', 'card201900000000000001', ('x' * 300) | Get-AhrvoCardBalance", fx.Variables());
-        Assert.Equal("card201900000000000001", Assert.Single(p.Output.Select(o => ((CardBalance)o.BaseObject).CardId)));
-        Assert.Equal(4, p.Errors.Count);
-        Assert.Equal(1, (await emu.GetStatsAsync(limit: 0)).BalanceRequests);
-    }
-
-    [Fact]
-    public async Task Reserved_and_non_ASCII_characters_are_sent_URL_encoded_as_one_value()
-    {
-        var emu = await fx.FreshAsync();
-        var ids = new[] { "a&b", "a/b", "a?b", "a#b", "a%b", "a+b", "a b", "a=b&card_id=card201900000000000000", "carté", "カード", "card-💳", "card_1-OK" };
-        var r = PowerShellHost.Run(Connect() + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
-        Assert.Empty(r.Output); // none of them exists: not even the smuggled card201900000000000000
-        Assert.Equal(ids, r.Errors.Select(e => (string)e.TargetObject));
-        var stats = await emu.GetStatsAsync();
-        Assert.Equal(ids.Length, stats.BalanceRequests);
-        foreach (var id in ids)
-        {
-            var q = Assert.Single(stats.Requests, q => q.CardId == id); // the server decoded exactly the id given
-            Assert.Equal("card_id=" + Uri.EscapeDataString(id), q.RawQuery);
-            log.WriteLine($"{id} -> ?{q.RawQuery} -> HTTP {q.Status}");
-        }
-        Assert.Contains("card_id=a%26b", stats.Requests.Select(q => q.RawQuery));
-        Assert.Contains("card_id=a%2Bb", stats.Requests.Select(q => q.RawQuery));
-        Assert.Contains("card_id=cart%C3%A9", stats.Requests.Select(q => q.RawQuery));
-        // The API's own verdict, clearly per card: 400 for the characters it refuses, 404 for a well-formed unknown id.
-        Assert.All(r.Errors.Take(ids.Length - 1), e => Assert.Equal("Ahrvo.InvalidCard", ErrorId(e)));
-        Assert.Equal("Ahrvo.CardNotFound", ErrorId(r.Errors[^1]));
-    }
+    private static string Connect(string parameters = "") => EmulatorFixtureBase.Connect(parameters);
 
     /// <summary>A planted balance string and what must come of it: a value, or an error id.</summary>
     public static readonly (string id, string? balance, string expected)[] Balances =
@@ -171,7 +78,7 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
     [Fact]
     public async Task Strange_balances_and_bodies_give_a_clear_error_or_the_exact_value()
     {
-        var emu = await fx.FreshAsync();
+        var emu = fx.Emulator;
         foreach (var (id, balance, _) in Balances) await emu.PutCardAsync(id, balance);
         await emu.SetConfigAsync(new { faults = Bodies.Select(b => Merge(b.fault, b.id)).ToArray() });
         var ids = Balances.Select(b => b.id).Concat(Bodies.Select(b => b.id)).ToArray();
@@ -215,20 +122,6 @@ public sealed class BadInputTests(CardsEmulatorFixture fx, ITestOutputHelper log
         Assert.Contains("larger than 1 MB", errors["body-10mb"].Exception.Message);
         Assert.Contains("UTF-8", errors["body-invalid-utf8"].Exception.Message);
         Assert.Contains("more than once", errors["body-duplicate-balance"].Exception.Message);
-    }
-
-    [Fact]
-    public async Task Test_AhrvoCardBalance_never_answers_for_a_card_it_could_not_read()
-    {
-        var emu = await fx.FreshAsync();
-        await emu.PutCardAsync("bal-nan-t", "NaN");
-        await emu.PutCardAsync("bal-null-t", null);
-        await emu.SetConfigAsync(new { faults = new object[] { new { kind = "emptybody", cardIds = new[] { "card201900000000000003" } } } });
-        var r = PowerShellHost.Run(Connect() + "Test-AhrvoCardBalance -CardId bal-nan-t,bal-null-t,card201900000000000003,card201900000000000001 -Amount 0", fx.Variables());
-        // Amount 0 would be "sufficient" for any balance, a zero included: only the readable card answers.
-        Assert.Equal(new object[] { true }, r.Output.Select(o => o.BaseObject));
-        Assert.Equal(3, r.Errors.Count);
-        Assert.All(r.Errors, e => Assert.Equal("Ahrvo.InvalidResponse", ErrorId(e)));
     }
 
     private static Dictionary<string, object?> Merge(object fault, string id)

@@ -1,28 +1,42 @@
-using System.Globalization;
 using System.Management.Automation;
-using Ahrvo.Client;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Ahrvo.PowerShell.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
+using static Ahrvo.PowerShell.Tests.Support.Hosted;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Cmdlets;
 
-/// <summary>Connect-Ahrvo, Get-AhrvoCardBalance and Test-AhrvoCardBalance as PowerShell runs them.</summary>
-public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
+/// <summary>Get-AhrvoCardBalance as PowerShell runs it, against the emulator's sample cards: output, binding, errors, encoding, transport security.</summary>
+[Collection(EmulatorCollection.Name)]
+public sealed class GetAhrvoCardBalanceCommandTests(EmulatorFixture fx, ITestOutputHelper log) : IAsyncLifetime
 {
-    private const string Good = "card201907021723076245";   // 1468.87
+    private const string Good = EmulatorFixture.Sample;     // 1468.87
     private const string Low = "card201907021723076248";    // 42.17
     private const string Shared = "card201907021723076255";
     private const string Unknown = "card999999999999999999";
-    private readonly EmulatorFixture _fx;
+    private const string FullPan = "5157123456782686";
+    private const string MaskedPan = "515712******2686";
 
-    public CoreCmdletTests(EmulatorFixture fx) => _fx = fx;
+    public Task InitializeAsync() => fx.FreshAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static string Connect(string parameters = "") => EmulatorFixtureBase.Connect(parameters);
 
     private ScriptResult Run(string script, params (string, object?)[] vars) =>
-        PowerShellHost.Run(PowerShellHost.ConnectLine + script, _fx.Variables(vars));
+        PowerShellHost.Run(PowerShellHost.ConnectLine + script, fx.Variables(vars));
 
     [Fact]
     public void Emits_typed_balances_in_input_order()
     {
+        var before = DateTimeOffset.UtcNow;
         var r = Run($"Get-AhrvoCardBalance -CardId {Low},{Good},card201907021723076252");
+        var after = DateTimeOffset.UtcNow;
         Assert.Null(r.Terminating);
         Assert.Empty(r.Errors);
         var balances = r.Output.Select(o => (CardBalance)o.BaseObject).ToList();
@@ -32,7 +46,7 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         Assert.Equal(12850.00m, balances[2].AvailableBalance);
         Assert.All(balances, b => Assert.Equal("USD", b.Currency));
         Assert.Equal("5157********2686", balances[1].CardNumber);
-        Assert.All(balances, b => Assert.True((DateTimeOffset.UtcNow - b.RetrievedAt).Duration() < TimeSpan.FromMinutes(1)));
+        Assert.All(balances, b => Assert.InRange(b.RetrievedAt, before, after)); // when it was read, not some other time
     }
 
     [Fact]
@@ -92,7 +106,7 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
     [Fact]
     public async Task A_200_whose_code_is_not_success_is_an_error_with_the_api_code()
     {
-        await _fx.Emulator.SetConfigAsync(new { faults = new[] { new { kind = "body", cardIds = new[] { Low }, body = "{\"code\":\"CARD_FROZEN\",\"message\":\"Card is frozen\"}", contentType = "application/json" } } });
+        await fx.Emulator.SetConfigAsync(new { faults = new[] { new { kind = "body", cardIds = new[] { Low }, body = "{\"code\":\"CARD_FROZEN\",\"message\":\"Card is frozen\"}", contentType = "application/json" } } });
         try
         {
             var r = Run($"Get-AhrvoCardBalance {Good},{Low}");
@@ -105,14 +119,14 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         }
         finally
         {
-            await _fx.Emulator.SetConfigAsync(new { faults = Array.Empty<object>() });
+            await fx.Emulator.SetConfigAsync(new { faults = Array.Empty<object>() });
         }
     }
 
     [Fact]
     public async Task A_body_that_is_not_the_expected_json_is_an_error_not_a_zero()
     {
-        await _fx.Emulator.SetConfigAsync(new { faults = new[] { new { kind = "nonjson", cardIds = new[] { Low } } } });
+        await fx.Emulator.SetConfigAsync(new { faults = new[] { new { kind = "nonjson", cardIds = new[] { Low } } } });
         try
         {
             var r = Run($"Get-AhrvoCardBalance {Low}");
@@ -124,21 +138,20 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         }
         finally
         {
-            await _fx.Emulator.SetConfigAsync(new { faults = Array.Empty<object>() });
+            await fx.Emulator.SetConfigAsync(new { faults = Array.Empty<object>() });
         }
     }
 
     [Fact]
     public async Task The_terminating_401_names_the_card_that_got_it_not_an_earlier_card_cancelled_by_it()
     {
-        await _fx.Emulator.ResetAsync(includeConfig: true);
         const string Refused = "card201907021723076246";
-        // The first card is slow, so the second card's 401 stops the run while the first is in flight.
-        await _fx.Emulator.SetConfigAsync(new
+        // The first card is held (ten minutes), so the second card's 401 stops the run while the first is in flight.
+        await fx.Emulator.SetConfigAsync(new
         {
             faults = new object[]
             {
-                new { kind = "slow", delayMs = 3000, cardIds = new[] { Good } },
+                new { kind = "slow", delayMs = 600_000, cardIds = new[] { Good } },
                 new { kind = "body", status = 401, body = "{\"code\":\"UNAUTHORIZED\",\"message\":\"token expired\"}", cardIds = new[] { Refused } },
             },
         });
@@ -146,17 +159,17 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         var record = (ErrorRecord)Assert.Single(r.Output).BaseObject;
         Assert.StartsWith("Ahrvo.Unauthorized", record.FullyQualifiedErrorId);
         Assert.Equal(Refused, record.TargetObject);
-        await _fx.Emulator.ResetAsync(includeConfig: true);
+        var stats = await fx.Emulator.WaitUntilIdleAsync(); // the held request was cancelled, not left to run
+        Assert.Equal(1, stats.RequestsPerCard[Good]);
     }
 
     [Fact]
     public async Task Unauthorized_is_one_terminating_error_for_the_whole_run()
     {
-        await _fx.Emulator.ResetAsync();
         var r = PowerShellHost.Run(
             "Connect-Ahrvo -BaseUri $emuUri -ApiKey (ConvertTo-SecureString 'wrong' -AsPlainText -Force) -AccessToken (ConvertTo-SecureString $emuToken -AsPlainText -Force)\n" +
             $"try {{ Get-AhrvoCardBalance {Good},{Low},{Good},{Low},{Good},{Low},{Good},{Low},{Good},{Low} -ThrottleLimit 1 }} catch {{ $caught = $_ }}; $caught",
-            _fx.Variables());
+            fx.Variables());
         // One terminating error, caught by try/catch (a non-terminating one would not be).
         var record = (ErrorRecord)Assert.Single(r.Output).BaseObject;
         Assert.Empty(r.Errors);
@@ -164,14 +177,14 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         Assert.Equal(ErrorCategory.AuthenticationError, record.CategoryInfo.Category);
         Assert.Contains("Connect-Ahrvo", record.Exception.Message);
         // It stops at once: not one request per card.
-        var stats = await _fx.Emulator.GetStatsAsync();
+        var stats = await fx.Emulator.GetStatsAsync();
         Assert.True(stats.BalanceRequests <= 2, $"{stats.BalanceRequests} requests were sent after a 401");
     }
 
     [Fact]
     public async Task Forbidden_is_one_terminating_error()
     {
-        await _fx.Emulator.SetConfigAsync(new { issuanceDisabled = true });
+        await fx.Emulator.SetConfigAsync(new { issuanceDisabled = true });
         try
         {
             var r = Run($"try {{ Get-AhrvoCardBalance {Good},{Low} }} catch {{ $_ }}");
@@ -183,7 +196,7 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         }
         finally
         {
-            await _fx.Emulator.SetConfigAsync(new { issuanceDisabled = false });
+            await fx.Emulator.SetConfigAsync(new { issuanceDisabled = false });
         }
     }
 
@@ -195,29 +208,6 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         var record = (ErrorRecord)Assert.Single(r.Output).BaseObject;
         Assert.Equal("Ahrvo.NotConnected,Ahrvo.PowerShell.Cmdlets.GetAhrvoCardBalanceCommand", record.FullyQualifiedErrorId);
         Assert.Contains("Connect-Ahrvo", record.Exception.Message);
-    }
-
-    [Theory]
-    [InlineData("''")]
-    [InlineData("'   '")]
-    [InlineData("$null")]
-    public void Empty_card_id_is_a_parameter_error(string value)
-    {
-        var r = Run($"try {{ Get-AhrvoCardBalance -CardId {value} }} catch {{ $_ }}");
-        var record = (ErrorRecord)Assert.Single(r.Output).BaseObject;
-        Assert.IsAssignableFrom<ParameterBindingException>(record.Exception);
-    }
-
-    [Fact]
-    public async Task Card_ids_are_url_encoded_so_no_other_card_can_be_read()
-    {
-        await _fx.Emulator.ResetAsync();
-        var r = Run($"Get-AhrvoCardBalance -CardId 'card1&card_id={Good}'");
-        Assert.Empty(r.Output);
-        Assert.StartsWith("Ahrvo.InvalidCard", Assert.Single(r.Errors).FullyQualifiedErrorId);
-        var stats = await _fx.Emulator.GetStatsAsync();
-        var request = Assert.Single(stats.Requests);
-        Assert.Equal($"card_id=card1%26card_id%3D{Good}", request.RawQuery.TrimStart('?'));
     }
 
     [Theory]
@@ -240,59 +230,6 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
-    public void Test_emits_booleans_and_detailed_checks()
-    {
-        var r = Run($$"""
-            Test-AhrvoCardBalance -CardId {{Good}},{{Low}} -Amount 500
-            Test-AhrvoCardBalance -CardId {{Good}},{{Low}} -Amount 500 -Detailed
-            """);
-        Assert.Empty(r.Errors);
-        Assert.Equal(true, r.Output[0].BaseObject);
-        Assert.Equal(false, r.Output[1].BaseObject);
-        var ok = (BalanceCheck)r.Output[2].BaseObject;
-        var short_ = (BalanceCheck)r.Output[3].BaseObject;
-        Assert.True(ok.Sufficient);
-        Assert.Equal(968.87m, ok.RemainingAfter);
-        Assert.Null(ok.Shortage);
-        Assert.False(short_.Sufficient);
-        Assert.Equal(457.83m, short_.Shortage);
-        Assert.Null(short_.RemainingAfter);
-        Assert.Equal(500m, short_.Amount);
-    }
-
-    [Fact]
-    public void Test_binds_card_and_amount_per_record()
-    {
-        var r = Run($$"""
-            @(
-              [pscustomobject]@{ card_id = '{{Good}}'; amount = '1000' },
-              [pscustomobject]@{ card_id = '{{Low}}'; amount = '42.17' },
-              [pscustomobject]@{ card_id = '{{Low}}'; amount = '42.18' }
-            ) | Test-AhrvoCardBalance -Detailed
-            """);
-        Assert.Empty(r.Errors);
-        var checks = r.Output.Select(o => (BalanceCheck)o.BaseObject).ToList();
-        Assert.Equal(new[] { 1000m, 42.17m, 42.18m }, checks.Select(c => c.Amount));
-        Assert.Equal(new[] { true, true, false }, checks.Select(c => c.Sufficient));
-    }
-
-    [Fact]
-    public void Test_fails_closed()
-    {
-        var r = Run($"Test-AhrvoCardBalance -CardId {Unknown},{Good} -Amount 0");
-        Assert.Equal(new object[] { true }, r.Output.Select(o => o.BaseObject));
-        Assert.Equal(Unknown, Assert.Single(r.Errors).TargetObject);
-    }
-
-    [Fact]
-    public void Negative_amount_is_a_validation_error()
-    {
-        var r = Run($"try {{ Test-AhrvoCardBalance -CardId {Good} -Amount -1 }} catch {{ $_ }}");
-        var ex = Assert.IsAssignableFrom<ParameterBindingException>(((ErrorRecord)Assert.Single(r.Output).BaseObject).Exception);
-        Assert.Contains("negative", ex.Message);
-    }
-
-    [Fact]
     public void Verbose_names_each_card_with_status_and_time()
     {
         var r = Run($"Get-AhrvoCardBalance {Good},{Unknown} -Verbose");
@@ -309,102 +246,141 @@ public sealed class CoreCmdletTests : IClassFixture<EmulatorFixture>
         Assert.Contains("card_id=" + Good, text);
         Assert.Contains("Authorization: Bearer ***REDACTED***", text);
         Assert.Contains("x-api-key: ***REDACTED***", text);
-        Assert.DoesNotContain(_fx.Emulator.ApiKey, r.AllText());
-        Assert.DoesNotContain(_fx.Emulator.AccessToken, r.AllText());
+        Assert.DoesNotContain(fx.Emulator.ApiKey, r.AllText());
+        Assert.DoesNotContain(fx.Emulator.AccessToken, r.AllText());
     }
 
     [Fact]
-    public void Connection_shows_no_secret_and_two_connections_work_side_by_side()
+    public async Task Reserved_and_non_ASCII_characters_are_sent_URL_encoded_as_one_value()
     {
-        var r = Run($$"""
-            $a = Get-AhrvoConnection
-            $b = Connect-Ahrvo -BaseUri $emuUri -ApiKey (ConvertTo-SecureString 'wrong-key' -AsPlainText -Force) -AccessToken (ConvertTo-SecureString $emuToken -AsPlainText -Force) -PassThru
-            $a | ConvertTo-Json -Depth 5
-            "$a $b"
-            (Get-AhrvoCardBalance {{Good}} -Connection $a).AvailableBalance
-            try { Get-AhrvoCardBalance {{Good}} -Connection $b -ErrorAction Stop } catch { $_.FullyQualifiedErrorId }
-            """);
-        var all = r.AllText();
-        Assert.DoesNotContain(_fx.Emulator.ApiKey, all);
-        Assert.DoesNotContain(_fx.Emulator.AccessToken, all);
-        Assert.DoesNotContain("wrong-key", all);
-        Assert.Contains(r.Output, o => o.BaseObject is decimal d && d == 1468.87m);
-        Assert.Contains(r.Output, o => o.ToString().StartsWith("Ahrvo.Unauthorized"));
+        var emu = fx.Emulator;
+        var ids = new[] { "a&b", "a/b", "a?b", "a#b", "a%b", "a+b", "a b", "a=b&card_id=" + Good, "carté", "カード", "card-💳", "card_1-OK" };
+        var r = PowerShellHost.Run(Connect() + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", ids)));
+        Assert.Empty(r.Output); // none of them exists: not even the smuggled card, which does
+        Assert.Equal(ids, r.Errors.Select(e => (string)e.TargetObject));
+        var stats = await emu.GetStatsAsync();
+        Assert.Equal(ids.Length, stats.BalanceRequests);
+        foreach (var id in ids)
+        {
+            var q = Assert.Single(stats.Requests, q => q.CardId == id); // the server decoded exactly the id given
+            Assert.Equal("card_id=" + Uri.EscapeDataString(id), q.RawQuery);
+            log.WriteLine($"{id} -> ?{q.RawQuery} -> HTTP {q.Status}");
+        }
+        Assert.Contains("card_id=a%26b", stats.Requests.Select(q => q.RawQuery));
+        Assert.Contains("card_id=a%2Bb", stats.Requests.Select(q => q.RawQuery));
+        Assert.Contains("card_id=cart%C3%A9", stats.Requests.Select(q => q.RawQuery));
+        // The API's own verdict, clearly per card: 400 for the characters it refuses, 404 for a well-formed unknown id.
+        Assert.All(r.Errors.Take(ids.Length - 1), e => Assert.Equal("Ahrvo.InvalidCard", ErrorId(e)));
+        Assert.Equal("Ahrvo.CardNotFound", ErrorId(r.Errors[^1]));
     }
 
     [Fact]
-    public void Connect_reads_environment_variables_and_says_what_is_missing()
+    public async Task Redirects_are_not_followed_and_the_card_gets_a_Redirect_error()
     {
-        var r = PowerShellHost.Run($$"""
-            $env:AHRVO_API_KEY = $null; $env:AHRVO_ACCESS_TOKEN = $null
-            try { Connect-Ahrvo -BaseUri $emuUri } catch { "missing: " + $_.Exception.Message }
-            $env:AHRVO_API_KEY = $emuKey; $env:AHRVO_ACCESS_TOKEN = $emuToken
-            try {
-                Connect-Ahrvo -BaseUri $emuUri
-                (Get-AhrvoConnection).CredentialSource
-                (Get-AhrvoCardBalance {{Good}}).AvailableBalance
-            } finally { $env:AHRVO_API_KEY = $null; $env:AHRVO_ACCESS_TOKEN = $null }
-            """, _fx.Variables());
-        Assert.Contains("AHRVO_API_KEY", r.Output[0].ToString());
-        Assert.Contains("AHRVO_ACCESS_TOKEN", r.Output[0].ToString());
-        Assert.Equal("environment", r.Output[1].ToString());
-        Assert.Equal(1468.87m, (decimal)r.Output[2].BaseObject);
-    }
-
-    [Theory]
-    [InlineData("http://example.com", "Plain http is refused")]
-    [InlineData("ftp://127.0.0.1", "not supported")]
-    public void Connect_refuses_insecure_base_uris(string uri, string message)
-    {
-        var r = PowerShellHost.Run($"try {{ Connect-Ahrvo -BaseUri '{uri}' -ApiKey (ConvertTo-SecureString k -AsPlainText -Force) -AccessToken (ConvertTo-SecureString t -AsPlainText -Force) }} catch {{ $_ }}");
-        var record = (ErrorRecord)Assert.Single(r.Output).BaseObject;
-        Assert.Equal("Ahrvo.InvalidConnection,Ahrvo.PowerShell.Cmdlets.ConnectAhrvoCommand", record.FullyQualifiedErrorId);
-        Assert.Contains(message, record.Exception.Message);
-    }
-
-    [Fact]
-    public void Production_is_the_default_and_staging_is_selectable()
-    {
-        var r = PowerShellHost.Run("""
-            Connect-Ahrvo -ApiKey (ConvertTo-SecureString k -AsPlainText -Force) -AccessToken (ConvertTo-SecureString t -AsPlainText -Force)
-            "$((Get-AhrvoConnection).Environment) $((Get-AhrvoConnection).BaseUri)"
-            Connect-Ahrvo -Environment Staging -ApiKey (ConvertTo-SecureString k -AsPlainText -Force) -AccessToken (ConvertTo-SecureString t -AsPlainText -Force)
-            "$((Get-AhrvoConnection).Environment) $((Get-AhrvoConnection).BaseUri)"
-            Disconnect-Ahrvo
-            Get-AhrvoConnection -ErrorAction SilentlyContinue
-            """);
-        Assert.Equal("Production https://api.ahrvo.network/", r.Output[0].ToString());
-        Assert.Equal("Staging https://gateway.ahrvo.network/", r.Output[1].ToString());
-        Assert.Equal(2, r.Output.Count);
-    }
-
-    [Fact]
-    public void Session_connection_is_seen_by_foreach_parallel_and_thread_jobs()
-    {
-        var r = Run($$"""
-            $c = Get-AhrvoConnection
-            '{{Good}}','{{Low}}' | ForEach-Object -Parallel { Import-Module $using:mod; (Get-AhrvoCardBalance $_).AvailableBalance } -ThrottleLimit 2 | Sort-Object
-            '{{Good}}' | ForEach-Object -Parallel { Import-Module $using:mod; (Get-AhrvoCardBalance $_ -Connection $using:c).AvailableBalance }
-            """, ("mod", PowerShellHost.ModuleAssemblyPath));
-        Assert.Empty(r.Errors);
-        Assert.Equal(new[] { 42.17m, 1468.87m, 1468.87m }, r.Output.Select(o => (decimal)o.BaseObject));
-    }
-
-    [Fact]
-    public async Task A_run_longer_than_a_second_shows_progress_and_completes()
-    {
-        await _fx.Emulator.SetConfigAsync(new { latencyMs = 250 });
+        var emu = fx.Emulator;
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
         try
         {
-            var r = Run($"$ProgressPreference = 'Continue'; Get-AhrvoCardBalance {Good},{Low},{Good},{Low},{Good},{Low},{Good} -ThrottleLimit 1");
-            Assert.Empty(r.Errors);
-            Assert.Equal(7, r.Output.Count);
-            Assert.Contains(r.Progress, p => p.StatusDescription.Contains("of 7 cards"));
-            Assert.Contains(r.Progress, p => p.RecordType == ProgressRecordType.Completed);
+            int port = ((IPEndPoint)target.LocalEndpoint).Port;
+            await emu.SetConfigAsync(new { redirectTo = $"http://127.0.0.1:{port}" });
+            var r = PowerShellHost.Run(Connect() + "Get-AhrvoCardBalance -CardId $ids", fx.Variables(("ids", new[] { Good, Low })));
+
+            Assert.Empty(r.Output);
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e =>
+            {
+                Assert.Equal("Ahrvo.Redirect", ErrorId(e));
+                Assert.Equal(ErrorCategory.SecurityError, e.CategoryInfo.Category);
+                Assert.Contains("not followed", e.Exception.Message);
+            });
+            // The cmdlet has returned, so a redirect it followed would have connected by now: the
+            // kernel completes a connection to a listening socket without the listener accepting it.
+            Assert.False(target.Pending(), "the redirect target received a connection");
+            var stats = await emu.GetStatsAsync();
+            Assert.Equal(2, stats.BalanceRequests); // one each: a redirect is not retried
+            Assert.All(stats.Requests, q => Assert.Equal(302, q.Status));
         }
         finally
         {
-            await _fx.Emulator.SetConfigAsync(new { latencyMs = 0 });
+            target.Stop();
         }
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_fails_once_with_a_TLS_error_and_nothing_is_sent()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var cert = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
+
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int connections = 0, requestsRead = 0;
+        var cts = new CancellationTokenSource();
+        var server = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                TcpClient c;
+                try { c = await listener.AcceptTcpClientAsync(cts.Token); } catch { return; }
+                Interlocked.Increment(ref connections);
+                _ = Task.Run(async () =>
+                {
+                    using (c)
+                    using (var ssl = new SslStream(c.GetStream()))
+                    {
+                        try
+                        {
+                            await ssl.AuthenticateAsServerAsync(cert);
+                            if (await ssl.ReadAsync(new byte[1]) > 0) Interlocked.Increment(ref requestsRead);
+                        }
+                        catch (Exception) { /* the client refused our certificate: expected */ }
+                    }
+                });
+            }
+        });
+        try
+        {
+            var uri = new Uri($"https://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+            var r = PowerShellHost.Run(Connect("-MaxRetries 3 -RetryBaseDelayMs 10") + "Get-AhrvoCardBalance -CardId card201907021723076245", fx.Variables(("emuUri", uri)));
+            var e = Assert.Single(r.Errors);
+            log.WriteLine(e.Exception.Message);
+            Assert.Equal("Ahrvo.TlsFailure", ErrorId(e));
+            Assert.Equal(ErrorCategory.SecurityError, e.CategoryInfo.Category);
+            Assert.Contains("never turned off", e.ErrorDetails.RecommendedAction);
+            Assert.Equal(1, connections); // not retried
+            Assert.Equal(0, requestsRead); // no request (and so no header) ever crossed
+        }
+        finally
+        {
+            cts.Cancel();
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task A_full_card_number_from_the_API_is_masked_in_output_and_diagnostics()
+    {
+        var emu = fx.Emulator;
+        await emu.PutCardAsync("cardpanfull", "99.50", cardNumber: FullPan);
+        await emu.PutCardAsync("cardpanspaced", "1.00", cardNumber: "5157 1234 5678 2686");
+        await emu.PutCardAsync("cardpan19", "2.00", cardNumber: "5157123456789012345");
+        var r = PowerShellHost.Run(Connect() + "Get-AhrvoCardBalance -CardId cardpanfull,cardpanspaced,cardpan19 -Verbose -Debug\nTest-AhrvoCardBalance -CardId cardpanfull -Amount 1 -Detailed", fx.Variables());
+        Assert.Empty(r.Errors);
+        var b = r.Output.Take(3).Select(o => (CardBalance)o.BaseObject).ToList();
+        Assert.Equal(MaskedPan, b[0].CardNumber);
+        Assert.Equal("5157 12** **** 2686", b[1].CardNumber);
+        Assert.Equal("515712*********2345", b[2].CardNumber);
+        Assert.Equal(MaskedPan, ((BalanceCheck)r.Output[3].BaseObject).CardNumber);
+        var all = r.AllText();
+        Assert.DoesNotContain(FullPan, all);
+        Assert.DoesNotContain("5157 1234 5678 2686", all);
+        Assert.DoesNotContain("5157123456789012345", all);
+        Assert.Contains(r.Debug, d => d.Contains(MaskedPan)); // the debug body preview is masked too
     }
 }

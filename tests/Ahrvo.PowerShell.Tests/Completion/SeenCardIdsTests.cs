@@ -1,13 +1,13 @@
-using System.Collections;
 using Ahrvo.PowerShell.Completion;
 using Xunit;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Completion;
 
+/// <summary>The registry of card ids seen, behind -CardId tab completion.</summary>
 // The registry is process-wide; tests in this assembly run one at a time (AssemblyInfo.cs).
-public sealed class CardIdCompletionTests : IDisposable
+public sealed class SeenCardIdsTests : IDisposable
 {
-    public CardIdCompletionTests() => SeenCardIds.Reset();
+    public SeenCardIdsTests() => SeenCardIds.Reset();
 
     public void Dispose() => SeenCardIds.Reset();
 
@@ -68,30 +68,5 @@ public sealed class CardIdCompletionTests : IDisposable
         SeenCardIds.Add(null);
         SeenCardIds.Add("");
         Assert.Equal(0, SeenCardIds.Count);
-    }
-
-    [Theory]
-    [InlineData("card2", "card201907021723076245")]
-    [InlineData("'card2", "'card201907021723076245'")]
-    [InlineData("\"card2", "\"card201907021723076245\"")]
-    public void Completer_keeps_the_quote_style_typed(string word, string expected)
-    {
-        SeenCardIds.Add("card201907021723076245");
-        var results = new CardIdCompleter().CompleteArgument("Get-AhrvoCardBalance", "CardId", word, null!, new Hashtable()).ToList();
-
-        var only = Assert.Single(results);
-        Assert.Equal(expected, only.CompletionText);
-        Assert.Equal("card201907021723076245", only.ListItemText);
-    }
-
-    [Fact]
-    public void Completer_quotes_ids_that_would_not_parse_bare()
-    {
-        SeenCardIds.Add("card with space");
-        SeenCardIds.Add("card'quote");
-        var texts = new CardIdCompleter().CompleteArgument("Get-AhrvoCardBalance", "CardId", "card", null!, new Hashtable())
-            .Select(r => r.CompletionText).ToList();
-
-        Assert.Equal(new[] { "'card with space'", "'card''quote'" }, texts);
     }
 }

@@ -1,37 +1,23 @@
 using System.Globalization;
-using System.Management.Automation;
-using System.Text;
 using System.Text.RegularExpressions;
 using Ahrvo.PowerShell.Alerts;
 using Ahrvo.PowerShell.Errors;
-using Ahrvo.PowerShell.Files;
 using Ahrvo.PowerShell.Metrics;
-using Ahrvo.TestSupport;
 using Xunit;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Metrics;
 
 /// <summary>
-/// Export-AhrvoBalanceMetric: the exposition text (BalanceMetrics) directly, and the cmdlet hosted
-/// against the emulator. That real tools accept the file is tests/pester/Metrics.Tests.ps1.
+/// The exposition text Export-AhrvoBalanceMetric writes (BalanceMetrics), built directly. The cmdlet is
+/// Cmdlets/ExportAhrvoBalanceMetricCommandTests.cs; that real tools accept the file is tests/pester/Metrics.Tests.ps1.
 /// </summary>
-public sealed class MetricsTests : IClassFixture<EmulatorFixture>
+public sealed class BalanceMetricsTests
 {
     private static readonly DateTimeOffset At = new(2026, 12, 2, 1, 30, 0, 250, TimeSpan.Zero); // 1796175000.25
-    private readonly EmulatorFixture _fx;
-    private readonly EmulatorProcess _emu;
-
-    public MetricsTests(EmulatorFixture fixture)
-    {
-        _fx = fixture;
-        _emu = fixture.Emulator;
-    }
 
     private static CardBalance Card(string id, decimal balance, string currency = "USD") => new(id, "5157********0000", balance, currency, At);
 
     private static string[] Lines(string text) => text.Split('\n');
-
-    // ---- the text ---------------------------------------------------------------------------------
 
     [Fact]
     public void A_failed_card_has_read_ok_0_and_no_balance_sample()
@@ -158,160 +144,5 @@ public sealed class MetricsTests : IClassFixture<EmulatorFixture>
         // Junk in the old file is not carried over.
         var junk = BalanceMetrics.ReadLastSuccess("ahrvo_card_last_success_timestamp_seconds{card_id=\"c1\"} 1e9 # x\nahrvo_card_last_success_timestamp_seconds{card_id=\"c2\"} 12.5\n");
         Assert.Equal(new[] { "c2" }, junk.Keys);
-    }
-
-    // ---- the cmdlet, hosted ---------------------------------------------------------------------
-
-    private Dictionary<string, object?> Vars(params (string Name, object? Value)[] more) => _fx.Variables(more);
-
-    private ScriptResult Run(string script, params (string Name, object? Value)[] vars) =>
-        PowerShellHost.Run(PowerShellHost.ConnectLine + script, Vars(vars));
-
-    private static string NewCardId() => "card" + Guid.NewGuid().ToString("N")[..20];
-
-    private async Task<string> PlantAsync(string balance)
-    {
-        var id = NewCardId();
-        await _emu.PutCardAsync(id, balance);
-        return id;
-    }
-
-    private static void NoTerminating(ScriptResult r) => Assert.True(r.Terminating == null, r.Terminating?.ToString());
-
-    private static string NewTempDir() => Directory.CreateTempSubdirectory("ahrvo-metrics-").FullName;
-
-    [Fact]
-    public async Task Writes_utf8_without_bom_lf_and_owner_only_and_leaves_no_temporary_file()
-    {
-        var good = await PlantAsync("1468.87");
-        var unknown = NewCardId();
-        var dir = NewTempDir();
-        try
-        {
-            var path = Path.Combine(dir, "ahrvo.prom");
-            File.WriteAllText(path, "old\r\n"); // replaced without -Force: the file is rewritten on each run
-            var r = Run("Export-AhrvoBalanceMetric -CardId $good, $unknown -Path $path -Critical 50 -PassThru", ("good", good), ("unknown", unknown), ("path", path));
-            NoTerminating(r);
-            var error = Assert.Single(r.Errors);
-            Assert.StartsWith("Ahrvo.CardNotFound", error.FullyQualifiedErrorId);
-            Assert.Equal(path, Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject).FullName);
-            Assert.Empty(r.Warning);
-
-            var bytes = File.ReadAllBytes(path);
-            Assert.NotEqual(0xEF, bytes[0]); // no BOM
-            var text = new UTF8Encoding(false, true).GetString(bytes);
-            Assert.StartsWith("# HELP ", text);
-            Assert.DoesNotContain("\r", text);
-            Assert.EndsWith("\n", text);
-            Assert.Contains($"ahrvo_card_available_balance{{card_id=\"{good}\",currency=\"USD\"}} 1468.87\n", text);
-            Assert.Contains($"ahrvo_card_read_ok{{card_id=\"{unknown}\"}} 0\n", text);
-            Assert.DoesNotContain($"ahrvo_card_available_balance{{card_id=\"{unknown}\"", text);
-            Assert.Contains($"ahrvo_card_balance_level{{card_id=\"{good}\"}} 0\n", text);
-            Assert.Matches(@"\nahrvo_requests_total [1-9]\d*\n", text);
-            Assert.Equal(new[] { "ahrvo.prom" }, Directory.GetFiles(dir).Select(Path.GetFileName));
-            if (!OperatingSystem.IsWindows())
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    [Fact]
-    public async Task Pipeline_input_under_de_DE_with_errors_merged_and_mixed_currencies()
-    {
-        var good = await PlantAsync("1234.50");
-        var unknown = NewCardId();
-        var dir = NewTempDir();
-        try
-        {
-            var path = Path.Combine(dir, "ahrvo.prom");
-            var r = Run("""
-                [cultureinfo]::CurrentCulture = 'de-DE'
-                $euro = [Ahrvo.PowerShell.CardBalance]::new("we`"ird\id`nx", $null, [decimal]'0.5', 'EUR', [DateTimeOffset]::UtcNow)
-                @(Get-AhrvoCardBalance $good, $unknown 2>&1) + $euro | Export-AhrvoBalanceMetric -Path $path
-                """, ("good", good), ("unknown", unknown), ("path", path));
-            NoTerminating(r);
-            Assert.Empty(r.Errors); // merged with 2>&1: counted as failed, not written again
-            Assert.Empty(r.Warning); // mixed currencies are fine: each sample has its currency
-            var text = File.ReadAllText(path);
-            Assert.Contains($"ahrvo_card_available_balance{{card_id=\"{good}\",currency=\"USD\"}} 1234.50\n", text);
-            Assert.Contains("ahrvo_card_available_balance{card_id=\"we\\\"ird\\\\id\\nx\",currency=\"EUR\"} 0.5\n", text);
-            Assert.Contains($"ahrvo_card_read_ok{{card_id=\"{unknown}\"}} 0\n", text);
-            Assert.Contains("ahrvo_cards_read 2\n", text);
-            Assert.Contains("ahrvo_cards_failed 1\n", text);
-            Assert.DoesNotMatch(@"\d,\d", text);
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    [Fact]
-    public async Task A_card_that_fails_later_keeps_its_last_success_time_and_loses_its_balance()
-    {
-        var card = await PlantAsync("10.00");
-        var dir = NewTempDir();
-        try
-        {
-            var path = Path.Combine(dir, "ahrvo.prom");
-            NoTerminating(Run("Export-AhrvoBalanceMetric -CardId $card -Path $path", ("card", card), ("path", path)));
-            var before = BalanceMetrics.ReadLastSuccess(File.ReadAllText(path))[card];
-            await _emu.DeleteCardAsync(card);
-            var r = Run("Export-AhrvoBalanceMetric -CardId $card -Path $path -ErrorAction SilentlyContinue", ("card", card), ("path", path));
-            NoTerminating(r);
-            var text = File.ReadAllText(path);
-            Assert.Contains($"ahrvo_card_last_success_timestamp_seconds{{card_id=\"{card}\"}} {before}\n", text);
-            Assert.Contains($"ahrvo_card_read_ok{{card_id=\"{card}\"}} 0\n", text);
-            Assert.DoesNotContain("ahrvo_card_available_balance", text);
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    [Fact]
-    public async Task WhatIf_and_bad_thresholds_read_no_card_and_write_nothing()
-    {
-        var card = await PlantAsync("1.00");
-        var dir = NewTempDir();
-        try
-        {
-            var path = Path.Combine(dir, "ahrvo.prom");
-            var whatIf = Run("Export-AhrvoBalanceMetric -CardId $card -Path $path -WhatIf -PassThru", ("card", card), ("path", path));
-            NoTerminating(whatIf);
-            Assert.Empty(whatIf.Output);
-            var bad = Run("try { Export-AhrvoBalanceMetric -CardId $card -Path $path -Critical 100 -Warning 50 } catch { $_ }", ("card", card), ("path", path));
-            NoTerminating(bad);
-            var error = Assert.IsType<ErrorRecord>(Assert.Single(bad.Output).BaseObject);
-            Assert.StartsWith("Ahrvo.InvalidThresholds", error.FullyQualifiedErrorId);
-            Assert.Empty(Directory.GetFiles(dir));
-            var stats = await _emu.GetStatsAsync(0);
-            Assert.False(stats.RequestsPerCard.ContainsKey(card));
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    [Fact]
-    public void A_name_the_collector_would_skip_gets_a_warning()
-    {
-        var dir = NewTempDir();
-        try
-        {
-            var r = PowerShellHost.Run("@() | Export-AhrvoBalanceMetric -Path (Join-Path $dir 'ahrvo.txt')", new Dictionary<string, object?> { ["dir"] = dir });
-            NoTerminating(r);
-            Assert.Contains(r.Warning, w => w.Contains(".prom"));
-            Assert.StartsWith("# HELP ahrvo_cards_read ", File.ReadAllText(Path.Combine(dir, "ahrvo.txt"))); // written all the same
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    [Fact]
-    public void The_html_report_is_owner_only_too()
-    {
-        // Both go through AtomicFile, which creates the temporary file 0600 before any byte is written.
-        if (OperatingSystem.IsWindows()) return;
-        var dir = NewTempDir();
-        try
-        {
-            var path = Path.Combine(dir, "r.html");
-            NoTerminating(PowerShellHost.Run("@() | Export-AhrvoBalanceReport -Path $path", new Dictionary<string, object?> { ["path"] = path }));
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-        }
-        finally { Directory.Delete(dir, true); }
     }
 }

@@ -1,10 +1,11 @@
 using Ahrvo.PowerShell.Tests.Support;
 using Xunit;
 
-namespace Ahrvo.PowerShell.Tests;
+namespace Ahrvo.PowerShell.Tests.Model;
 
 /// <summary>Connections own what they create: replaced ones release their client, Disconnect -Connection closes one.</summary>
-public sealed class ConnectionLifetimeTests(CardsEmulatorFixture fx) : IClassFixture<CardsEmulatorFixture>
+[Collection(EmulatorCollection.Name)]
+public sealed class AhrvoConnectionTests(CardsEmulatorFixture fx)
 {
     private const string Connect = "Connect-Ahrvo -BaseUri $emuUri -ApiKey $emuKeySecure -AccessToken $emuTokenSecure -PassThru";
 

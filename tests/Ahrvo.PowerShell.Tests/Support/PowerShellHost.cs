@@ -1,31 +1,6 @@
-using System.Collections.ObjectModel;
-using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
-namespace Ahrvo.PowerShell.Tests;
-
-/// <summary>What one hosted script produced, stream by stream.</summary>
-public sealed class ScriptResult
-{
-    public required Collection<PSObject> Output { get; init; }
-    public required IReadOnlyList<ErrorRecord> Errors { get; init; }
-    public required IReadOnlyList<string> Verbose { get; init; }
-    public required IReadOnlyList<string> Debug { get; init; }
-    public required IReadOnlyList<string> Warning { get; init; }
-    public required IReadOnlyList<ProgressRecord> Progress { get; init; }
-    public required IReadOnlyList<string> Information { get; init; }
-
-    /// <summary>A terminating error, if the script threw one.</summary>
-    public Exception? Terminating { get; init; }
-
-    /// <summary>Every stream as text, for scanning for secrets.</summary>
-    public string AllText() => string.Join("\n",
-        Output.Select(o => o?.ToString() ?? "")
-        .Concat(Errors.Select(e => e.ToString() + " " + e.Exception + " " + e.ErrorDetails?.Message + " " + e.ErrorDetails?.RecommendedAction))
-        .Concat(Verbose).Concat(Debug).Concat(Warning).Concat(Information)
-        .Concat(Progress.Select(p => p.Activity + " " + p.StatusDescription))
-        .Append(Terminating?.ToString() ?? ""));
-}
+namespace Ahrvo.PowerShell.Tests.Support;
 
 /// <summary>
 /// Runs scripts in an in-process runspace with the module imported from this test's output folder,
@@ -66,55 +41,19 @@ public static class PowerShellHost
         return runspace;
     }
 
-    /// <summary>Runs a script; variables are set first. Never throws for script errors: see the result.</summary>
-    public static ScriptResult Run(string script, IDictionary<string, object?>? variables = null, Runspace? runspace = null, Action<System.Management.Automation.PowerShell>? whileRunning = null)
+    /// <summary>
+    /// Runs a script to its end; variables are set first. Never throws for script errors: see the
+    /// result. A script still running after <see cref="Liveness.Timeout"/> is stopped and fails the test.
+    /// </summary>
+    public static ScriptResult Run(string script, IDictionary<string, object?>? variables = null, Runspace? runspace = null)
     {
-        var own = runspace == null;
-        runspace ??= CreateRunspace();
-        try
-        {
-            using var ps = System.Management.Automation.PowerShell.Create();
-            ps.Runspace = runspace;
-            if (variables != null)
-                foreach (var (name, value) in variables)
-                    runspace.SessionStateProxy.SetVariable(name, value);
-            ps.AddScript(script);
-            var output = new PSDataCollection<PSObject>();
-            Exception? terminating = null;
-            try
-            {
-                if (whileRunning == null)
-                {
-                    ps.Invoke(null, output);
-                }
-                else
-                {
-                    var async = ps.BeginInvoke<PSObject, PSObject>(null, output);
-                    whileRunning(ps);
-                    ps.EndInvoke(async);
-                }
-            }
-            catch (Exception ex)
-            {
-                terminating = ex;
-            }
-            return new ScriptResult
-            {
-                Output = new Collection<PSObject>(output.ToList()),
-                Errors = ps.Streams.Error.ToList(),
-                Verbose = ps.Streams.Verbose.Select(v => v.Message).ToList(),
-                Debug = ps.Streams.Debug.Select(v => v.Message).ToList(),
-                Warning = ps.Streams.Warning.Select(v => v.Message).ToList(),
-                Progress = ps.Streams.Progress.ToList(),
-                Information = ps.Streams.Information.Select(i => i.MessageData?.ToString() ?? "").ToList(),
-                Terminating = terminating,
-            };
-        }
-        finally
-        {
-            if (own) runspace.Dispose();
-        }
+        using var run = new HostedRun(script, variables, runspace);
+        return run.Finish();
     }
+
+    /// <summary>Starts a script and returns at once, for tests that act while it runs (wait for output, Ctrl+C).</summary>
+    public static HostedRun Start(string script, IDictionary<string, object?>? variables = null, Runspace? runspace = null) =>
+        new(script, variables, runspace);
 
     /// <summary>The script line that connects to an emulator given as $emuUri/$emuKey/$emuToken.</summary>
     public const string ConnectLine =

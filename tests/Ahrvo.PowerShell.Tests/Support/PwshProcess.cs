@@ -3,12 +3,6 @@ using System.Text;
 
 namespace Ahrvo.PowerShell.Tests.Support;
 
-/// <summary>What one child pwsh produced.</summary>
-public sealed record PwshResult(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)
-{
-    public string All => StdOut + "\n" + StdErr;
-}
-
 /// <summary>
 /// Runs a script in a separate pwsh 7.6.9 process (the repo's tool), for what a hosted runspace
 /// cannot show: transcripts, process-wide proxy settings read from the environment, several

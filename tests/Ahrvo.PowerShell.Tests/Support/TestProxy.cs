@@ -9,7 +9,9 @@ namespace Ahrvo.PowerShell.Tests.Support;
 /// A tiny HTTP proxy on 127.0.0.1 for the proxy tests. It records every request line (absolute-form
 /// for http, CONNECT for https). Absolute-form requests are forwarded, one per connection, and only
 /// to loopback targets; CONNECT is recorded and refused with 502, which is proof enough that the
-/// client used the proxy, and keeps every byte on this machine.
+/// client used the proxy, and keeps every byte on this machine. A test can also hold requests back
+/// (<see cref="Hold"/>) until it lets them go (<see cref="Release"/>): the one way to make a card be
+/// answered after others that does not depend on how long anything takes.
 /// </summary>
 public sealed class TestProxy : IDisposable
 {
@@ -24,6 +26,30 @@ public sealed class TestProxy : IDisposable
         _listener.Start();
         _ = AcceptLoopAsync();
     }
+
+    private readonly object _holdGate = new();
+    private Func<string, bool>? _hold;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _heldSoFar;
+
+    /// <summary>Requests whose request line matches are not forwarded until <see cref="Release"/>.</summary>
+    public void Hold(Func<string, bool> requestLine)
+    {
+        lock (_holdGate) _hold = requestLine;
+    }
+
+    /// <summary>Forwards the requests held so far, and holds no more.</summary>
+    public void Release()
+    {
+        lock (_holdGate)
+        {
+            _hold = null;
+            _released.TrySetResult();
+        }
+    }
+
+    /// <summary>Requests that have been held (counted when they arrive, so a test knows one is waiting).</summary>
+    public int HeldSoFar => Volatile.Read(ref _heldSoFar);
 
     public Uri Uri => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
 
@@ -80,6 +106,17 @@ public sealed class TestProxy : IDisposable
                     return;
                 }
 
+                Task? gate = null;
+                lock (_holdGate)
+                {
+                    if (_hold?.Invoke(lines[0]) == true) gate = _released.Task;
+                }
+                if (gate != null)
+                {
+                    Interlocked.Increment(ref _heldSoFar);
+                    await gate.WaitAsync(_cts.Token);
+                }
+
                 using var upstream = new TcpClient();
                 await upstream.ConnectAsync(IPAddress.Loopback, target.Port);
                 var up = upstream.GetStream();
@@ -98,6 +135,7 @@ public sealed class TestProxy : IDisposable
             }
             catch (IOException) { }
             catch (SocketException) { }
+            catch (OperationCanceledException) { } // disposed while a request was held
         }
     }
 
