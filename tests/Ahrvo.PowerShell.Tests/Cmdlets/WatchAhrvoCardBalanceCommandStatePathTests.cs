@@ -165,12 +165,16 @@ public sealed class WatchAhrvoCardBalanceCommandStatePathTests(EmulatorFixture f
     {
         var ids = await PlantAsync("200.00", "10.00", "900.00");
         Run(Watch, ids);
-        // As if the first run was two hours ago (no waiting): the file says when each card last alerted.
-        var file = File_();
-        var twoHoursAgo = DateTimeOffset.UtcNow.AddHours(-2).ToString("O", CultureInfo.InvariantCulture);
-        foreach (var id in ids.Take(2)) CardIn(file, id)["lastAlertedAt"] = twoHoursAgo;
-        CardIn(file, ids[1])["levelSince"] = twoHoursAgo;
-        File.WriteAllText(State, file.ToJsonString());
+        // As if the last alerts were two hours ago (no waiting): the file says when each card last alerted.
+        void AlertedTwoHoursAgo()
+        {
+            var file = File_();
+            var twoHoursAgo = DateTimeOffset.UtcNow.AddHours(-2).ToString("O", CultureInfo.InvariantCulture);
+            foreach (var id in ids.Take(2)) CardIn(file, id)["lastAlertedAt"] = twoHoursAgo;
+            CardIn(file, ids[1])["levelSince"] = twoHoursAgo;
+            File.WriteAllText(State, file.ToJsonString());
+        }
+        AlertedTwoHoursAgo();
 
         Assert.Empty(Run(Watch + " -RepeatAfter 03:00:00", ids).Output); // not yet
         var repeat = Run(Watch + " -RepeatAfter 01:00:00", ids);
@@ -179,8 +183,9 @@ public sealed class WatchAhrvoCardBalanceCommandStatePathTests(EmulatorFixture f
         Assert.EndsWith("(repeat)", repeat.Output[0].BaseObject.ToString());
         Assert.Empty(Run(Watch + " -RepeatAfter 3600", ids).Output); // counted from the reminder
 
-        // 1 ms: surely past by the next run, so both cards remind again, this time as a table.
-        var table = Run($"Update-FormatData -AppendPath '{FormatFile}'\n" + Watch + " -RepeatAfter 0.001 | Out-String -Width 80", ids);
+        // Both cards remind again, this time as a table.
+        AlertedTwoHoursAgo();
+        var table = Run($"Update-FormatData -AppendPath '{FormatFile}'\n" + Watch + " -RepeatAfter 01:00:00 | Out-String -Width 80", ids);
         Clean(table);
         var rows = Assert.Single(table.Output).BaseObject.ToString()!.Split('\n').Where(l => l.Contains(ids[0]) || l.Contains(ids[1])).ToList();
         Assert.Equal(2, rows.Count);
