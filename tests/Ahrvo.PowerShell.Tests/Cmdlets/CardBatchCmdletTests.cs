@@ -26,7 +26,10 @@ public sealed class CardBatchCmdletTests(CardsEmulatorFixture fx) : IAsyncLifeti
 
     private EmulatorProcess Emu => fx.Emulator;
 
-    private static string Connect(string parameters = "-MaxRetries 0") => EmulatorFixtureBase.Connect(parameters);
+    /// <summary>No retries, and timeouts longer than any test: a held request ends only when the test stops the run.</summary>
+    private const string Patient = "-MaxRetries 0 -AttemptTimeoutSec 3600 -TimeoutSec 3600";
+
+    private static string Connect(string parameters = Patient) => EmulatorFixtureBase.Connect(parameters);
 
     /// <summary>Makes the emulator hold these cards' requests until the client gives up on them.</summary>
     private Task HoldAsync(IEnumerable<string> ids) =>
@@ -41,7 +44,9 @@ public sealed class CardBatchCmdletTests(CardsEmulatorFixture fx) : IAsyncLifeti
         // Through a proxy that holds the first card's request until every later card is answered.
         using var proxy = new TestProxy();
         proxy.Hold(line => line.Contains("card_id=" + ids[0] + " ", StringComparison.Ordinal));
-        using var run = PowerShellHost.Start(Connect("-MaxRetries 0 -Proxy $proxyUri") + """
+        using var progress = ProgressTiming.Always(); // a progress record each time the pipeline thread takes results
+        using var run = PowerShellHost.Start(Connect(Patient + " -Proxy $proxyUri") + """
+            $ProgressPreference = 'Continue'
             $pipelineThread = [Environment]::CurrentManagedThreadId
             $ids | Get-AhrvoCardBalance -ThrottleLimit 16 | ForEach-Object {
                 # Every write must come from the pipeline thread, whatever thread answered the card.
@@ -51,7 +56,10 @@ public sealed class CardBatchCmdletTests(CardsEmulatorFixture fx) : IAsyncLifeti
             """, fx.Variables(("ids", ids), ("proxyUri", proxy.Uri)));
         await Emu.WaitForStatsAsync(s => Count(s, "200") == ids.Length - 1, "every card but the first answered");
         Assert.Equal(1, proxy.HeldSoFar);
-        Assert.Empty(run.OutputSoFar); // nothing may be written before the first card
+        // Once the pipeline thread has taken what it could since, nothing may have been written: the first card is not in.
+        int pumps = run.ProgressCount;
+        run.WaitUntil(() => run.ProgressCount > pumps, "the pipeline thread taking results after every later card was answered");
+        Assert.Empty(run.OutputSoFar);
 
         proxy.Release();
         var r = run.Finish();
@@ -255,7 +263,7 @@ public sealed class CardBatchCmdletTests(CardsEmulatorFixture fx) : IAsyncLifeti
     public async Task Ctrl_C_stops_the_run_wherever_it_waits_and_nothing_is_sent_afterwards(string waitingOn)
     {
         var ids = CardsEmulatorFixture.Ids(1000, dedicatedOnly: true);
-        string parameters = "-MaxRetries 0";
+        string parameters = Patient;
         Func<EmulatorStats, bool> waiting;
         switch (waitingOn)
         {
@@ -273,7 +281,7 @@ public sealed class CardBatchCmdletTests(CardsEmulatorFixture fx) : IAsyncLifeti
                 break;
             default:
                 // Two a second: the cards behind the first few wait for their turn, for minutes in all.
-                parameters = "-MaxRetries 0 -MaxRequestsPerSecond 2";
+                parameters = Patient + " -MaxRequestsPerSecond 2";
                 waiting = s => s.BalanceRequests >= 3;
                 break;
         }

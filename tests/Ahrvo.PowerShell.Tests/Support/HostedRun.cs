@@ -35,6 +35,7 @@ public sealed class HostedRun : IDisposable
         Output.DataAdded += (_, _) => _changed.Set();
         _ps.Streams.Verbose.DataAdded += (_, _) => _changed.Set();
         _ps.Streams.Error.DataAdded += (_, _) => _changed.Set();
+        _ps.Streams.Progress.DataAdded += (_, _) => _changed.Set();
         _ps.InvocationStateChanged += (_, _) => _changed.Set();
         _async = _ps.BeginInvoke<PSObject, PSObject>(null, Output);
     }
@@ -50,6 +51,9 @@ public sealed class HostedRun : IDisposable
 
     /// <summary>The verbose messages so far.</summary>
     public IReadOnlyList<string> Verbose => Snapshot(_ps.Streams.Verbose).Select(v => v.Message).ToList();
+
+    /// <summary>Progress records so far (the pipeline thread writes one each time it takes results, with <see cref="ProgressTiming.Always"/>).</summary>
+    public int ProgressCount => _ps.Streams.Progress.Count;
 
     public bool IsRunning => _ps.InvocationStateInfo.State is PSInvocationState.Running or PSInvocationState.NotStarted;
 
@@ -124,7 +128,9 @@ public sealed class HostedRun : IDisposable
 
     public void Dispose()
     {
-        if (IsRunning) _ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+        // A script that will not stop (a failed test) is left to the process: disposing it would
+        // wait for it, and the test is to fail now, not hang.
+        if (IsRunning && !_ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10))) return;
         _ps.Dispose();
         if (_ownRunspace) _runspace.Dispose();
         _changed.Dispose();
