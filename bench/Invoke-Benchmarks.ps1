@@ -4,7 +4,7 @@
     Bulk-query benchmarks of Ahrvo.PowerShell against the local emulator: medians, ratios, targets.
 .DESCRIPTION
     build.ps1 Bench runs this in a fresh pwsh with $env:AHRVO_MODULE_PATH (the built manifest) and
-    $env:AHRVO_EMULATOR_DLL (the published emulator). Four measurements, each repeated and reported
+    $env:AHRVO_EMULATOR_DLL (the published emulator). Five measurements, each repeated and reported
     as a median, the competing methods interleaved within each repetition so that load from other
     processes on the machine falls on all of them alike:
 
@@ -15,6 +15,9 @@
          same concurrency (bench/Ahrvo.Bench.RawHttp) against the same emulator.
       3. A cold one-card command in a new pwsh vs a cold Invoke-RestMethod one-liner in a new pwsh.
       4. Peak working set (VmHWM) of a pwsh piping 100,000 cards into Export-Csv vs 1,000 cards.
+      5. The timing the xunit tests no longer assert (they check counts and order, never durations):
+         how fast Ctrl+C and Select-Object -First 5 end a run (and how many requests the early stop
+         cost), how evenly -MaxRequestsPerSecond spreads requests, how soon a hanging card fails.
 
     Timings are wall-clock on a shared machine: the emulator, the client and whatever else runs here
     share the same cores. The load average is printed before and after.
@@ -255,6 +258,58 @@ Connect-Ahrvo -BaseUri '$base' -MaxRetries 0
     }
     Remove-Item -LiteralPath $csv -ErrorAction SilentlyContinue
     $results.Memory = [ordered]@{ SmallCards = $N4Small; BigCards = $N4Big; SmallPeakMB = $peak[$N4Small].PeakMB; BigPeakMB = $peak[$N4Big].PeakMB; BigRows = $peak[$N4Big].Rows; BigSeconds = $peak[$N4Big].Seconds }
+
+    # ---- 5. timing the tests do not assert ------------------------------------------------------------
+    # The xunit tests assert what happens (counts, order, nothing sent after a stop), never how fast:
+    # these are the figures they used to bound with wall-clock limits, measured here instead.
+    Write-Host "`n[5] stops, early stops, pacing and timeouts, timed" -ForegroundColor Cyan
+    $timing = [ordered]@{ StopMs = @(); FirstFiveMs = @(); FirstFiveRequests = @(); PacedBusiestSecond = @(); PacedMs = @(); HangMs = @() }
+    $ids5 = New-CardIds 1000
+    # A runspace of its own, so that a run can be stopped from here; the module's session connection
+    # is process-wide, so it uses the one made here.
+    $stopRunspace = [runspacefactory]::CreateRunspace()
+    $stopRunspace.Open()
+    for ($rep = 1; $rep -le $Repeat; $rep++) {
+        Set-AhrvoEmulatorConfig $emu @{ latencyMs = 50 } | Out-Null
+        # Ctrl+C a run in full flow (was: Stop() "within a second" in tests/Ahrvo.PowerShell.Tests).
+        $ps = [powershell]::Create()
+        $ps.Runspace = $stopRunspace
+        $null = $ps.AddCommand('Import-Module').AddParameter('Name', $ModulePath).AddStatement()
+        $null = $ps.AddScript({ param($Ids) $Ids | Get-AhrvoCardBalance -ThrottleLimit 8 -ErrorAction SilentlyContinue }).AddArgument($ids5)
+        $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new(); $noInput.Complete() # open input would be waited for
+        $async = $ps.BeginInvoke($noInput, $out)
+        while ($out.Count -lt 100 -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 10 }
+        $sw = [Diagnostics.Stopwatch]::StartNew(); $ps.Stop(); $timing.StopMs += $sw.Elapsed.TotalMilliseconds
+        $ps.Dispose()
+        # Select-Object -First 5 at even latency (was: "took < 2.5 s" and a request bound from the 5 ms hold-back).
+        Start-Sleep -Milliseconds 300 # the stopped requests end at the server before the counters are reset
+        Reset-AhrvoEmulator $emu
+        $timing.FirstFiveMs += (Measure-Command { $null = $ids5 | Get-AhrvoCardBalance -ThrottleLimit 16 | Select-Object -First 5 }).TotalMilliseconds
+        Start-Sleep -Milliseconds 300
+        $timing.FirstFiveRequests += (Get-AhrvoEmulatorStats $emu -Limit 0).balanceRequests
+        # -MaxRequestsPerSecond 20 over 40 cards (was: "at most 22 in any second" and "at least 1.8 s").
+        Set-AhrvoEmulatorConfig $emu @{ latencyMs = 0 } | Out-Null
+        Reset-AhrvoEmulator $emu
+        Connect-Ahrvo -BaseUri $base -MaxRetries 0 -MaxRequestsPerSecond 20 | Out-Null
+        $timing.PacedMs += (Measure-Command { $null = Get-AhrvoCardBalance -CardId $ids5[0..39] -ThrottleLimit 16 }).TotalMilliseconds
+        $starts = @((Get-AhrvoEmulatorStats $emu -Limit 40).requests | ForEach-Object startedAt | Sort-Object)
+        $timing.PacedBusiestSecond += ($starts | ForEach-Object { $t = $_; @($starts | Where-Object { $_ -ge $t -and $_ -lt $t + 1000 }).Count } | Measure-Object -Maximum).Maximum
+        # A card that always hangs, -AttemptTimeoutSec 1 -TimeoutSec 3 (was: "fails within 4.5 s").
+        Set-AhrvoEmulatorConfig $emu @{ faults = @(@{ kind = 'slow'; delayMs = 600000; cardIds = @($ids5[3]) }) } | Out-Null
+        Connect-Ahrvo -BaseUri $base -MaxRetries 5 -RetryBaseDelayMs 50 -AttemptTimeoutSec 1 -TimeoutSec 3 | Out-Null
+        $timing.HangMs += (Measure-Command { $null = Get-AhrvoCardBalance -CardId $ids5[0..9] -ErrorAction SilentlyContinue }).TotalMilliseconds
+        Set-AhrvoEmulatorConfig $emu @{ faults = @() } | Out-Null
+        Connect-Ahrvo -BaseUri $base -MaxRetries 0 | Out-Null
+        Write-Host ("  run {0}: Stop() {1:N0} ms; -First 5 of 1,000 at 50 ms {2:N0} ms, {3} requests; 40 cards at 20/s {4:N0} ms, busiest second {5}; hanging card {6:N0} ms" -f $rep,
+            $timing.StopMs[-1], $timing.FirstFiveMs[-1], $timing.FirstFiveRequests[-1], $timing.PacedMs[-1], $timing.PacedBusiestSecond[-1], $timing.HangMs[-1])
+    }
+    $stopRunspace.Dispose()
+    $results.Timing = [ordered]@{
+        StopMs = Get-Median $timing.StopMs; FirstFiveMs = Get-Median $timing.FirstFiveMs; FirstFiveRequests = Get-Median $timing.FirstFiveRequests
+        FirstFiveMaxRequests = ($timing.FirstFiveRequests | Measure-Object -Maximum).Maximum
+        PacedMs = Get-Median $timing.PacedMs; PacedBusiestSecond = ($timing.PacedBusiestSecond | Measure-Object -Maximum).Maximum; HangMs = Get-Median $timing.HangMs
+    }
 }
 finally {
     Stop-AhrvoEmulator $emu
@@ -262,7 +317,7 @@ finally {
 }
 
 # ---- table -------------------------------------------------------------------------------------------
-$L = $results.Latency; $T = $results.Throughput; $C = $results.Cold; $M = $results.Memory
+$L = $results.Latency; $T = $results.Throughput; $C = $results.Cold; $M = $results.Memory; $Tm = $results.Timing
 $rows = @(
     [pscustomobject]@{ Measure = "1. $($L.Cards) cards @ $($L.LatencyMs) ms, Get-AhrvoCardBalance -ThrottleLimit 16"; Figure = '{0:N0} ms = {1:N2} ms/card' -f $L.CmdletMs, ($L.CmdletMs / $L.Cards); Target = ''; Result = '' }
     [pscustomobject]@{ Measure = '   ForEach-Object -Parallel -ThrottleLimit 16 + Invoke-RestMethod'; Figure = '{0:N0} ms = {1:N2} ms/card' -f $L.ParallelMs, ($L.ParallelMs / $L.Cards); Target = ''; Result = '' }
@@ -280,6 +335,10 @@ $rows = @(
     [pscustomobject]@{ Measure = '   CPU a card: cmdlet vs raw client (emulator)'; Figure = '{0:N0} vs {1:N0} us ({2:N0} us)' -f $T.CmdletCpuUs, $T.RawCpuUs, $T.EmulatorCpuUs; Target = ''; Result = '' }
     [pscustomobject]@{ Measure = '3. cold one-card: Import+Connect+Get vs Invoke-RestMethod'; Figure = '{0:N0} vs {1:N0} ms = {2:N2} x' -f $C.CmdletMs, $C.IrmMs, ($C.CmdletMs / $C.IrmMs); Target = '<= 1.20 x'; Result = if ($C.CmdletMs / $C.IrmMs -le 1.2) { 'PASS' } else { 'MISS' } }
     [pscustomobject]@{ Measure = "4. peak working set, $('{0:N0}' -f $M.BigCards) vs $('{0:N0}' -f $M.SmallCards) cards | Export-Csv"; Figure = '{0:N1} vs {1:N1} MB = +{2:N1} MB' -f $M.BigPeakMB, $M.SmallPeakMB, ($M.BigPeakMB - $M.SmallPeakMB); Target = '< +50 MB'; Result = if ($M.BigPeakMB - $M.SmallPeakMB -lt 50) { 'PASS' } else { 'MISS' } }
+    [pscustomobject]@{ Measure = '5. Ctrl+C of 1,000 cards at 50 ms, throttle 8: Stop() returns'; Figure = '{0:N0} ms' -f $Tm.StopMs; Target = '< 1,000 ms'; Result = if ($Tm.StopMs -lt 1000) { 'PASS' } else { 'MISS' } }
+    [pscustomobject]@{ Measure = '   Select-Object -First 5 of 1,000 at 50 ms, throttle 16'; Figure = '{0:N0} ms, {1} requests (most {2})' -f $Tm.FirstFiveMs, $Tm.FirstFiveRequests, $Tm.FirstFiveMaxRequests; Target = '< 2,500 ms, <= 27 requests'; Result = if ($Tm.FirstFiveMs -lt 2500 -and $Tm.FirstFiveMaxRequests -le 27) { 'PASS' } else { 'MISS' } }
+    [pscustomobject]@{ Measure = '   40 cards at -MaxRequestsPerSecond 20'; Figure = '{0:N0} ms, at most {1} in a second' -f $Tm.PacedMs, $Tm.PacedBusiestSecond; Target = '>= 1,800 ms, <= 22'; Result = if ($Tm.PacedMs -ge 1800 -and $Tm.PacedBusiestSecond -le 22) { 'PASS' } else { 'MISS' } }
+    [pscustomobject]@{ Measure = '   a card that always hangs, -AttemptTimeoutSec 1 -TimeoutSec 3'; Figure = '{0:N0} ms' -f $Tm.HangMs; Target = '< 4,500 ms'; Result = if ($Tm.HangMs -lt 4500) { 'PASS' } else { 'MISS' } }
 )
 $loadAfter = Get-LoadAverage
 Write-Host "`nMedians of $Repeat runs ($Repeat2 for 2); load average before $loadBefore, after $loadAfter ($([Environment]::ProcessorCount) cores, shared)." -ForegroundColor Cyan
