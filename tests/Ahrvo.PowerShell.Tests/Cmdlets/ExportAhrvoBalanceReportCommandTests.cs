@@ -60,6 +60,9 @@ public sealed class ExportAhrvoBalanceReportCommandTests(EmulatorFixture fx) : I
             Assert.Single(r.Errors);
             var html = File.ReadAllText(path);
             Assert.Contains($"<li><code>{unknown}</code>: Card &#39;{unknown}&#39; was not found", html);
+            // The reason says what to do too, as the error record of the same card does.
+            Assert.Contains(System.Net.WebUtility.HtmlEncode(r.Errors[0].Exception.Message), html);
+            Assert.Contains("Verify the card id", html);
             Assert.Contains("id=\"failed-cards\">1<", html);
             // Strictly below the threshold is low: 99.99 is not below 99.99.
             Assert.Contains($"<tr data-card-id=\"{a}\">", html);

@@ -75,6 +75,40 @@ public sealed class GetAhrvoCardBalanceCommandTests(EmulatorFixture fx, ITestOut
         Assert.Equal("{\"CardId\":\"card201907021723076245\",\"AvailableBalance\":1468.87}", r.Output[1].ToString());
     }
 
+    [Fact]
+    public void Prints_as_a_table_of_id_masked_number_balance_and_currency()
+    {
+        var r = Run($"Update-FormatData -AppendPath $format\nGet-AhrvoCardBalance {Good},{Low} | Out-String -Width 120", ("format", FormatFile));
+        NoTerminating(r);
+        var lines = string.Concat(r.Output.Select(o => o.ToString())).Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        Assert.Matches(@"^CardId\s+CardNumber\s+AvailableBalance\s+Currency$", lines[0]);
+        Assert.Matches($@"^{Good}\s+5157\*{{8}}2686\s+1,468\.87 USD$", lines[2]);
+        Assert.Matches($@"^{Low}\s+5157\*{{8}}1175\s+42\.17 USD$", lines[3]);
+    }
+
+    [Fact]
+    public void Round_trips_through_Export_Csv_and_Import_Csv_with_the_same_values()
+    {
+        // The use case of the README's first pipeline: balances to a CSV file and back, exactly.
+        var dir = NewTempDir("ahrvo-csv-");
+        try
+        {
+            var r = Run($$"""
+                [cultureinfo]::CurrentCulture = 'en-US'
+                $before = Get-AhrvoCardBalance {{Good}},{{Low}},card201907021723076251
+                $before | Export-Csv $path -NoTypeInformation
+                $after = Import-Csv $path
+                $after.Count
+                for ($i = 0; $i -lt 3; $i++) { $after[$i].CardId -eq $before[$i].CardId -and [decimal]$after[$i].AvailableBalance -eq $before[$i].AvailableBalance }
+                $after[2].AvailableBalance
+                """, ("path", Path.Combine(dir, "all.csv")));
+            Assert.Empty(r.Errors);
+            NoTerminating(r);
+            Assert.Equal(new object[] { 3, true, true, true, "0.00" }, r.Output.Select(o => o.BaseObject));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Theory]
     [InlineData(Unknown, "Ahrvo.CardNotFound", ErrorCategory.ObjectNotFound, 404)]
     [InlineData(Shared, "Ahrvo.InvalidCard", ErrorCategory.InvalidArgument, 400)]
