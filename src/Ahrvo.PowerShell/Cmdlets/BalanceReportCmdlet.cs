@@ -30,7 +30,11 @@ namespace Ahrvo.PowerShell.Cmdlets
         [Alias("card_id", "Id")]
         [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
-        public string[] CardId { get; set; } = Array.Empty<string>();
+        public object[] CardId { get; set; } = Array.Empty<object>();
+
+        [Parameter(ParameterSetName = CardIdSet)]
+        [ValidateNotNullOrEmpty]
+        public string? CardIdProperty { get; set; }
 
         private protected BalanceStatistics Statistics { get; private set; } = new BalanceStatistics();
 
@@ -57,7 +61,9 @@ namespace Ahrvo.PowerShell.Cmdlets
             if (!Active) return;
             if (ParameterSetName == CardIdSet)
             {
-                foreach (var id in CardId) Enqueue(id);
+                // Refused inputs count as failed, never as nothing: they were meant to be cards.
+                foreach (var id in CardListCmdlet.CardIdsOf(this, CardId, CardIdProperty, (_, refusal) => Statistics.AddRefused(refusal.Exception.Message)))
+                    Enqueue(id);
                 return;
             }
             if (InputObject == null) return;
@@ -86,10 +92,11 @@ namespace Ahrvo.PowerShell.Cmdlets
                 return;
             }
             var what = value is string s ? "the string '" + s + "'" : "a " + (input.TypeNames.FirstOrDefault() ?? value.GetType().FullName);
-            WriteError(new ErrorRecord(
-                new ArgumentException(MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits, not " + what +
-                    ". To read cards by id, use -CardId, or pipe the ids to Get-AhrvoCardBalance first."),
-                "Ahrvo.UnsupportedInput", ErrorCategory.InvalidType, value));
+            var message = MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits, not " + what +
+                ". To read cards by id, use -CardId, or pipe the ids to Get-AhrvoCardBalance first.";
+            // Counted as failed, never as nothing: an input that was meant as a card and is not read must not look like no card.
+            Statistics.AddRefused(message);
+            WriteError(new ErrorRecord(new ArgumentException(message), "Ahrvo.UnsupportedInput", ErrorCategory.InvalidType, value));
         }
 
         private static string? AsFailedCard(ErrorRecord error)

@@ -12,7 +12,8 @@ namespace Ahrvo.PowerShell.Cmdlets
     public sealed class CompareAhrvoCardBalanceCommand : CardBatchCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [Alias("card_id", "Id")]
+        // Binding by property name matches any case; the separators users put in headers are aliases.
+        [Alias("card_id", "Id", "card-id", "Card ID")]
         [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
         public string CardId { get; set; } = "";
@@ -33,7 +34,10 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             // The expected balance is bound per pipeline record, so it travels with its card.
-            Enqueue(CardId, ExpectedBalance);
+            // Never sent with the white space a text file put around it.
+            var id = Ahrvo.Client.Parsing.CardIdRules.Trim(CardId);
+            if (id.Length != CardId.Length) WriteVerbose("Card id '" + CardId + "' has white space around it: read as '" + id + "'.");
+            Enqueue(id, ExpectedBalance);
         }
 
         protected override void OnBalance(BulkItem item, BalanceResult result)

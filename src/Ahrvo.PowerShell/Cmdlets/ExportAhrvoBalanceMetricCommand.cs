@@ -3,6 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Text;
 using Ahrvo.PowerShell.Alerts;
+using Ahrvo.PowerShell.Errors;
 using Ahrvo.PowerShell.Files;
 using Ahrvo.PowerShell.Metrics;
 
@@ -58,7 +59,12 @@ namespace Ahrvo.PowerShell.Cmdlets
         {
             base.EndProcessing();
             if (_declined) return;
-            var text = BalanceMetrics.Render(Statistics.Cards, Statistics.Failures, _thresholds, Counters(), PreviousLastSuccess());
+            if (!Statistics.HasCards)
+            {
+                WriteError(ErrorRecords.NothingToExport(_target!, "metrics", Statistics.Refused.Count));
+                return;
+            }
+            var text = BalanceMetrics.Render(Statistics.Cards, Statistics.Failures, _thresholds, Counters(), PreviousLastSuccess(), Statistics.Refused.Count);
             try
             {
                 // UTF-8 without BOM: a BOM before the first "# HELP" is a parse error for the collector.
@@ -69,7 +75,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 ThrowTerminatingError(new ErrorRecord(new IOException("Could not write the metrics to '" + _target + "': " + ex.Message, ex),
                     "Ahrvo.MetricWriteFailed", ErrorCategory.WriteError, _target));
             }
-            WriteVerbose("Wrote " + Statistics.Cards.Count + " balances and " + Statistics.Failures.Count + " failed cards to " + _target + ".");
+            WriteVerbose("Wrote " + Statistics.Cards.Count + " balances and " + (Statistics.Failures.Count + Statistics.Refused.Count) + " failed cards to " + _target + ".");
             if (PassThru) WriteObject(SessionState.InvokeProvider.Item.Get(new[] { _target! }, true, true), true);
         }
 

@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Linq;
+using Ahrvo.PowerShell.Errors;
 using System.Management.Automation;
 using System.Text;
 using Ahrvo.PowerShell.Files;
@@ -48,8 +50,16 @@ namespace Ahrvo.PowerShell.Cmdlets
         {
             base.EndProcessing();
             if (_declined) return;
+            if (!Statistics.HasCards)
+            {
+                WriteError(ErrorRecords.NothingToExport(_target!, "report", Statistics.Refused.Count));
+                return;
+            }
+            // Refused inputs are listed with the cards that failed: they were meant as cards.
+            var failures = Statistics.Failures.Concat(Statistics.Refused.Select((reason, i) =>
+                new FailedCard("(input without a card id " + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + ")", reason))).ToList();
             var html = BalanceReportHtml.Render(new BalanceReportData(
-                Title, DateTimeOffset.Now, Statistics.ToSummary(), Statistics.Cards, Statistics.Failures, LowBalanceThreshold, Statistics.CurrencyWarning()));
+                Title, DateTimeOffset.Now, Statistics.ToSummary(), Statistics.Cards, failures, LowBalanceThreshold, Statistics.CurrencyWarning()));
             try
             {
                 AtomicFile.WriteAllText(_target!, html, new UTF8Encoding(false), Force);

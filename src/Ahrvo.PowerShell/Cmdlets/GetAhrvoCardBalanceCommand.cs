@@ -16,7 +16,7 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            foreach (var id in CardId) Enqueue(id);
+            foreach (var id in CardIds()) Enqueue(id);
         }
 
         protected override void OnBalance(BulkItem item, BalanceResult result) =>

@@ -28,7 +28,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             // The amount is bound per pipeline record, so each card keeps its own.
-            foreach (var id in CardId) Enqueue(id, Amount);
+            foreach (var id in CardIds()) Enqueue(id, Amount);
         }
 
         protected override void OnBalance(BulkItem item, BalanceResult result)

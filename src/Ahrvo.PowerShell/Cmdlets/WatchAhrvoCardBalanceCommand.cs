@@ -93,7 +93,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             // Only collected: every pass needs the whole list, and passes start once input has ended.
-            foreach (var id in CardId)
+            foreach (var id in CardIds())
             {
                 if (_seen.Add(id)) _cards.Add(id);
                 else WriteVerbose("Card " + id + " is already watched; the duplicate is ignored.");

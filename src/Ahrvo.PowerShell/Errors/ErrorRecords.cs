@@ -126,6 +126,25 @@ namespace Ahrvo.PowerShell.Errors
                 },
             };
 
+        /// <summary>
+        /// An export that received no card object and no card result: the previous file is left as
+        /// it was, since an empty one would read as "no card failed" to whatever watches it.
+        /// </summary>
+        public static ErrorRecord NothingToExport(string path, string what, int refused)
+        {
+            var message = (refused > 0
+                    ? string.Format(CultureInfo.InvariantCulture, "None of the {0} input{1} was a card balance or a card to read (each was refused above)", refused, refused == 1 ? "" : "s")
+                    : "No card balance or card to read came in")
+                + ", so the " + what + " file '" + path + "' was left untouched: an empty file would look like a run in which no card failed.";
+            return new ErrorRecord(new InvalidOperationException(message), "Ahrvo.NothingToExport", ErrorCategory.InvalidData, path)
+            {
+                ErrorDetails = new ErrorDetails(message)
+                {
+                    RecommendedAction = "Pipe the output of Get-AhrvoCardBalance (or give -CardId); for a CSV of card ids: Import-Csv cards.csv | Get-AhrvoCardBalance | " + (what == "metrics" ? "Export-AhrvoBalanceMetric" : "Export-AhrvoBalanceReport") + " -Path ...",
+                },
+            };
+        }
+
         public static ErrorRecord Cancelled(string cardId) =>
             new ErrorRecord(new OperationCanceledException($"Card '{cardId}' was not queried: the command stopped before its answer came."),
                 "Ahrvo.Cancelled", ErrorCategory.OperationStopped, cardId);

@@ -22,6 +22,7 @@ namespace Ahrvo.PowerShell.Metrics
         public const string Threshold = "ahrvo_balance_alert_threshold";
         public const string CardsRead = "ahrvo_cards_read";
         public const string CardsFailed = "ahrvo_cards_failed";
+        public const string InputsRefused = "ahrvo_inputs_refused";
         public const string Requests = "ahrvo_requests_total";
         public const string Retries = "ahrvo_request_retries_total";
         public const string Throttled = "ahrvo_throttled_responses_total";
@@ -38,7 +39,8 @@ namespace Ahrvo.PowerShell.Metrics
             IEnumerable<FailedCard> failures,
             AlertThresholds? thresholds,
             ConnectionCounters? counters,
-            IReadOnlyDictionary<string, string>? previousLastSuccess = null)
+            IReadOnlyDictionary<string, string>? previousLastSuccess = null,
+            int refusedInputs = 0)
         {
             // One sample per card and family: a repeated series makes the collector drop the whole
             // file. A card read at least once in the run counts as read (its last balance wins).
@@ -72,8 +74,11 @@ namespace Ahrvo.PowerShell.Metrics
             }
             Family(text, CardsRead, "gauge", "Cards whose balance was read in the run that wrote this file.",
                 new[] { ("", Integer(ok.Count)) });
-            Family(text, CardsFailed, "gauge", "Cards whose balance could not be read in the run that wrote this file.",
-                new[] { ("", Integer(failed.Count)) });
+            // Inputs refused before any request (no card id) count as failed: they were meant as cards.
+            Family(text, CardsFailed, "gauge", "Cards whose balance could not be read in the run that wrote this file, inputs refused for holding no card id included.",
+                new[] { ("", Integer(failed.Count + refusedInputs)) });
+            Family(text, InputsRefused, "gauge", "Inputs refused in the run that wrote this file because they held no usable card id (also counted in ahrvo_cards_failed).",
+                new[] { ("", Integer(refusedInputs)) });
             if (counters is ConnectionCounters n)
             {
                 // Counters: they only grow for the life of a connection, and start again from 0 with a

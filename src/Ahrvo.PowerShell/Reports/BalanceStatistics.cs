@@ -48,6 +48,16 @@ namespace Ahrvo.PowerShell.Reports
 
         public void AddFailure(string cardId, string reason) => _failures.Add(new FailedCard(cardId, reason));
 
+        private readonly List<string> _refused = new List<string>();
+
+        /// <summary>Inputs refused before any request (no card id, not a card): why, one per input.</summary>
+        public IReadOnlyList<string> Refused => _refused;
+
+        public void AddRefused(string reason) => _refused.Add(reason);
+
+        /// <summary>Whether any card object or card result came in: without one there is nothing to write over a previous file.</summary>
+        public bool HasCards => _count > 0 || _failures.Count > 0;
+
         public BalanceSummary ToSummary()
         {
             var any = _count > 0;

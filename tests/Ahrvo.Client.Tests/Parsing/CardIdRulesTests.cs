@@ -25,6 +25,29 @@ public class CardIdRulesTests
         Assert.Null(CardIdRules.Check("card-" + char.ConvertFromUtf32(0x1F4B3))); // a proper pair is fine
     }
 
+    [Theory]
+    [InlineData(" card201907021723076245")]
+    [InlineData("card201907021723076245 ")]
+    [InlineData("\tcard201907021723076245\r")]
+    [InlineData("\u00A0card201907021723076245")]
+    [InlineData("\uFEFFcard201907021723076245")]
+    [InlineData("card201907021723076245 \u200B ")]
+    public void Refuses_ids_with_white_space_around_them_and_Trim_removes_it(string id)
+    {
+        // Never sent as given: the caller trims (and says so), the client refuses what was not trimmed.
+        Assert.NotNull(CardIdRules.Check(id));
+        Assert.Equal("card201907021723076245", CardIdRules.Trim(id));
+        Assert.Null(CardIdRules.Check(CardIdRules.Trim(id)));
+    }
+
+    [Fact]
+    public void Trim_keeps_white_space_inside_and_is_idempotent()
+    {
+        Assert.Equal("a b", CardIdRules.Trim(" a b\t"));
+        Gen.String.Sample(s => CardIdRules.Trim(CardIdRules.Trim(s)) == CardIdRules.Trim(s)
+            && (CardIdRules.Trim(s).Length == 0 || CardIdRules.Check(CardIdRules.Trim(s)) != "The card id has white space around it."));
+    }
+
     [Fact]
     public void Refuses_over_long_ids() => Assert.NotNull(CardIdRules.Check(new string('a', CardIdRules.MaxLength + 1)));
 
