@@ -49,6 +49,8 @@ namespace Ahrvo.Client
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
             options.Validate();
+            // First: a log that cannot be opened fails (an AuditLogException) before anything that would need disposing exists.
+            if (!string.IsNullOrEmpty(options.AuditLogPath)) _audit = new AuditLog(options.AuditLogPath!);
             _time = options.Time;
             _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time);
             var text = _text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
@@ -71,7 +73,6 @@ namespace Ahrvo.Client
                     },
                 })
                 .Build();
-            if (!string.IsNullOrEmpty(options.AuditLogPath)) _audit = new AuditLog(options.AuditLogPath!);
         }
 
         public AhrvoClientOptions Options => _options;
@@ -96,6 +97,13 @@ namespace Ahrvo.Client
 
         /// <summary>When the current access token expires, when it is a JWT with an exp claim; else null.</summary>
         public DateTimeOffset? AccessTokenExpiresAt => _tokens.Now.ExpiresAt;
+
+        /// <summary>
+        /// Opens the audit log at <paramref name="path"/>, or creates it readable by its owner only,
+        /// and closes it again: an <see cref="AuditLogException"/> when that cannot be done, so a
+        /// caller can fail when the path is given rather than at the first query.
+        /// </summary>
+        public static void CheckAuditLog(string path) => AuditLog.Check(path);
 
         /// <summary>The exp of the options' access token, when it is a JWT; null otherwise.</summary>
         public static DateTimeOffset? TokenExpiry(AhrvoClientOptions options) => AccessTokens.ReadJwtExpiry(options.AccessToken);

@@ -34,14 +34,37 @@ namespace Ahrvo.Client
             _crossProcessWait = crossProcessWait;
             var full = Path.GetFullPath(path);
             _path = full;
-            var dir = Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            // Not FileMode.Append: .NET does not open with O_APPEND / FILE_APPEND_DATA but writes at
-            // the position it remembers, so two processes overwrite each other's lines (docs/reliability.md).
-            // Each write seeks to the end under the mutex instead; OpenOrCreate also survives the file
-            // being truncated by a log rotation.
-            _stream = IO.OwnerOnlyFile.Open(full, FileMode.OpenOrCreate, FileShare.ReadWrite | FileShare.Delete);
+            _stream = OpenStream(full);
             _mutex = TryCreateMutex(full);
+        }
+
+        /// <summary>
+        /// Opens the file, or creates it 0600, as the log does; a folder that cannot be made or a
+        /// file that cannot be opened for writing is an <see cref="AuditLogException"/>, never a raw
+        /// IOException. Connect-Ahrvo calls it so that a bad path fails there, not at the first query.
+        /// </summary>
+        public static void Check(string path)
+        {
+            var full = Path.GetFullPath(path);
+            OpenStream(full).Dispose();
+        }
+
+        private static FileStream OpenStream(string full)
+        {
+            try
+            {
+                var dir = Path.GetDirectoryName(full);
+                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+                // Not FileMode.Append: .NET does not open with O_APPEND / FILE_APPEND_DATA but writes at
+                // the position it remembers, so two processes overwrite each other's lines (docs/reliability.md).
+                // Each write seeks to the end under the mutex instead; OpenOrCreate also survives the file
+                // being truncated by a log rotation.
+                return IO.OwnerOnlyFile.Open(full, FileMode.OpenOrCreate, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
+            {
+                throw new AuditLogException(full, ex);
+            }
         }
 
         /// <summary>
@@ -116,11 +139,11 @@ namespace Ahrvo.Client
                     {
                         owned = true; // its owner died mid-write; the mutex is ours now
                     }
-                    _stream.Seek(0, SeekOrigin.End);
+                    if (_stream.CanSeek) _stream.Seek(0, SeekOrigin.End); // a device or pipe has no end to seek
                     _stream.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
                     _stream.Flush();
                 }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
                 {
                     throw new AuditLogException(_path, ex);
                 }

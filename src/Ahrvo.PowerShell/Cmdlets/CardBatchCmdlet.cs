@@ -59,6 +59,11 @@ namespace Ahrvo.PowerShell.Cmdlets
             {
                 _lease = connection.Acquire();
             }
+            catch (AuditLogException ex)
+            {
+                // The log is opened with the connection's client, at its first query (or again after Disconnect).
+                ThrowTerminatingError(ErrorRecords.AuditLogFailed(ex));
+            }
             catch (Exception ex) when (ex is InvalidOperationException || ex is ArgumentException)
             {
                 ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.ConnectionUnusable", ErrorCategory.ConnectionError, connection));

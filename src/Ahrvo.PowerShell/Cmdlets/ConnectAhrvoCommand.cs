@@ -144,6 +144,21 @@ namespace Ahrvo.PowerShell.Cmdlets
                 ThrowTerminatingError(Errors.ErrorRecords.InvalidConnection(ex, options));
             }
 
+            if (options.AuditLogPath != null)
+            {
+                // Opened (or created 0600) now: a path that cannot be written fails here, not at the first query.
+                try
+                {
+                    AhrvoClient.CheckAuditLog(options.AuditLogPath);
+                }
+                catch (AuditLogException ex)
+                {
+                    provider?.Dispose();
+                    ThrowTerminatingError(Errors.ErrorRecords.AuditLogFailed(ex));
+                }
+                WriteVerbose("Audit log: '" + options.AuditLogPath + "' (one line per balance query, readable by its owner only).");
+            }
+
             var connection = new AhrvoConnection(environment, options, source, provider);
             AhrvoSession.Set(connection);
             WriteVerbose($"Connected to Ahrvo {environment} at {baseUri} (credentials from {source}); the HTTP client starts with the first query.");

@@ -126,6 +126,19 @@ namespace Ahrvo.PowerShell.Errors
                 },
             };
 
+        /// <summary>The audit log could not be opened or created (at Connect-Ahrvo or when a command starts): no card named, none was read.</summary>
+        public static ErrorRecord AuditLogFailed(AuditLogException ex)
+        {
+            var message = ex.Message + " No balance is read without its audit line. Nothing is wrong with the API.";
+            return new ErrorRecord(ex, ErrorId(AhrvoErrorKind.AuditLogFailed), Category(AhrvoErrorKind.AuditLogFailed), ex.AuditPath)
+            {
+                ErrorDetails = new ErrorDetails(message)
+                {
+                    RecommendedAction = RecommendedAction(new AhrvoError(AhrvoErrorKind.AuditLogFailed, message)),
+                },
+            };
+        }
+
         /// <summary>
         /// An export that received no card object and no card result: the previous file is left as
         /// it was, since an empty one would read as "no card failed" to whatever watches it.
