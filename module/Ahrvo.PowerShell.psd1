@@ -14,6 +14,7 @@
         'Connect-Ahrvo'
         'Disconnect-Ahrvo'
         'Get-AhrvoConnection'
+        'Test-AhrvoConnection'
         'Get-AhrvoCardBalance'
         'Test-AhrvoCardBalance'
         'Watch-AhrvoCardBalance'

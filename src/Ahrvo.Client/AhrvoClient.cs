@@ -129,6 +129,24 @@ namespace Ahrvo.Client
             }
         }
 
+        /// <summary>
+        /// One query whose answer says whether the credentials work (Test-AhrvoConnection): a
+        /// transient failure or a 429 is not retried but is the result, so the check costs one
+        /// request (two when a token from the provider is renewed after a 401) and one audit line.
+        /// </summary>
+        public async Task<BalanceResult> CheckAccessAsync(string cardId, RequestDiagnostics? diagnostics = null, CancellationToken cancellationToken = default)
+        {
+            var call = StartCall(cardId, diagnostics, BeginRun(), out var refused);
+            if (refused != null) return refused;
+            call!.SingleAttempt = true;
+            while (true)
+            {
+                var result = await StepAsync(call, cancellationToken).ConfigureAwait(false);
+                if (result != null) return result;
+                await DelayUntilAsync(call.RetryAt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         /// <summary>A command starts: its timestamp, for the cards' outage budget; a service seen down is probed at once.</summary>
         internal long BeginRun()
         {
@@ -349,6 +367,7 @@ namespace Ahrvo.Client
 
         private BalanceResult? Schedule(CardCall call, TimeSpan wait, string why, TimeSpan? retryAfter, AttemptResponse? answer, Exception? failure)
         {
+            if (call.SingleAttempt) return Audit(Final(call, answer, failure, AhrvoLimit.MaxRetries));
             long at = _time.GetTimestamp() + Ticks(wait);
             // The card's time would be up before it could try again: its last answer is its result.
             if (at >= call.Deadline) return Audit(Final(call, answer, failure, AhrvoLimit.TotalTimeout));

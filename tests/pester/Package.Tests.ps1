@@ -58,8 +58,11 @@ $m = Import-Module $Dll -PassThru -ErrorAction Stop
         $notes | Should -Match "^$([regex]::Escape($version))\b"
         $changelog = Get-Content (Join-Path $root 'CHANGELOG.md') -Raw
         $changelog | Should -Match "(?m)^## \[$([regex]::Escape($version))\]"
-        # Every cmdlet is announced in the notes of the version that brought it: this one's or an earlier one's.
-        $upToThis = $changelog.Substring($changelog.IndexOf("## [$version]"))
+        # Every cmdlet is announced in the notes of the version that brought it: this one's or an earlier
+        # one's, or [Unreleased] for one added since (it becomes the next version's section).
+        $from = $changelog.IndexOf('## [Unreleased]')
+        if ($from -lt 0 -or $from -gt $changelog.IndexOf("## [$version]")) { $from = $changelog.IndexOf("## [$version]") }
+        $upToThis = $changelog.Substring($from)
         foreach ($cmdlet in $manifest.CmdletsToExport) { $upToThis | Should -Match ([regex]::Escape($cmdlet)) -Because 'the changelog lists the cmdlets' }
     }
 

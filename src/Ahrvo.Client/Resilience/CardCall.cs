@@ -35,6 +35,9 @@ namespace Ahrvo.Client.Resilience
         /// <summary>A 401 made the connection renew its token and this card try once more.</summary>
         public bool RenewedToken { get; set; }
 
+        /// <summary>A check of the credentials (<see cref="AhrvoClient.CheckAccessAsync"/>): its first answer is final, never retried.</summary>
+        public bool SingleAttempt { get; set; }
+
         /// <summary>Why the last attempt failed, for the final error.</summary>
         public string? LastFailure { get; set; }
 
