@@ -8,11 +8,12 @@ namespace Ahrvo.PowerShell.Cmdlets
     {
         protected override void EndProcessing()
         {
+            // Nothing when not connected, as Get-MgContext and Get-AzContext: asking is not a failure,
+            // and `if (-not (Get-AhrvoConnection))` needs no -ErrorAction. The data cmdlets say Ahrvo.NotConnected.
             var current = AhrvoSession.Current;
             if (current == null)
             {
-                // The same record the data cmdlets throw, here non-terminating: asking is not a failure.
-                WriteError(Errors.ErrorRecords.NotConnected());
+                WriteVerbose("Not connected to Ahrvo: run Connect-Ahrvo.");
                 return;
             }
             WriteObject(current);

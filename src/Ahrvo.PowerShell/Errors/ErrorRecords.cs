@@ -38,7 +38,7 @@ namespace Ahrvo.PowerShell.Errors
             AhrvoErrorKind.CardNotFound => "Verify the card id; the card may have been deleted or cancelled.",
             AhrvoErrorKind.InvalidCard => error.HttpStatus == null
                 ? "Give the card's id as issued, for example card201907021723076245."
-                : "Check the card id. Shared Funds cards have no card balance: query their budget account balance instead.",
+                : InvalidCardAction(error),
             AhrvoErrorKind.Unauthorized => error.TokenProviderFailed
                 ? "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken."
                 : "Run Connect-Ahrvo again with a valid access token and API key (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY).",
@@ -65,6 +65,28 @@ namespace Ahrvo.PowerShell.Errors
             AhrvoErrorKind.ClientFailure => "Try again; if it persists, report it to the module's maintainers with this message.",
             // A kind this table does not know yet: the client's own advice, else a general one.
             _ => error.RecommendedAction ?? "Try again; if it persists, report it to the module's maintainers with this message.",
+        };
+
+        /// <summary>Which of the vendor's two 400 cases the API's code and message name, if they name one.</summary>
+        internal enum BadRequestCase { Unknown, InvalidId, NotDedicated }
+
+        internal static BadRequestCase ClassifyBadRequest(string? apiCode, string? apiMessage)
+        {
+            var text = ((apiCode ?? "") + " " + (apiMessage ?? "")).ToUpperInvariant().Replace('_', ' ').Replace('-', ' ');
+            // The card-type case first: its message may also say "card" and "invalid" ("invalid card type").
+            if (text.Contains("DEDICATED") || text.Contains("SHARED") || text.Contains("BUDGET") || text.Contains("CARD TYPE"))
+                return BadRequestCase.NotDedicated;
+            if (text.Contains("CARD ID") || text.Contains("CARDID") || text.Contains("INVALID") || text.Contains("MISSING") || text.Contains("MALFORMED"))
+                return BadRequestCase.InvalidId;
+            return BadRequestCase.Unknown;
+        }
+
+        // The vendor's 400 means either case: the remedy names the one the API named, both only when it named none.
+        private static string InvalidCardAction(AhrvoError error) => ClassifyBadRequest(error.ApiCode, error.ApiMessage) switch
+        {
+            BadRequestCase.InvalidId => "Check the card id: the API says it is missing or invalid. Give the id as issued, for example card201907021723076245, with nothing around it.",
+            BadRequestCase.NotDedicated => "This card is not a Dedicated Funds card: Shared Funds cards have no card balance. Query the budget account balance of its budget account instead.",
+            _ => "Check the card id (it may be invalid); if it is right, the card may be a Shared Funds card, which has no card balance: query its budget account balance instead.",
         };
 
         // The parameter that lifts the limit that ended the card.

@@ -28,7 +28,8 @@ namespace Ahrvo.PowerShell
             _environment = (int)environment;
             _options = options;
             CredentialSource = credentialSource;
-            ConnectedAt = DateTimeOffset.Now;
+            // UTC, like every time the module shows (RetrievedAt, ObservedAt): one convention, the zone always said.
+            ConnectedAt = DateTimeOffset.UtcNow;
             Id = Guid.NewGuid();
         }
 
@@ -40,6 +41,7 @@ namespace Ahrvo.PowerShell
 
         public AhrvoEnvironment Environment => (AhrvoEnvironment)_environment;
         public Uri BaseUri => _options.BaseUri;
+        /// <summary>When Connect-Ahrvo made the connection, in UTC.</summary>
         public DateTimeOffset ConnectedAt { get; }
 
         /// <summary>Where the secrets came from (parameters or environment variables), never the secrets.</summary>
@@ -65,10 +67,10 @@ namespace Ahrvo.PowerShell
         public double? PacedRequestsPerSecond => RoundRate(Client?.PacedRequestsPerSecond);
 
         /// <summary>When the service was seen to go down; null while it answers.</summary>
-        public DateTimeOffset? ServiceDownSince => Client?.ServiceDownSince?.ToLocalTime();
+        public DateTimeOffset? ServiceDownSince => Client?.ServiceDownSince?.ToUniversalTime();
 
         /// <summary>When the access token expires, when it is a JWT with an exp claim; the provider is asked for a new one shortly before.</summary>
-        public DateTimeOffset? AccessTokenExpiresAt => (Client is AhrvoClient c ? c.AccessTokenExpiresAt : _firstTokenExpiresAt)?.ToLocalTime();
+        public DateTimeOffset? AccessTokenExpiresAt => (Client is AhrvoClient c ? c.AccessTokenExpiresAt : _firstTokenExpiresAt)?.ToUniversalTime();
 
         /// <summary>Whether the token comes from -TokenProvider (renewed after a 401 and before it expires).</summary>
         public bool RenewsToken => _tokenProvider != null;

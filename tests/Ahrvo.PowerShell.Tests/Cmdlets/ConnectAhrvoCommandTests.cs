@@ -59,11 +59,29 @@ public sealed class ConnectAhrvoCommandTests(EmulatorFixture sample, CardsEmulat
             Connect-Ahrvo -Environment Staging -ApiKey (ConvertTo-SecureString k -AsPlainText -Force) -AccessToken (ConvertTo-SecureString t -AsPlainText -Force)
             "$((Get-AhrvoConnection).Environment) $((Get-AhrvoConnection).BaseUri)"
             Disconnect-Ahrvo
-            Get-AhrvoConnection -ErrorAction SilentlyContinue
+            Get-AhrvoConnection
             """);
         Assert.Equal("Production https://api.ahrvo.network/", r.Output[0].ToString());
         Assert.Equal("Staging https://gateway.ahrvo.network/", r.Output[1].ToString());
         Assert.Equal(2, r.Output.Count);
+        Assert.Empty(r.Errors); // not connected: nothing, as Get-MgContext and Get-AzContext, and no error
+    }
+
+    [Fact]
+    public void ConnectedAt_is_UTC_and_the_view_says_so()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var r = PowerShellHost.Run("""
+            Connect-Ahrvo -ApiKey (ConvertTo-SecureString k -AsPlainText -Force) -AccessToken (ConvertTo-SecureString t -AsPlainText -Force)
+            (Get-AhrvoConnection).ConnectedAt
+            Update-FormatData -PrependPath $format
+            Get-AhrvoConnection | Out-String -Width 200
+            """, new Dictionary<string, object?> { ["format"] = FormatFile });
+        Assert.Empty(r.Errors);
+        var at = (DateTimeOffset)r.Output[0].BaseObject;
+        Assert.Equal(TimeSpan.Zero, at.Offset);
+        Assert.InRange(at, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Matches(@"ConnectedAt\s+: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", r.Output[1].ToString());
     }
 
     [Fact]

@@ -138,6 +138,20 @@ public sealed class GetAhrvoCardBalanceCommandTests(EmulatorFixture fx, ITestOut
     }
 
     [Fact]
+    public void Each_400_gets_the_remedy_of_the_case_the_API_named()
+    {
+        // The emulator answers INVALID_CARD_ID for an id of the wrong shape, NOT_DEDICATED_FUNDS_CARD for a Shared card.
+        var r = Run($"Get-AhrvoCardBalance 'bad id!', {Shared}");
+        Assert.Equal(2, r.Errors.Count);
+        var invalid = r.Errors[0].ErrorDetails.RecommendedAction;
+        var shared = r.Errors[1].ErrorDetails.RecommendedAction;
+        Assert.Contains("missing or invalid", invalid);
+        Assert.DoesNotContain("Shared Funds", invalid);
+        Assert.Contains("budget account", shared);
+        Assert.DoesNotContain("Check the card id", shared);
+    }
+
+    [Fact]
     public async Task A_200_whose_code_is_not_success_is_an_error_with_the_api_code()
     {
         await fx.Emulator.SetConfigAsync(new { faults = new[] { new { kind = "body", cardIds = new[] { Low }, body = "{\"code\":\"CARD_FROZEN\",\"message\":\"Card is frozen\"}", contentType = "application/json" } } });

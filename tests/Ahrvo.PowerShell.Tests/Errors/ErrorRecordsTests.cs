@@ -118,6 +118,32 @@ public sealed class ErrorRecordsTests(ITestOutputHelper log)
         foreach (var name in notNamed) Assert.DoesNotContain(name, action);
     }
 
+    [Theory]
+    // The emulator's (and the vendor's likely) words for each 400 case, and answers that name neither.
+    [InlineData("INVALID_CARD_ID", "card_id is missing or invalid.", "invalid")]
+    [InlineData(null, "card_id is missing or invalid", "invalid")]
+    [InlineData("BAD_REQUEST", "Invalid card_id", "invalid")]
+    [InlineData("INVALID_PARAMETER", null, "invalid")]
+    [InlineData("NOT_DEDICATED_FUNDS_CARD", "This endpoint only works for Dedicated Funds Cards; query the budget account balance for Shared Funds Cards.", "shared")]
+    [InlineData("WRONG_CARD_TYPE", null, "shared")]
+    [InlineData(null, "Card is a Shared Funds card", "shared")]
+    [InlineData("invalid_card_type", "invalid card type", "shared")]
+    [InlineData(null, null, "both")]
+    [InlineData("BAD_REQUEST", "Bad request", "both")]
+    public void A_400_remedy_names_the_case_the_API_named_and_both_only_when_it_named_none(string? code, string? message, string expected)
+    {
+        var error = new AhrvoError(AhrvoErrorKind.InvalidCard, "Card 'card1' was refused (HTTP 400).", 400, code, message, ClientAdvice) { CardId = "card1" };
+        var action = ErrorRecords.ForCard("card1", error).ErrorDetails!.RecommendedAction;
+        log.WriteLine($"{code}/{message}: {action}");
+        bool namesShared = action.Contains("Shared Funds"), namesId = action.Contains("Check the card id");
+        switch (expected)
+        {
+            case "invalid": Assert.True(namesId && !namesShared, action); break;
+            case "shared": Assert.True(namesShared && !namesId, action); break;
+            default: Assert.True(namesShared && namesId, action); break;
+        }
+    }
+
     private static SecureString Secure(string s)
     {
         var ss = new SecureString();
