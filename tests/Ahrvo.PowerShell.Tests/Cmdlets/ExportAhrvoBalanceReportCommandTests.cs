@@ -127,17 +127,29 @@ public sealed class ExportAhrvoBalanceReportCommandTests(EmulatorFixture fx) : I
     }
 
     [Fact]
-    public void Export_of_nothing_writes_a_report_saying_so_and_encodes_the_title()
+    public void Export_of_nothing_leaves_the_file_alone_and_a_failed_card_alone_is_a_report_with_the_title_encoded()
     {
         var dir = NewTempDir("ahrvo-report-");
         try
         {
+            // Nothing came in: no report, the previous file untouched, and an error says so (issue 22).
             var path = Path.Combine(dir, "r.html");
-            var r = PowerShellHost.Run("@() | Export-AhrvoBalanceReport -Path $path -Title '<b>Q3</b> & co'", new Dictionary<string, object?> { ["path"] = path });
+            File.WriteAllText(path, "previous");
+            var r = PowerShellHost.Run("@() | Export-AhrvoBalanceReport -Path $path -Title '<b>Q3</b> & co' -Force", new Dictionary<string, object?> { ["path"] = path });
             NoTerminating(r);
+            Assert.Equal("previous", File.ReadAllText(path));
+            Assert.Equal("Ahrvo.NothingToExport", ErrorId(Assert.Single(r.Errors)));
+            // Only a card that failed: a report that says no balance is available, and lists the card.
+            var failed = PowerShellHost.Run("""
+                $e = [System.Management.Automation.ErrorRecord]::new([Exception]::new('down'), 'Ahrvo.ServiceUnavailable', 'ConnectionError', 'card201907021723076245')
+                $e | Export-AhrvoBalanceReport -Path $path -Title '<b>Q3</b> & co' -Force
+                """, new Dictionary<string, object?> { ["path"] = path });
+            NoTerminating(failed);
+            Assert.Empty(failed.Errors);
             var html = File.ReadAllText(path);
             Assert.Contains("<h1>&lt;b&gt;Q3&lt;/b&gt; &amp; co</h1>", html);
             Assert.Contains("No balance data available", html);
+            Assert.Contains("card201907021723076245", html);
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -37,7 +37,7 @@ public sealed class AtomicFileTests
         try
         {
             var path = Path.Combine(dir, "r.html");
-            NoTerminating(PowerShellHost.Run("@() | Export-AhrvoBalanceReport -Path $path", new Dictionary<string, object?> { ["path"] = path }));
+            NoTerminating(PowerShellHost.Run("[Ahrvo.PowerShell.CardBalance]::new('card1', $null, 1.5, 'USD', [DateTimeOffset]::UtcNow) | Export-AhrvoBalanceReport -Path $path", new Dictionary<string, object?> { ["path"] = path }));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         }
         finally { Directory.Delete(dir, true); }
