@@ -122,6 +122,30 @@ Describe 'Help: about_Ahrvo' {
         }
     }
 
+    It 'explains every error id the module can write, found in its source, so the list cannot drift' {
+        # Every "Ahrvo.<Id>" literal of the cmdlets' code, and the ids OutputFile.Resolve makes from
+        # an "Ahrvo.Report"/"Ahrvo.Metric" prefix: a new error id fails here until it is documented.
+        $src = Join-Path $PSScriptRoot '../../src/Ahrvo.PowerShell'
+        $files = Get-ChildItem $src -Recurse -Filter *.cs | Where-Object FullName -NotMatch '[\/](bin|obj)[\/]'
+        $code = ($files | ForEach-Object { Get-Content $_.FullName -Raw }) -join "`n"
+        $suffixes = @([regex]::Matches((Get-Content (Join-Path $src 'Files/OutputFile.cs') -Raw), 'errorPrefix \+ "(\w+)"') | ForEach-Object { $_.Groups[1].Value })
+        $suffixes.Count | Should -BeGreaterThan 0
+        $prefixes = @([regex]::Matches($code, 'OutputFile\.Resolve\([^;]*?"(Ahrvo\.\w+)"') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique)
+        $prefixes.Count | Should -BeGreaterThan 0
+        $literals = @([regex]::Matches($code, '"(Ahrvo\.[A-Z]\w+)"') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique |
+            Where-Object { $_ -notin @('Ahrvo.PowerShell', 'Ahrvo.Client') -and $_ -notin $prefixes })
+        $ids = @($literals) + @(foreach ($p in $prefixes) { foreach ($x in $suffixes) { "$p$x" } })
+        $ids.Count | Should -BeGreaterThan 20
+        $missing = @($ids | Where-Object { $text -notmatch ([regex]::Escape($_) + '\b') })
+        $missing | Should -BeNullOrEmpty -Because "about_Ahrvo must say what each error id means and what to do"
+    }
+
+    It 'describes every exported cmdlet' {
+        foreach ($name in (Get-Module Ahrvo.PowerShell).ExportedCmdlets.Keys) {
+            $text | Should -Match ([regex]::Escape($name)) -Because "about_Ahrvo must describe $name"
+        }
+    }
+
     It 'covers <Topic>' -ForEach @(
         @{ Topic = 'secrets from environment variables'; Pattern = 'AHRVO_API_KEY.*AHRVO_ACCESS_TOKEN' }
         @{ Topic = 'a secret store'; Pattern = 'Get-Secret' }
