@@ -40,5 +40,9 @@ public class EmulatorOptionsTests
             text);
         Assert.Contains("Get-AhrvoCardBalance card1", text);
         Assert.DoesNotContain(EmulatorDefaults.ReadyLinePrefix, text);
+        // The module is not in any gallery: the banner says how to load it from a clone (issue 22).
+        Assert.DoesNotContain("Install-PSResource", text);
+        Assert.Contains("Import-Module ./out/Ahrvo.PowerShell/" + StartupText.ModuleVersion + "/Ahrvo.PowerShell.psd1", text);
+        Assert.Matches(@"^\d+\.\d+\.\d+$", StartupText.ModuleVersion);
     }
 }

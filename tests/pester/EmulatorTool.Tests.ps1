@@ -142,6 +142,36 @@ Describe 'EmulatorTool: the ahrvo-emulator .NET tool package' {
         $installExit | Should -Be 0 -Because $installOutput
         $command | Should -Exist
     }
+
+    It 'installs with the command the README and the tool''s README give, from a clone' {
+        # The line users paste at the clone's root. Run as written, but with --tool-path for --global
+        # (a test must not change the machine's tools), out/tools wherever this build put it, and a
+        # private package cache (the same version is repacked by every build).
+        $lines = foreach ($file in 'README.md', 'src/Ahrvo.Emulator/README.md') {
+            $text = Get-Content -LiteralPath (Join-Path $root $file) -Raw
+            $found = @([regex]::Matches($text, '(?m)^dotnet tool install --global Ahrvo\.Emulator[^#\r\n]*') | ForEach-Object { $_.Value.Trim() })
+            $found.Count | Should -Be 1 -Because "$file gives one install command"
+            $found[0] | Should -Match '--add-source out/tools\b' -Because "$file must install from the package that Build makes: the tool is in no public feed"
+            $found[0]
+        }
+        $lines[0] | Should -Be $lines[1] -Because 'both READMEs give the same command'
+        $words = @($lines[0] -split '\s+')
+        $readmeToolPath = Join-Path $work 'readme-tool'
+        $toolArgs = @($words[1..($words.Count - 1)] | ForEach-Object {
+            switch ($_) { '--global' { '--tool-path'; $readmeToolPath } 'out/tools' { $toolsDir } default { $_ } }
+        })
+        $before = $env:NUGET_PACKAGES
+        Push-Location $root
+        try {
+            $env:NUGET_PACKAGES = Join-Path $work 'readme-packages'
+            $output = & dotnet @toolArgs 2>&1 | Out-String
+            $LASTEXITCODE | Should -Be 0 -Because "dotnet $($toolArgs -join ' ') must install the tool:`n$output"
+        } finally {
+            Pop-Location
+            $env:NUGET_PACKAGES = $before
+        }
+        Join-Path $readmeToolPath $(if ($IsWindows) { 'ahrvo-emulator.exe' } else { 'ahrvo-emulator' }) | Should -Exist
+    }
 }
 
 Describe 'EmulatorTool: ahrvo-emulator --port 0 and the module' {
@@ -157,6 +187,9 @@ Describe 'EmulatorTool: ahrvo-emulator --port 0 and the module' {
         $emu.BaseUri | Should -Match '^http://127\.0\.0\.1:[1-9][0-9]*$'
         $emu.StdOut | Should -Be @("AHRVO_EMULATOR_URL=$($emu.BaseUri)") -Because 'stdout carries only the ready line'
         $emu.ConnectLine | Should -BeLike "Connect-Ahrvo -BaseUri $($emu.BaseUri) -ApiKey (ConvertTo-SecureString 'emulator-api-key' *"
+        # The module is in no gallery: the banner says how to import it from a clone, at this version.
+        ($emu.StdErr -join "`n") | Should -Not -Match 'Install-PSResource'
+        ($emu.StdErr -join "`n") | Should -Match ([regex]::Escape("Import-Module ./out/Ahrvo.PowerShell/$version/Ahrvo.PowerShell.psd1"))
     }
 
     It 'serves the sample cards to the module, connected with the line it printed' {

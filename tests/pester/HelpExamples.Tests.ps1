@@ -185,6 +185,21 @@ Describe 'Help examples' {
         ($r.Errors | Out-String) | Should -BeNullOrEmpty -Because "the example must not write errors$details"
     }
 
+    It 'uses nothing obsolete or Windows-only: no Send-MailMessage, no $env:TEMP' {
+        foreach ($e in $examples) {
+            $e.Code | Should -Not -Match 'Send-MailMessage' -Because "$($e.Command) $($e.Title): Send-MailMessage is obsolete; post to a webhook with Invoke-RestMethod"
+            $e.Code | Should -Not -Match '\$env:TEMP\b' -Because "$($e.Command) $($e.Title): `$env:TEMP is empty on Linux; use [IO.Path]::GetTempPath()"
+        }
+    }
+
+    It 'has examples that parse, those not run included' {
+        foreach ($e in $examples) {
+            $tokens = $null; $parseErrors = $null
+            [void][System.Management.Automation.Language.Parser]::ParseInput($e.Code, [ref]$tokens, [ref]$parseErrors)
+            @($parseErrors) | Should -BeNullOrEmpty -Because "$($e.Command) $($e.Title) must parse"
+        }
+    }
+
     It 'has an example for every cmdlet' {
         # Guards the discovery above: no examples found would make this block pass vacuously.
         @($examples).Count | Should -BeGreaterOrEqual (2 * @($cmdlets).Count)
