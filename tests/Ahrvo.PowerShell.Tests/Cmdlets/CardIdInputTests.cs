@@ -189,6 +189,26 @@ public sealed class CardIdInputTests(EmulatorFixture fx, ITestOutputHelper log) 
     }
 
     [Fact]
+    public async Task Compare_reads_the_usual_header_spellings_trims_and_sends_nothing_for_a_row_without_an_id()
+    {
+        Csv("ledger.csv", $"Card ID,balance,owner\n\" {Good} \",1468.87,{Owner}\n");
+        Csv("other.csv", $"card-id,balance\n{Low},42.17\n");
+        Csv("bad.csv", $"number,balance,owner\n{Good},1,{Owner}\n");
+        var r = Run("""
+            (Import-Csv $dir/ledger.csv | Compare-AhrvoCardBalance).Status
+            (Import-Csv $dir/other.csv | Compare-AhrvoCardBalance).Status
+            Import-Csv $dir/bad.csv | Compare-AhrvoCardBalance
+            """);
+        NoTerminating(r);
+        Assert.Equal(new[] { "Matched", "Matched" }, r.Output.Select(o => o.ToString()));
+        Assert.Single(r.Errors); // PowerShell's binding refuses the row: no card id
+        Assert.DoesNotContain(Owner, r.AllText());
+        var stats = await fx.Emulator.GetStatsAsync();
+        Assert.Equal(new[] { Good, Low }.OrderBy(x => x), stats.RequestsPerCard.Keys.OrderBy(x => x));
+        AuditHoldsOnly(Good, Low);
+    }
+
+    [Fact]
     public void Objects_that_carry_a_CardId_still_flow_from_cmdlet_to_cmdlet()
     {
         // CardBalance, BalanceAlert and Import-Csv of an Export-Csv: their CardId property is the id.
