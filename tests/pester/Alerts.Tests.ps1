@@ -115,6 +115,37 @@ Describe 'Grafana dashboard (examples/grafana/ahrvo-balances.json)' {
     }
 }
 
+Describe 'The configuration in docs/dashboards.md' {
+    BeforeAll {
+        $doc = Get-Content -LiteralPath (Join-Path $PSScriptRoot '../../docs/dashboards.md') -Raw
+        # The yaml block that starts with the comment '# <name>'.
+        function Get-DocYaml([string] $Name) {
+            $m = [regex]::Match($doc, '(?s)```yaml\n(# ' + [regex]::Escape($Name) + '\n.*?)```')
+            if (-not $m.Success) { throw "docs/dashboards.md has no yaml block starting '# $Name'." }
+            $m.Groups[1].Value
+        }
+    }
+
+    It 'has a prometheus.yml that promtool check config accepts, with the shipped rules' {
+        if (-not (Assert-Tool $promtool)) { return }
+        $yaml = (Get-DocYaml 'prometheus.yml') -replace '/etc/prometheus/rules/ahrvo-alerts.yml', ((Resolve-Path $rulesPath).ProviderPath)
+        Set-Content -LiteralPath (Join-Path $dir 'prometheus.yml') -Value $yaml
+        $r = Invoke-Promtool @('check', 'config', 'prometheus.yml') $dir
+        $r.Code | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'SUCCESS: 1 rule files found'
+    }
+
+    It 'has an alertmanager.yml that amtool check-config accepts' {
+        # amtool is not one of the tools build.ps1 installs: skipped where it is missing, CI included.
+        $amtool = Get-Command amtool -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if (-not $amtool) { Set-ItResult -Skipped -Because 'amtool is not installed (Debian package prometheus-alertmanager)'; return }
+        Set-Content -LiteralPath (Join-Path $dir 'alertmanager.yml') -Value (Get-DocYaml 'alertmanager.yml')
+        $out = & $amtool.Source check-config (Join-Path $dir 'alertmanager.yml') 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $out
+        $out | Should -Match '2 inhibit rules'
+    }
+}
+
 Describe 'Every metric the rules and the dashboard name is one the module exports' {
     BeforeAll {
         # A real export against the emulator with every family in it: thresholds (levels), an open
