@@ -269,19 +269,23 @@ Connect-Ahrvo -BaseUri '$base' -MaxRetries 0
     # is process-wide, so it uses the one made here.
     $stopRunspace = [runspacefactory]::CreateRunspace()
     $stopRunspace.Open()
+    # The module is imported on its own, so that the run below is one statement, not a batch
+    # (Stop-Invocation in BenchSupport.psm1 says why a stopped batch needs care).
+    $import = [powershell]::Create(); $import.Runspace = $stopRunspace
+    $null = $import.AddCommand('Import-Module').AddParameter('Name', $ModulePath).Invoke()
+    $import.Dispose()
     for ($rep = 1; $rep -le $Repeat; $rep++) {
         Set-AhrvoEmulatorConfig $emu @{ latencyMs = 50 } | Out-Null
         # Ctrl+C a run in full flow (was: Stop() "within a second" in tests/Ahrvo.PowerShell.Tests).
         $ps = [powershell]::Create()
         $ps.Runspace = $stopRunspace
-        $null = $ps.AddCommand('Import-Module').AddParameter('Name', $ModulePath).AddStatement()
         $null = $ps.AddScript({ param($Ids) $Ids | Get-AhrvoCardBalance -ThrottleLimit 8 -ErrorAction SilentlyContinue }).AddArgument($ids5)
         $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
         $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new(); $noInput.Complete() # open input would be waited for
         $async = $ps.BeginInvoke($noInput, $out)
         while ($out.Count -lt 100 -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 10 }
-        $sw = [Diagnostics.Stopwatch]::StartNew(); $ps.Stop(); $timing.StopMs += $sw.Elapsed.TotalMilliseconds
-        $ps.Dispose()
+        # Stop() timed; the invocation is ended before it is disposed (this crashed pwsh: issue 18).
+        $timing.StopMs += Stop-Invocation -PowerShell $ps -AsyncResult $async
         # Select-Object -First 5 at even latency (was: "took < 2.5 s" and a request bound from the 5 ms hold-back).
         Start-Sleep -Milliseconds 300 # the stopped requests end at the server before the counters are reset
         Reset-AhrvoEmulator $emu

@@ -64,7 +64,10 @@ namespace Ahrvo.PowerShell.Cmdlets
                 WriteError(ErrorRecords.NothingToExport(_target!, "metrics", Statistics.Refused.Count));
                 return;
             }
-            var text = BalanceMetrics.Render(Statistics.Cards, Statistics.Failures, _thresholds, Counters(), PreviousLastSuccess(), Statistics.Refused.Count);
+            var previous = PreviousFile();
+            var text = BalanceMetrics.Render(Statistics.Cards, Statistics.Failures, _thresholds, Counters(),
+                previous == null ? null : BalanceMetrics.ReadLastSuccess(previous), previous == null ? null : CounterTotals.Read(previous),
+                Statistics.Refused.Count);
             try
             {
                 // UTF-8 without BOM: a BOM before the first "# HELP" is a parse error for the collector.
@@ -87,20 +90,21 @@ namespace Ahrvo.PowerShell.Cmdlets
         {
             var connection = Connection ?? AhrvoSession.Current;
             if (connection == null || connection.IsClosed) return null;
-            return new ConnectionCounters(connection.RequestsSent, connection.Retries, connection.ThrottledResponses);
+            return new ConnectionCounters(connection.Id, connection.RequestsSent, connection.Retries, connection.ThrottledResponses);
         }
 
-        private System.Collections.Generic.Dictionary<string, string>? PreviousLastSuccess()
+        /// <summary>The file this run replaces: its last-success times and request counters carry over.</summary>
+        private string? PreviousFile()
         {
             if (!File.Exists(_target)) return null;
             try
             {
-                return BalanceMetrics.ReadLastSuccess(File.ReadAllText(_target!, Encoding.UTF8));
+                return File.ReadAllText(_target!, Encoding.UTF8);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                // Only the failed cards' last-success times are lost; the new file is still written.
-                WriteWarning("Could not read the previous '" + _target + "' (" + ex.Message + "): failed cards get no last-success time.");
+                // Only what carries over is lost; the new file is still written.
+                WriteWarning("Could not read the previous '" + _target + "' (" + ex.Message + "): failed cards get no last-success time, and the request counters start again from 0.");
                 return null;
             }
         }

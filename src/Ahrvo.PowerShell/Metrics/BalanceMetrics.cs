@@ -32,7 +32,8 @@ namespace Ahrvo.PowerShell.Metrics
         /// <summary>
         /// The text for one run. <c>previousLastSuccess</c> holds the last-success times of the file
         /// this one replaces, by card id: a card that fails now keeps the time of its last good read,
-        /// so "no good read for an hour" can be alerted on.
+        /// so "no good read for an hour" can be alerted on. <c>previousCounters</c> are that file's
+        /// request counters, which this run's (<c>counters</c>) add to (see <see cref="CounterTotals"/>).
         /// </summary>
         public static string Render(
             IEnumerable<CardBalance> cards,
@@ -40,6 +41,7 @@ namespace Ahrvo.PowerShell.Metrics
             AlertThresholds? thresholds,
             ConnectionCounters? counters,
             IReadOnlyDictionary<string, string>? previousLastSuccess = null,
+            CounterTotals? previousCounters = null,
             int refusedInputs = 0)
         {
             // One sample per card and family: a repeated series makes the collector drop the whole
@@ -79,16 +81,19 @@ namespace Ahrvo.PowerShell.Metrics
                 new[] { ("", Integer(failed.Count + refusedInputs)) });
             Family(text, InputsRefused, "gauge", "Inputs refused in the run that wrote this file because they held no usable card id (also counted in ahrvo_cards_failed).",
                 new[] { ("", Integer(refusedInputs)) });
-            if (counters is ConnectionCounters n)
+            if (counters != null || previousCounters != null)
             {
-                // Counters: they only grow for the life of a connection, and start again from 0 with a
-                // new one (a new process), which is the reset rate() and increase() expect.
-                Family(text, Requests, "counter", "Balance requests sent by the connection since Connect-Ahrvo, every attempt included.",
+                // Counters over every run that wrote this file, so that they only grow even though each
+                // scheduled run is a new connection whose own counters start at 0.
+                var totals = CounterTotals.Next(previousCounters, counters);
+                var n = totals.Totals;
+                Family(text, Requests, "counter", "Balance requests sent by the runs that wrote this file, every attempt included.",
                     new[] { ("", Integer(n.RequestsSent)) });
-                Family(text, Retries, "counter", "Requests that were a card's second or later attempt, since Connect-Ahrvo.",
+                Family(text, Retries, "counter", "Requests that were a card's second or later attempt, in the runs that wrote this file.",
                     new[] { ("", Integer(n.Retries)) });
-                Family(text, Throttled, "counter", "Answers 429 (rate limited) received by the connection since Connect-Ahrvo.",
+                Family(text, Throttled, "counter", "Answers 429 (rate limited) received by the runs that wrote this file.",
                     new[] { ("", Integer(n.ThrottledResponses)) });
+                text.Append(totals.CountedLine());
             }
             return text.ToString();
         }

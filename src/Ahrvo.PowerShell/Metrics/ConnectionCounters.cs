@@ -8,12 +8,20 @@ namespace Ahrvo.PowerShell.Metrics
     internal readonly struct ConnectionCounters
     {
         public ConnectionCounters(long requestsSent, long retries, long throttledResponses)
+            : this(Guid.Empty, requestsSent, retries, throttledResponses)
         {
+        }
+
+        public ConnectionCounters(Guid connectionId, long requestsSent, long retries, long throttledResponses)
+        {
+            ConnectionId = connectionId;
             RequestsSent = requestsSent;
             Retries = retries;
             ThrottledResponses = throttledResponses;
         }
 
+        /// <summary>The connection these counts belong to (<see cref="Guid.Empty"/>: unknown).</summary>
+        public Guid ConnectionId { get; }
         public long RequestsSent { get; }
         public long Retries { get; }
         public long ThrottledResponses { get; }

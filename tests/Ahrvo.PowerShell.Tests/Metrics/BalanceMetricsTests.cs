@@ -145,4 +145,90 @@ public sealed class BalanceMetricsTests
         var junk = BalanceMetrics.ReadLastSuccess("ahrvo_card_last_success_timestamp_seconds{card_id=\"c1\"} 1e9 # x\nahrvo_card_last_success_timestamp_seconds{card_id=\"c2\"} 12.5\n");
         Assert.Equal(new[] { "c2" }, junk.Keys);
     }
+
+    private static readonly Guid ConnA = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
+    private static readonly Guid ConnB = Guid.Parse("7c9e6679-7425-40de-944b-e07fc1f90ae7");
+
+    private static string Run(string? previous, ConnectionCounters? now) =>
+        BalanceMetrics.Render(new[] { Card("c1", 1m) }, Array.Empty<FailedCard>(), null, now,
+            previous == null ? null : BalanceMetrics.ReadLastSuccess(previous), previous == null ? null : CounterTotals.Read(previous));
+
+    // 0 for a file without the counter (no run with a connection wrote it yet).
+    private static long Sample(string text, string name)
+    {
+        var m = Regex.Match(text, "^" + name + " ([0-9]+)$", RegexOptions.Multiline);
+        return m.Success ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    [Fact]
+    public void Request_counters_keep_growing_when_each_run_is_a_new_connection()
+    {
+        // A scheduled export: a new process, so a new connection, every run, each sending 10 requests.
+        // Were the counters the connection's own, Prometheus would see 10, 10: no requests at all.
+        var first = Run(null, new ConnectionCounters(ConnA, 10, 1, 1));
+        var second = Run(first, new ConnectionCounters(ConnB, 10, 1, 0));
+        Assert.Equal(20, Sample(second, "ahrvo_requests_total"));
+        Assert.Equal(2, Sample(second, "ahrvo_request_retries_total"));
+        Assert.Equal(1, Sample(second, "ahrvo_throttled_responses_total"));
+        Assert.Contains("\n# Counted: connection 7c9e6679742540de944be07fc1f90ae7 requests 10 retries 1 throttled 0\n", second);
+    }
+
+    [Fact]
+    public void One_connection_exporting_twice_is_counted_once_and_a_run_without_one_keeps_the_totals()
+    {
+        var first = Run(null, new ConnectionCounters(ConnA, 10, 2, 0));
+        var second = Run(first, new ConnectionCounters(ConnA, 15, 3, 1)); // the same session, 5 more requests
+        Assert.Equal(15, Sample(second, "ahrvo_requests_total"));
+        Assert.Equal(3, Sample(second, "ahrvo_request_retries_total"));
+        var third = Run(second, null); // piped balances, no open connection: the totals stay
+        Assert.Equal(15, Sample(third, "ahrvo_requests_total"));
+        Assert.Equal(1, Sample(third, "ahrvo_throttled_responses_total"));
+        var fourth = Run(third, new ConnectionCounters(ConnA, 16, 3, 1)); // and the connection is still known
+        Assert.Equal(16, Sample(fourth, "ahrvo_requests_total"));
+        // A file without counters, or with junk in them, starts again from the run's own counts.
+        Assert.Null(CounterTotals.Read("ahrvo_requests_total 1e3\nahrvo_request_retries_total 1\nahrvo_throttled_responses_total 0\n"));
+        Assert.Equal(4, Sample(Run("garbage", new ConnectionCounters(ConnB, 4, 0, 0)), "ahrvo_requests_total"));
+    }
+
+    [Fact]
+    public void Request_counters_equal_every_request_of_every_run_and_never_fall_sweep()
+    {
+        // Runs of a schedule: sometimes a new connection (a new process), sometimes the same one again,
+        // sometimes none; each file is read back from its text as the cmdlet does.
+        for (var seed = 1; seed <= 300; seed++)
+        {
+            var random = new Random(seed);
+            string? file = null;
+            Guid connection = Guid.NewGuid();
+            long requests = 0, retries = 0, throttled = 0, sentBefore = 0, retriedBefore = 0, throttledBefore = 0, lastTotal = 0;
+            for (var run = 0; run < 25; run++)
+            {
+                ConnectionCounters? now = null;
+                switch (random.Next(4))
+                {
+                    case 0: // a new process: a new connection from 0
+                        sentBefore += requests; retriedBefore += retries; throttledBefore += throttled;
+                        connection = Guid.NewGuid(); requests = retries = throttled = 0;
+                        goto case 1;
+                    case 1:
+                    case 2: // the connection sends more
+                        var more = random.Next(0, 50);
+                        requests += more;
+                        var r = random.Next(0, more + 1);
+                        retries += r;
+                        throttled += random.Next(0, r + 1);
+                        now = new ConnectionCounters(connection, requests, retries, throttled);
+                        break;
+                    default: break; // no open connection
+                }
+                file = Run(file, now);
+                var total = Sample(file, "ahrvo_requests_total");
+                Assert.True(total == sentBefore + requests, $"seed {seed}, run {run}: requests_total {total}, sent {sentBefore + requests}");
+                Assert.True(Sample(file, "ahrvo_request_retries_total") == retriedBefore + retries, $"seed {seed}, run {run}: retries");
+                Assert.True(Sample(file, "ahrvo_throttled_responses_total") == throttledBefore + throttled, $"seed {seed}, run {run}: throttled");
+                Assert.True(total >= lastTotal, $"seed {seed}, run {run}: the counter fell from {lastTotal} to {total}");
+                lastTotal = total;
+            }
+        }
+    }
 }
