@@ -37,6 +37,9 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>Whether the cards themselves are kept (for a per-card report) or only counted.</summary>
         protected virtual bool KeepCards => false;
 
+        /// <summary>Whether Compare-AhrvoCardBalance's results are input too (the HTML report shows them apart).</summary>
+        protected virtual bool TakesReconciliations => false;
+
         /// <summary>False when the command will not do its work (declined by -WhatIf or -Confirm).</summary>
         protected virtual bool Active => true;
 
@@ -74,6 +77,9 @@ namespace Ahrvo.PowerShell.Cmdlets
                 case CardBalance card:
                     Statistics.Add(card);
                     return;
+                case BalanceReconciliation reconciliation when TakesReconciliations:
+                    Statistics.Add(reconciliation);
+                    return;
                 case ErrorRecord error when AsFailedCard(error) is string failedId:
                     // Already shown upstream or merged by 2>&1 on purpose: counted, not written again.
                     Statistics.AddFailure(failedId, error.Exception?.Message ?? error.ToString());
@@ -87,7 +93,8 @@ namespace Ahrvo.PowerShell.Cmdlets
             }
             var what = value is string s ? "the string '" + s + "'" : "a " + (input.TypeNames.FirstOrDefault() ?? value.GetType().FullName);
             WriteError(new ErrorRecord(
-                new ArgumentException(MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits, not " + what +
+                new ArgumentException(MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits"
+                    + (TakesReconciliations ? " or the results of Compare-AhrvoCardBalance" : "") + ", not " + what +
                     ". To read cards by id, use -CardId, or pipe the ids to Get-AhrvoCardBalance first."),
                 "Ahrvo.UnsupportedInput", ErrorCategory.InvalidType, value));
         }

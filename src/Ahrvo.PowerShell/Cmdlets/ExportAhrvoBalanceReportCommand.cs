@@ -34,6 +34,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         public SwitchParameter PassThru { get; set; }
 
         protected override bool KeepCards => true;
+        protected override bool TakesReconciliations => true;
         protected override bool Active => !_declined;
 
         protected override void BeginProcessing()
@@ -49,7 +50,8 @@ namespace Ahrvo.PowerShell.Cmdlets
             base.EndProcessing();
             if (_declined) return;
             var html = BalanceReportHtml.Render(new BalanceReportData(
-                Title, DateTimeOffset.Now, Statistics.ToSummary(), Statistics.Cards, Statistics.Failures, LowBalanceThreshold, Statistics.CurrencyWarning()));
+                Title, DateTimeOffset.Now, Statistics.ToSummary(), Statistics.Cards, Statistics.Failures, LowBalanceThreshold, Statistics.CurrencyWarning(),
+                Statistics.Reconciliations));
             try
             {
                 AtomicFile.WriteAllText(_target!, html, new UTF8Encoding(false), Force);

@@ -299,4 +299,81 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
         Assert.Equal(2, r.Warning.Count);
         Assert.All(r.Warning, w => Assert.Contains("first reading stands", w));
     }
+    [Fact]
+    public async Task The_HTML_report_shows_settled_cards_apart_from_discrepancies()
+    {
+        var c = await PlantLedgerAsync();
+        _clock.DuringWait = () => Sync(() => fx.Emulator.PutCardAsync(c.Settling, "100.00"));
+        var dir = NewTempDir("ahrvo-report-");
+        try
+        {
+            var r = Run(Ledger + "\nSet-Location -LiteralPath $dir\n$rows | Compare-AhrvoCardBalance -RecheckAfter 00:01:00 2>&1 | Export-AhrvoBalanceReport -Path report.html",
+                Vars(c).Append(("dir", (object?)dir)).ToArray());
+            NoTerminating(r);
+            Assert.Empty(r.Errors); // the unknown card's error went into the report (2>&1), not to the error stream
+            var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+            string Section(string id)
+            {
+                var start = html.IndexOf($"<h3 id=\"{id}\">", StringComparison.Ordinal);
+                Assert.True(start >= 0, id + " is missing");
+                var end = html.IndexOf("</table>", start, StringComparison.Ordinal);
+                return html[start..end];
+            }
+            var settled = Section("settled");
+            var discrepancies = Section("discrepancies");
+            Assert.Contains("Settled on recheck (1)", settled);
+            Assert.Contains($"<tr data-card-id=\"{c.Settling}\" class=\"settled\">", settled);
+            Assert.Contains("<td class=\"num first\">90.00</td><td class=\"num last\">100.00</td><td class=\"num difference\">0.00</td>", settled);
+            Assert.DoesNotContain(c.Stays, settled);
+            Assert.Contains("Discrepancies (1)", discrepancies);
+            Assert.Contains($"<tr data-card-id=\"{c.Stays}\" class=\"discrepancy\">", discrepancies);
+            Assert.Contains("<td class=\"num first\">50.00</td><td class=\"num last\">50.00</td><td class=\"num difference\">-10.00</td>", discrepancies);
+            Assert.DoesNotContain(c.Settling, discrepancies);
+            Assert.DoesNotContain(c.MatchedA, discrepancies);
+            Assert.Contains("id=\"matched-cards\">2<", html);
+            Assert.Contains("id=\"settled-cards\">1<", html);
+            Assert.Contains("id=\"discrepancy-cards\">1<", html);
+            Assert.Contains("id=\"total-discrepancy\">10.00<", html);
+            // The balances are counted as any card's, the last reading of a rechecked one; the failed card once.
+            Assert.Contains("id=\"total-cards\">4<", html);
+            Assert.Contains("id=\"total-balance\">180.00<", html);
+            Assert.Contains("id=\"failed-cards\">1<", html);
+            Assert.Contains($"<li><code>{c.Unknown}</code>: Card &#39;{c.Unknown}&#39; was not found", html);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task Export_Csv_and_the_table_view_show_both_readings()
+    {
+        var c = await PlantLedgerAsync();
+        _clock.DuringWait = () => Sync(() => fx.Emulator.PutCardAsync(c.Settling, "100.00"));
+        var dir = NewTempDir("ahrvo-csv-");
+        try
+        {
+            var path = Path.Combine(dir, "out.csv");
+            var r = Run(Ledger + """
+
+                Update-FormatData -AppendPath $format
+                $result = $rows | Compare-AhrvoCardBalance -RecheckAfter 00:01:00 -ErrorAction SilentlyContinue
+                $result | Export-Csv -LiteralPath $path -NoTypeInformation
+                ($result | Out-String -Width 120)
+                ($rows | Compare-AhrvoCardBalance -ErrorAction SilentlyContinue | Out-String -Width 120)
+                """, Vars(c).Append(("path", (object?)path)).Append(("format", FormatFile)).ToArray());
+            NoTerminating(r);
+            var lines = File.ReadAllLines(path);
+            // FirstBalance last, so the columns written before it existed keep their places.
+            Assert.Equal("\"CardId\",\"CardNumber\",\"ExpectedBalance\",\"ActualBalance\",\"Difference\",\"Status\",\"FirstBalance\"", lines[0]);
+            Assert.Contains(lines, l => l.StartsWith($"\"{c.Settling}\",") && l.EndsWith(",\"100.00\",\"100.00\",\"0.00\",\"Settled\",\"90.00\""));
+            Assert.Contains(lines, l => l.StartsWith($"\"{c.Unknown}\",") && l.EndsWith(",\"Failed\","));
+            var rechecked = (string)r.Output[0].BaseObject;
+            var plain = (string)r.Output[1].BaseObject;
+            Assert.Matches(@"CardId\s+ExpectedBalance\s+FirstBalance\s+ActualBalance\s+Difference\s+Status", rechecked);
+            Assert.Matches(c.Settling + @"\s+100\.00\s+90\.00\s+100\.00\s+0\.00\s+Settled", rechecked);
+            // Without -RecheckAfter the table is as it was.
+            Assert.Matches(@"CardId\s+ExpectedBalance\s+ActualBalance\s+Difference\s+Status", plain);
+            Assert.DoesNotContain("FirstBalance", plain);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
