@@ -54,6 +54,10 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
             }
         }
 
+        /// <summary>Wait until cancelled (Ctrl+C) instead of returning at once; <see cref="Waiting"/> says when it started.</summary>
+        public bool BlockUntilCancelled { get; set; }
+        public volatile bool Waiting;
+
         public override bool Wait(TimeSpan delay, CancellationToken cancel)
         {
             lock (_gate)
@@ -62,6 +66,12 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
                 _now += delay;
             }
             DuringWait?.Invoke();
+            if (BlockUntilCancelled)
+            {
+                Waiting = true;
+                // Bounded only so that a broken stop fails the test instead of hanging it.
+                return !cancel.WaitHandle.WaitOne(Liveness.Timeout);
+            }
             return !cancel.IsCancellationRequested;
         }
     }
@@ -375,5 +385,24 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
             Assert.DoesNotContain("FirstBalance", plain);
         }
         finally { Directory.Delete(dir, true); }
+    }
+    [Fact]
+    public async Task Matched_cards_are_written_before_the_wait_and_Ctrl_C_ends_the_wait()
+    {
+        var c = await PlantLedgerAsync();
+        _clock.BlockUntilCancelled = true;
+        using var run = PowerShellHost.Start(PowerShellHost.ConnectLine + Ledger + "\n$rows | Compare-AhrvoCardBalance -RecheckAfter 00:10:00 -ErrorAction SilentlyContinue",
+            fx.Variables(Vars(c)));
+
+        run.WaitUntil(() => _clock.Waiting, "the command waiting to recheck");
+        // While it waits, the matched and failed cards are out already; the discrepancies are held.
+        Assert.Equal(new[] { c.MatchedA, c.Unknown, c.MatchedB }, run.OutputSoFar.Select(o => Prop<string>(o, "CardId")));
+
+        run.Stop();
+        var r = run.Finish();
+        Assert.IsAssignableFrom<PipelineStoppedException>(r.Terminating);
+        Assert.Equal(new[] { TimeSpan.FromMinutes(10) }, _clock.Waits);
+        var stats = await fx.SettleAfterStopAsync();
+        Assert.Equal(5, stats.BalanceRequests); // stopped before the recheck: every card read once
     }
 }
