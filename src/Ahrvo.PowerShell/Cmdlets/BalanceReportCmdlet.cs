@@ -41,6 +41,9 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>Whether the cards themselves are kept (for a per-card report) or only counted.</summary>
         protected virtual bool KeepCards => false;
 
+        /// <summary>Whether Compare-AhrvoCardBalance's results are input too (the HTML report shows them apart).</summary>
+        protected virtual bool TakesReconciliations => false;
+
         /// <summary>False when the command will not do its work (declined by -WhatIf or -Confirm).</summary>
         protected virtual bool Active => true;
 
@@ -80,6 +83,9 @@ namespace Ahrvo.PowerShell.Cmdlets
                 case CardBalance card:
                     Statistics.Add(card);
                     return;
+                case BalanceReconciliation reconciliation when TakesReconciliations:
+                    Statistics.Add(reconciliation);
+                    return;
                 case ErrorRecord error when AsFailedCard(error) is string failedId:
                     // Already shown upstream or merged by 2>&1 on purpose: counted, not written again.
                     Statistics.AddFailure(failedId, error.Exception?.Message ?? error.ToString());
@@ -92,7 +98,8 @@ namespace Ahrvo.PowerShell.Cmdlets
                 return;
             }
             var what = value is string s ? "the string '" + s + "'" : "a " + (input.TypeNames.FirstOrDefault() ?? value.GetType().FullName);
-            var message = MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits, not " + what +
+            var message = MyInvocation.MyCommand.Name + " takes the CardBalance objects that Get-AhrvoCardBalance emits"
+                + (TakesReconciliations ? " or the results of Compare-AhrvoCardBalance" : "") + ", not " + what +
                 ". To read cards by id, use -CardId, or pipe the ids to Get-AhrvoCardBalance first.";
             // Counted as failed, never as nothing: an input that was meant as a card and is not read must not look like no card.
             Statistics.AddRefused(message);

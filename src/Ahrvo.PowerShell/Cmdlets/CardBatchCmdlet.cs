@@ -133,6 +133,12 @@ namespace Ahrvo.PowerShell.Cmdlets
         /// <summary>Writes one failed card; the default writes a non-terminating error.</summary>
         protected virtual void OnFailure(BulkItem item, BalanceResult result) => WriteError(ErrorRecords.ForCard(item.CardId, result.Error!));
 
+        /// <summary>
+        /// Called before an account-wide error ends the command, while output can still be written:
+        /// for results a subclass holds back (Compare-AhrvoCardBalance -RecheckAfter), which must not be lost.
+        /// </summary>
+        protected virtual void OnFatal(AhrvoError error) { }
+
         protected virtual string Activity => MyInvocation.MyCommand.Name;
 
         private void Pump(bool block)
@@ -174,6 +180,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         private void ThrowFatal(AhrvoError error, string cardId)
         {
             _run?.Cancel();
+            OnFatal(error);
             ThrowTerminatingError(ErrorRecords.ForCard(cardId, error));
         }
 

@@ -1,7 +1,11 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Management.Automation;
 using Ahrvo.PowerShell.Completion;
 using Ahrvo.Client;
 using Ahrvo.Client.Bulk;
+using Ahrvo.PowerShell.Errors;
 using Ahrvo.PowerShell.Reports;
 using Ahrvo.PowerShell.Parameters;
 
@@ -11,6 +15,14 @@ namespace Ahrvo.PowerShell.Cmdlets
     [OutputType(typeof(BalanceReconciliation))]
     public sealed class CompareAhrvoCardBalanceCommand : CardBatchCmdlet
     {
+        /// <summary>The type name of results when -RecheckAfter is given: its table view shows FirstBalance too.</summary>
+        internal const string RecheckedTypeName = "Ahrvo.PowerShell.BalanceReconciliation#Rechecked";
+
+        // The discrepancies of the first reading, in input order, until the recheck writes them.
+        private readonly List<BalanceReconciliation> _held = new List<BalanceReconciliation>();
+        private TimeSpan _lastHeldAt;
+        private int _heldWritten;
+
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         // Binding by property name matches any case; the separators users put in headers are aliases.
         [Alias("card_id", "Id", "card-id", "Card ID")]
@@ -31,6 +43,14 @@ namespace Ahrvo.PowerShell.Cmdlets
         [Parameter]
         public SwitchParameter DiscrepancyOnly { get; set; }
 
+        [Parameter]
+        [RefuseBareNumber]
+        [ValidateTimeSpanRange("00:00:00", "00:10:00")]
+        public TimeSpan? RecheckAfter { get; set; }
+
+        /// <summary>The clock the recheck waits on. Settable for tests only (a fake clock), like Watch's WallClock.</summary>
+        internal static CommandClock Clock { get; set; } = CommandClock.System;
+
         protected override void ProcessRecord()
         {
             // The expected balance is bound per pipeline record, so it travels with its card.
@@ -40,18 +60,108 @@ namespace Ahrvo.PowerShell.Cmdlets
             Enqueue(id, ExpectedBalance);
         }
 
+        protected override void EndProcessing()
+        {
+            base.EndProcessing(); // every first reading; matched and failed cards are already written
+            if (_held.Count == 0) return;
+            Recheck(RecheckAfter!.Value);
+        }
+
+        /// <summary>
+        /// One wave for every held card, after one wait: the delay counts from the last discrepancy
+        /// found, so every card waits at least that long, and a long first pass leaves less (or
+        /// nothing) to wait. The wave goes through the same run as the first readings, so it is
+        /// paced (-ThrottleLimit, rate limit, retries) like any other query.
+        /// </summary>
+        private void Recheck(TimeSpan delay)
+        {
+            var clock = Clock;
+            var wait = delay - (clock.Now - _lastHeldAt);
+            var cards = _held.Count == 1 ? "1 card" : _held.Count.ToString(CultureInfo.InvariantCulture) + " cards";
+            if (wait > TimeSpan.Zero)
+            {
+                WriteVerbose(string.Format(CultureInfo.InvariantCulture, "{0} out of tolerance; reading {1} again at {2:HH:mm:ss} (-RecheckAfter {3}).",
+                    cards, _held.Count == 1 ? "it" : "them", DateTimeOffset.Now.Add(wait), delay));
+                var progress = new ProgressRecord(ProgressId, MyInvocation.MyCommand.Name, "Waiting to read " + cards + " again")
+                {
+                    SecondsRemaining = (int)Math.Ceiling(wait.TotalSeconds),
+                };
+                WriteProgress(progress);
+                // Ctrl+C cancels StopToken, which ends this wait at once.
+                if (!clock.Wait(wait, StopToken)) throw new PipelineStoppedException();
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+            else
+            {
+                WriteVerbose("Reading " + cards + " out of tolerance again now.");
+            }
+            BeginPass(_held.Count);
+            foreach (var first in _held) Enqueue(first.CardId, first);
+            WaitForAll();
+            CompleteProgress();
+        }
+
+        private int ProgressId => Math.Abs(GetHashCode() % 10000) + 10001;
+
         protected override void OnBalance(BulkItem item, BalanceResult result)
         {
+            if (item.State is BalanceReconciliation first)
+            {
+                _heldWritten++;
+                Emit(Reconciliation.Recheck(first, result.CardNumber, result.AvailableBalance, Tolerance));
+                return;
+            }
             var outcome = Reconciliation.Compare(result.CardId, result.CardNumber, (decimal)item.State!, result.AvailableBalance, Tolerance);
-            if (DiscrepancyOnly && outcome.Status == ReconciliationStatus.Matched) return;
-            WriteObject(outcome);
+            if (RecheckAfter != null && outcome.Status == ReconciliationStatus.Discrepancy)
+            {
+                _held.Add(outcome);
+                _lastHeldAt = Clock.Now;
+                return;
+            }
+            Emit(outcome);
         }
 
         protected override void OnFailure(BulkItem item, BalanceResult result)
         {
+            if (item.State is BalanceReconciliation first)
+            {
+                // Not an error: the card was read, and its first reading is the result.
+                _heldWritten++;
+                KeepFirst(first, ErrorRecords.Describe(result.Error!));
+                return;
+            }
             // Failed is always emitted, even with -DiscrepancyOnly: an unread card is not reconciled.
             base.OnFailure(item, result);
-            WriteObject(Reconciliation.Failed(item.CardId, (decimal)item.State!));
+            Emit(Reconciliation.Failed(item.CardId, (decimal)item.State!));
+        }
+
+        protected override void OnFatal(AhrvoError error)
+        {
+            // The command ends; the discrepancies already read must still come out.
+            var reason = "the command stopped: " + error.Message;
+            while (_heldWritten < _held.Count) KeepFirst(_held[_heldWritten++], reason);
+        }
+
+        private void KeepFirst(BalanceReconciliation first, string reason)
+        {
+            WriteWarning(string.Format(CultureInfo.InvariantCulture,
+                "Card {0} was not read again after -RecheckAfter ({1}). Its first reading stands: {2} ({3:+0.00##;-0.00##} against the records).",
+                first.CardId, reason.TrimEnd(), first.Status, first.Difference));
+            Emit(first);
+        }
+
+        private void Emit(BalanceReconciliation outcome)
+        {
+            if (DiscrepancyOnly && (outcome.Status == ReconciliationStatus.Matched || outcome.Status == ReconciliationStatus.Settled)) return;
+            if (RecheckAfter == null)
+            {
+                WriteObject(outcome);
+                return;
+            }
+            var shown = new PSObject(outcome);
+            shown.TypeNames.Insert(0, RecheckedTypeName);
+            WriteObject(shown);
         }
     }
 }

@@ -36,6 +36,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         public SwitchParameter PassThru { get; set; }
 
         protected override bool KeepCards => true;
+        protected override bool TakesReconciliations => true;
         protected override bool Active => !_declined;
 
         protected override void BeginProcessing()
@@ -59,7 +60,8 @@ namespace Ahrvo.PowerShell.Cmdlets
             var failures = Statistics.Failures.Concat(Statistics.Refused.Select((reason, i) =>
                 new FailedCard("(input without a card id " + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + ")", reason))).ToList();
             var html = BalanceReportHtml.Render(new BalanceReportData(
-                Title, DateTimeOffset.Now, Statistics.ToSummary(), Statistics.Cards, failures, LowBalanceThreshold, Statistics.CurrencyWarning()));
+                Title, DateTimeOffset.Now, Statistics.ToSummary(), Statistics.Cards, failures, LowBalanceThreshold, Statistics.CurrencyWarning(),
+                Statistics.Reconciliations));
             try
             {
                 AtomicFile.WriteAllText(_target!, html, new UTF8Encoding(false), Force);

@@ -7,6 +7,13 @@ namespace Ahrvo.PowerShell
     {
         public BalanceReconciliation(string cardId, string? cardNumber, decimal expectedBalance, decimal? actualBalance,
             decimal? difference, ReconciliationStatus status)
+            : this(cardId, cardNumber, expectedBalance, actualBalance, difference, status, actualBalance)
+        {
+        }
+
+        /// <summary>With a first reading other than the last: a card read again by -RecheckAfter.</summary>
+        public BalanceReconciliation(string cardId, string? cardNumber, decimal expectedBalance, decimal? actualBalance,
+            decimal? difference, ReconciliationStatus status, decimal? firstBalance)
         {
             CardId = cardId;
             CardNumber = cardNumber;
@@ -14,6 +21,7 @@ namespace Ahrvo.PowerShell
             ActualBalance = actualBalance;
             Difference = difference;
             Status = status;
+            FirstBalance = firstBalance;
         }
 
         public string CardId { get; }
@@ -30,6 +38,13 @@ namespace Ahrvo.PowerShell
         public decimal? Difference { get; }
 
         public ReconciliationStatus Status { get; }
+
+        /// <summary>
+        /// The first reading. The same as ActualBalance unless -RecheckAfter read the card again, when
+        /// ActualBalance is the second reading. Null when Failed. Last, so that columns of CSV files
+        /// written before it existed keep their places.
+        /// </summary>
+        public decimal? FirstBalance { get; }
 
         public override string ToString() =>
             string.Format(CultureInfo.InvariantCulture, "{0}: {1} (expected {2}, actual {3})", CardId, Status, ExpectedBalance,

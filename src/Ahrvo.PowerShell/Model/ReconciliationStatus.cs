@@ -9,5 +9,10 @@ namespace Ahrvo.PowerShell
         Discrepancy,
         /// <summary>The balance could not be read; its error was written too.</summary>
         Failed,
+        /// <summary>
+        /// Out of tolerance at first, within it when read again after -RecheckAfter: the balance was
+        /// still settling (pending transactions), not a real discrepancy.
+        /// </summary>
+        Settled,
     }
 }

@@ -12,7 +12,8 @@ namespace Ahrvo.PowerShell.Reports
     internal sealed class BalanceReportData
     {
         public BalanceReportData(string title, DateTimeOffset generatedAt, BalanceSummary summary, IReadOnlyList<CardBalance> cards,
-            IReadOnlyList<FailedCard> failures, decimal lowBalanceThreshold, string? currencyWarning)
+            IReadOnlyList<FailedCard> failures, decimal lowBalanceThreshold, string? currencyWarning,
+            IReadOnlyList<BalanceReconciliation>? reconciliations = null)
         {
             Title = title;
             GeneratedAt = generatedAt;
@@ -21,6 +22,7 @@ namespace Ahrvo.PowerShell.Reports
             Failures = failures;
             LowBalanceThreshold = lowBalanceThreshold;
             CurrencyWarning = currencyWarning;
+            Reconciliations = reconciliations ?? Array.Empty<BalanceReconciliation>();
         }
 
         public string Title { get; }
@@ -30,5 +32,8 @@ namespace Ahrvo.PowerShell.Reports
         public IReadOnlyList<FailedCard> Failures { get; }
         public decimal LowBalanceThreshold { get; }
         public string? CurrencyWarning { get; }
+
+        /// <summary>Compare-AhrvoCardBalance results given to the report; empty when it was given balances only.</summary>
+        public IReadOnlyList<BalanceReconciliation> Reconciliations { get; }
     }
 }

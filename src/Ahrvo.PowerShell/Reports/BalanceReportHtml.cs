@@ -26,7 +26,8 @@ h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de;paddin
 table{border-collapse:collapse}th,td{padding:.3rem .7rem;text-align:left;vertical-align:middle}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.cards{width:100%}table.cards thead th{border-bottom:2px solid #d0d7de}table.cards tbody tr{border-bottom:1px solid #eaeef2}
-table.cards tr.low{background:#fff1f0}table.cards tr.low td.balance{color:#b42318;font-weight:600}
+table.cards tr.low{background:#fff1f0}table.cards tr.discrepancy td.difference{color:#b42318;font-weight:600}
+table.cards tr.settled td.difference{color:#59636e}.note{color:#59636e}table.cards tr.low td.balance{color:#b42318;font-weight:600}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#b42318;color:#fff;font-size:.8rem}
 .ok{color:#59636e}
 .bar-track{width:20rem;background:#f0f2f4;border-radius:3px}.share .bar-track{width:10rem}
@@ -50,6 +51,7 @@ footer{margin-top:3rem;color:#59636e;font-size:.8rem}";
             if (data.CurrencyWarning != null) html.Append("<p class=\"warning\">").Append(E(data.CurrencyWarning)).Append("</p>\n");
 
             AppendSummary(html, data);
+            AppendReconciliation(html, data.Reconciliations);
             AppendDistribution(html, s);
             AppendCards(html, data);
             AppendFailures(html, data.Failures);
@@ -77,6 +79,63 @@ footer{margin-top:3rem;color:#59636e;font-size:.8rem}";
         private static void Row(StringBuilder html, string id, string label, string value) =>
             html.Append("<tr><th scope=\"row\">").Append(E(label)).Append("</th><td class=\"num\" id=\"").Append(id).Append("\">")
                 .Append(E(value)).Append("</td></tr>\n");
+
+        /// <summary>
+        /// Compare-AhrvoCardBalance results: counts by status, then the discrepancies (largest first)
+        /// and, apart from them, the cards that settled on the recheck (in the order given): a
+        /// settled card is not a discrepancy and must not be chased as one.
+        /// </summary>
+        private static void AppendReconciliation(StringBuilder html, IReadOnlyList<BalanceReconciliation> all)
+        {
+            if (all.Count == 0) return;
+            var discrepancies = all.Where(r => r.Status == ReconciliationStatus.Discrepancy)
+                .OrderByDescending(r => Math.Abs(r.Difference ?? 0m)).ThenBy(r => r.CardId, StringComparer.Ordinal).ToList();
+            var settled = all.Where(r => r.Status == ReconciliationStatus.Settled).ToList();
+            int Count(ReconciliationStatus status) => all.Count(r => r.Status == status);
+            html.Append("<section id=\"reconciliation\">\n<h2>Reconciliation</h2>\n<table class=\"summary\">\n");
+            Row(html, "reconciled-cards", "Cards compared", all.Count.ToString(CultureInfo.InvariantCulture));
+            Row(html, "matched-cards", "Matched", Count(ReconciliationStatus.Matched).ToString(CultureInfo.InvariantCulture));
+            Row(html, "settled-cards", "Settled on recheck", settled.Count.ToString(CultureInfo.InvariantCulture));
+            Row(html, "discrepancy-cards", "Discrepancies", discrepancies.Count.ToString(CultureInfo.InvariantCulture));
+            Row(html, "total-discrepancy", "Total discrepancy", Money(discrepancies.Sum(r => Math.Abs(r.Difference ?? 0m))));
+            Row(html, "unreconciled-cards", "Could not be read", Count(ReconciliationStatus.Failed).ToString(CultureInfo.InvariantCulture));
+            html.Append("</table>\n");
+
+            html.Append("<h3 id=\"discrepancies\">Discrepancies (").Append(discrepancies.Count.ToString(CultureInfo.InvariantCulture)).Append(")</h3>\n");
+            if (discrepancies.Count == 0) html.Append("<p>No discrepancies.</p>\n");
+            else ReconciliationTable(html, "discrepancies", "discrepancy", discrepancies);
+
+            // Only when a recheck ran or found one: without -RecheckAfter there is nothing to say here.
+            if (settled.Count > 0)
+            {
+                html.Append("<h3 id=\"settled\">Settled on recheck (").Append(settled.Count.ToString(CultureInfo.InvariantCulture)).Append(")</h3>\n")
+                    .Append("<p class=\"note\">Out of tolerance at the first reading and within it when read again after the delay: ")
+                    .Append("the balance was still settling (pending transactions), not a discrepancy.</p>\n");
+                ReconciliationTable(html, "settled", "settled", settled);
+            }
+            html.Append("</section>\n");
+        }
+
+        private static void ReconciliationTable(StringBuilder html, string id, string rowClass, IReadOnlyList<BalanceReconciliation> rows)
+        {
+            html.Append("<table class=\"cards ").Append(id).Append("\">\n<thead><tr><th>Card ID</th><th>Card number</th><th class=\"num\">Expected</th>")
+                .Append("<th class=\"num\">First reading</th><th class=\"num\">Last reading</th><th class=\"num\">Difference</th></tr></thead>\n<tbody>\n");
+            foreach (var r in rows)
+            {
+                html.Append("<tr data-card-id=\"").Append(E(r.CardId)).Append("\" class=\"").Append(rowClass).Append("\">")
+                    .Append("<td><code>").Append(E(r.CardId)).Append("</code></td>")
+                    .Append("<td><code>").Append(E(r.CardNumber ?? "")).Append("</code></td>")
+                    .Append("<td class=\"num expected\">").Append(E(Money(r.ExpectedBalance))).Append("</td>")
+                    .Append("<td class=\"num first\">").Append(E(Money(r.FirstBalance))).Append("</td>")
+                    .Append("<td class=\"num last\">").Append(E(Money(r.ActualBalance))).Append("</td>")
+                    .Append("<td class=\"num difference\">").Append(E(SignedMoney(r.Difference))).Append("</td>")
+                    .Append("</tr>\n");
+            }
+            html.Append("</tbody>\n</table>\n");
+        }
+
+        private static string SignedMoney(decimal? value) =>
+            value is decimal d && d > 0 ? "+" + Money(d) : Money(value);
 
         private static void AppendDistribution(StringBuilder html, BalanceSummary s)
         {

@@ -14,6 +14,7 @@ namespace Ahrvo.PowerShell.Reports
         private readonly bool _keepCards;
         private readonly List<CardBalance> _cards = new List<CardBalance>();
         private readonly List<FailedCard> _failures = new List<FailedCard>();
+        private readonly List<BalanceReconciliation> _reconciliations = new List<BalanceReconciliation>();
         private readonly SortedSet<string> _currencies = new SortedSet<string>(StringComparer.Ordinal);
         private readonly int[] _bucketCounts = new int[BalanceBuckets.BucketCount];
         private int _count;
@@ -26,6 +27,7 @@ namespace Ahrvo.PowerShell.Reports
         public int Count => _count;
         public IReadOnlyList<CardBalance> Cards => _cards;
         public IReadOnlyList<FailedCard> Failures => _failures;
+        public IReadOnlyList<BalanceReconciliation> Reconciliations => _reconciliations;
         public IReadOnlyCollection<string> Currencies => _currencies;
         public bool MixedCurrencies => _currencies.Count > 1;
 
@@ -57,6 +59,21 @@ namespace Ahrvo.PowerShell.Reports
 
         /// <summary>Whether any card object or card result came in: without one there is nothing to write over a previous file.</summary>
         public bool HasCards => _count > 0 || _failures.Count > 0;
+
+        /// <summary>
+        /// One card of Compare-AhrvoCardBalance: its balance (the last reading) counts as any card's;
+        /// an unread one is a failed card. Reconciliations carry no currency.
+        /// </summary>
+        public void Add(BalanceReconciliation reconciliation)
+        {
+            if (reconciliation == null) throw new ArgumentNullException(nameof(reconciliation));
+            if (reconciliation.ActualBalance is decimal balance)
+                Add(new CardBalance(reconciliation.CardId, reconciliation.CardNumber, balance, "", DateTimeOffset.MinValue));
+            // With 2>&1 the card's error record came just before and is the failure already, with its reason.
+            else if (_failures.Count == 0 || _failures[_failures.Count - 1].CardId != reconciliation.CardId)
+                AddFailure(reconciliation.CardId, "Compare-AhrvoCardBalance could not read its balance; the error it wrote then says why.");
+            if (_keepCards) _reconciliations.Add(reconciliation);
+        }
 
         public BalanceSummary ToSummary()
         {

@@ -16,6 +16,20 @@ namespace Ahrvo.PowerShell.Reports
             return new BalanceReconciliation(cardId, cardNumber, expected, actual, difference, status);
         }
 
+        /// <summary>
+        /// A discrepancy read once more: Settled when the second reading is within the tolerance, else
+        /// still a Discrepancy. The difference is the second reading's; the first is kept as FirstBalance.
+        /// </summary>
+        public static BalanceReconciliation Recheck(BalanceReconciliation first, string? cardNumber, decimal actual, decimal tolerance)
+        {
+            if (first == null) throw new ArgumentNullException(nameof(first));
+            if (first.Status != ReconciliationStatus.Discrepancy || first.ActualBalance is not decimal firstBalance)
+                throw new ArgumentException("Only a discrepancy is read again; this card is " + first.Status + ".", nameof(first));
+            var second = Compare(first.CardId, cardNumber ?? first.CardNumber, first.ExpectedBalance, actual, tolerance);
+            var status = second.Status == ReconciliationStatus.Matched ? ReconciliationStatus.Settled : ReconciliationStatus.Discrepancy;
+            return new BalanceReconciliation(second.CardId, second.CardNumber, second.ExpectedBalance, actual, second.Difference, status, firstBalance);
+        }
+
         public static BalanceReconciliation Failed(string cardId, decimal expected) =>
             new BalanceReconciliation(cardId, null, expected, null, null, ReconciliationStatus.Failed);
     }

@@ -80,4 +80,39 @@ public sealed class BalanceReportHtmlTests
         }
         finally { CultureInfo.CurrentCulture = saved; }
     }
+    private static string RenderReconciliations(params BalanceReconciliation[] rows)
+    {
+        var stats = new BalanceStatistics(keepCards: true);
+        foreach (var r in rows) stats.Add(r);
+        return BalanceReportHtml.Render(new BalanceReportData(BalanceReportHtml.DefaultTitle, DateTimeOffset.UnixEpoch,
+            stats.ToSummary(), stats.Cards, stats.Failures, 100m, stats.CurrencyWarning(), stats.Reconciliations));
+    }
+
+    [Fact]
+    public void Reconciliations_show_discrepancies_largest_first_and_settled_cards_apart()
+    {
+        var small = Reconciliation.Compare("card-small", null, 10m, 12m, 0.01m);
+        var large = Reconciliation.Compare("card-large", null, 10m, 110m, 0.01m);
+        var settled = Reconciliation.Recheck(Reconciliation.Compare("card-settled", null, 10m, 5m, 0.01m), null, 10m, 0.01m);
+        var html = RenderReconciliations(Reconciliation.Compare("card-ok", null, 1m, 1m, 0.01m), small, settled, large, Reconciliation.Failed("card-failed", 3m));
+        var rows = Regex.Matches(html, "<tr data-card-id=\"([a-z-]+)\" class=\"(discrepancy|settled)\">").Select(m => (m.Groups[1].Value, m.Groups[2].Value));
+        Assert.Equal(new[] { ("card-large", "discrepancy"), ("card-small", "discrepancy"), ("card-settled", "settled") }, rows);
+        Assert.True(html.IndexOf("id=\"discrepancies\"", StringComparison.Ordinal) < html.IndexOf("id=\"settled\"", StringComparison.Ordinal));
+        Assert.Contains("id=\"total-discrepancy\">102.00<", html);
+        Assert.Contains("<td class=\"num difference\">+100.00</td>", html);
+        Assert.Contains("id=\"unreconciled-cards\">1<", html);
+        Assert.Contains("id=\"failed-cards\">1<", html);
+        Assert.Contains("id=\"total-cards\">4<", html);
+    }
+
+    [Fact]
+    public void Without_a_settled_card_there_is_no_settled_section_and_without_reconciliations_no_section_at_all()
+    {
+        var html = RenderReconciliations(Reconciliation.Compare("card-ok", "<b>", 1m, 1m, 0.01m));
+        Assert.Contains("<p>No discrepancies.</p>", html);
+        Assert.DoesNotContain("id=\"settled\"", html);
+        Assert.Contains("id=\"settled-cards\">0<", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.DoesNotContain("id=\"reconciliation\"", Render(new[] { Card("card1", 1m) }));
+    }
 }

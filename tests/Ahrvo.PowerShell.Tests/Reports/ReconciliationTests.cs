@@ -49,4 +49,40 @@ public sealed class ReconciliationTests
         Assert.Null(r.Difference);
         Assert.Equal(10m, r.ExpectedBalance);
     }
+    [Fact]
+    public void A_recheck_is_Settled_exactly_when_the_second_reading_is_within_the_tolerance_and_keeps_the_first()
+    {
+        // A sweep around the tolerance's edges, both signs, several tolerances.
+        var expected = 100.00m;
+        var steps = new[] { -1m, -0.011m, -0.0101m, -0.01m, -0.005m, 0m, 0.005m, 0.01m, 0.0101m, 0.011m, 1m, 250m };
+        int cases = 0;
+        foreach (var tolerance in new[] { 0m, 0.005m, 0.01m, 0.5m })
+            foreach (var firstOff in steps)
+                foreach (var secondOff in steps)
+                {
+                    var first = Reconciliation.Compare("c", "5157********0000", expected, expected + firstOff, tolerance);
+                    if (first.Status != ReconciliationStatus.Discrepancy)
+                    {
+                        Assert.Throws<ArgumentException>(() => Reconciliation.Recheck(first, null, expected + secondOff, tolerance));
+                        continue;
+                    }
+                    var r = Reconciliation.Recheck(first, null, expected + secondOff, tolerance);
+                    cases++;
+                    Assert.Equal(Math.Abs(secondOff) <= tolerance ? ReconciliationStatus.Settled : ReconciliationStatus.Discrepancy, r.Status);
+                    Assert.Equal(expected + firstOff, r.FirstBalance);
+                    Assert.Equal(expected + secondOff, r.ActualBalance);
+                    Assert.Equal(secondOff, r.Difference);
+                    Assert.Equal(expected, r.ExpectedBalance);
+                    Assert.Equal("5157********0000", r.CardNumber); // the first reading's, when the second has none
+                }
+        Assert.True(cases > 100, cases + " cases");
+    }
+
+    [Fact]
+    public void FirstBalance_is_the_only_reading_when_there_was_no_recheck_and_null_when_Failed()
+    {
+        Assert.Equal(42.5m, Reconciliation.Compare("c", null, 40m, 42.5m, 0.01m).FirstBalance);
+        Assert.Null(Reconciliation.Failed("c", 10m).FirstBalance);
+        Assert.Throws<ArgumentException>(() => Reconciliation.Recheck(Reconciliation.Failed("c", 10m), null, 10m, 0.01m));
+    }
 }
