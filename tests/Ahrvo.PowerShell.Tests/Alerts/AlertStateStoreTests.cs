@@ -124,6 +124,7 @@ public sealed class AlertStateStoreTests : IDisposable
     }
 
     [UnixFact("file modes are Unix; on Windows the file takes its folder's ACL")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_file_is_readable_by_its_owner_only()
     {
         var store = new AlertStateStore(StatePath);

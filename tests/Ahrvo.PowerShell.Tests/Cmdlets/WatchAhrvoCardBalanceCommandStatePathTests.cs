@@ -334,7 +334,23 @@ public sealed class WatchAhrvoCardBalanceCommandStatePathTests(EmulatorFixture f
         Clean(table);
         var rows = Assert.Single(table.Output).BaseObject.ToString()!.Split('\n').Where(l => l.Contains(ids[0]) || l.Contains(ids[1])).ToList();
         Assert.Equal(2, rows.Count);
-        Assert.All(rows, row => Assert.Matches(@"(Low|Critical)\s+repeat\s", row));
+        Assert.All(rows, row => Assert.Matches(@"(Low|Critical)\s+repeat(\s|$)", row));
+    }
+
+    [Fact]
+    public async Task The_table_shows_when_in_UTC_with_year_and_zone_and_a_first_sight_as_new_within_80_columns()
+    {
+        var ids = await PlantAsync("10.00");
+        var r = Run($"Update-FormatData -AppendPath '{FormatFile}'\n$a = " + Watch + "\n$a.ObservedAt; $a | Out-String -Width 80", ids);
+        Clean(r);
+        var observedAt = Assert.IsType<DateTimeOffset>(r.Output[0].BaseObject);
+        var lines = r.Output[1].BaseObject.ToString()!.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("ObservedAt (UTC)", StringComparison.Ordinal));
+        var row = Assert.Single(lines, l => l.Contains(ids[0]));
+        // ISO 8601 in UTC whatever the machine's zone: the year, and Z for the zone.
+        Assert.StartsWith(observedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z ", row);
+        Assert.Matches(@"Critical\s+new$", row.TrimEnd());
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, l));
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public sealed class AtomicFileTests
     }
 
     [UnixFact("file modes are Unix; on Windows a new file takes its folder's ACL")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_html_report_is_owner_only_too()
     {
         // Both go through AtomicFile, which creates the temporary file 0600 before any byte is written.
