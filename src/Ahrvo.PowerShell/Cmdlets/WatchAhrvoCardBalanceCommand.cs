@@ -213,7 +213,6 @@ namespace Ahrvo.PowerShell.Cmdlets
                 }
                 _readings.Clear();
                 if (Prune) pruned = state.Prune(_seen);
-                count = state.Count;
                 bool completed = false;
                 try
                 {
@@ -248,6 +247,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                         catch (AlertStateException) { }
                     }
                 }
+                count = state.Count;
             }
             WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Alert state saved to '{0}': {1} card{2}{3}, {4} alert{5} delivered.", store.Path, count, count == 1 ? "" : "s",
                 pruned > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0} no longer watched removed", pruned) : "", delivered, delivered == 1 ? "" : "s"));
