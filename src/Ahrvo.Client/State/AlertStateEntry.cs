@@ -10,8 +10,10 @@ namespace Ahrvo.Client.State
     public sealed class AlertStateEntry
     {
         public AlertStateEntry(string cardId, string level, decimal balance, string currency,
-            DateTimeOffset observedAt, DateTimeOffset levelSince, DateTimeOffset? lastAlertedAt)
+            DateTimeOffset observedAt, DateTimeOffset levelSince, DateTimeOffset? lastAlertedAt, long generation = 0)
         {
+            if (generation < 0) throw new ArgumentOutOfRangeException(nameof(generation));
+            Generation = generation;
             CardId = cardId ?? throw new ArgumentNullException(nameof(cardId));
             Level = level ?? throw new ArgumentNullException(nameof(level));
             Balance = balance;
@@ -28,5 +30,8 @@ namespace Ahrvo.Client.State
         public DateTimeOffset ObservedAt { get; }
         public DateTimeOffset LevelSince { get; }
         public DateTimeOffset? LastAlertedAt { get; }
+
+        /// <summary>The save (the file's generation) that stored this card's reading; 0 when the file does not say.</summary>
+        public long Generation { get; }
     }
 }

@@ -20,14 +20,22 @@ namespace Ahrvo.Client.State
     {
         public const int CurrentVersion = 1;
 
-        public static byte[] Write(IEnumerable<AlertStateEntry> cards, DateTimeOffset savedAt)
+        /// <summary>
+        /// The file's bytes. <paramref name="generation"/> counts the saves: readings are ordered by it,
+        /// not by <paramref name="savedAt"/> or the cards' times, which come from clocks that can step
+        /// back or differ between machines. Both "generation" fields are optional for a reader (a file
+        /// of an older module has none: generation 0), so the format stays version 1.
+        /// </summary>
+        public static byte[] Write(IEnumerable<AlertStateEntry> cards, DateTimeOffset savedAt, long generation)
         {
+            if (generation < 0) throw new ArgumentOutOfRangeException(nameof(generation));
             var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
             {
                 json.WriteStartObject();
                 json.WriteNumber("version", CurrentVersion);
                 json.WriteString("savedAt", savedAt);
+                json.WriteNumber("generation", generation);
                 json.WriteStartObject("cards");
                 foreach (var c in cards)
                 {
@@ -39,6 +47,7 @@ namespace Ahrvo.Client.State
                     json.WriteString("levelSince", c.LevelSince);
                     if (c.LastAlertedAt is DateTimeOffset a) json.WriteString("lastAlertedAt", a);
                     else json.WriteNull("lastAlertedAt");
+                    json.WriteNumber("generation", c.Generation);
                     json.WriteEndObject();
                 }
                 json.WriteEndObject();
@@ -49,7 +58,10 @@ namespace Ahrvo.Client.State
         }
 
         /// <summary>The cards of a state file; <see cref="InvalidDataException"/> saying what is wrong and where.</summary>
-        public static IReadOnlyList<AlertStateEntry> Read(byte[] utf8)
+        public static IReadOnlyList<AlertStateEntry> Read(byte[] utf8) => Read(utf8, out _);
+
+        /// <summary>The cards and the file's generation (0 when it has none).</summary>
+        public static IReadOnlyList<AlertStateEntry> Read(byte[] utf8, out long generation)
         {
             if (utf8 == null) throw new ArgumentNullException(nameof(utf8));
             var offset = utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF ? 3 : 0; // a BOM from a hand edit
@@ -74,6 +86,7 @@ namespace Ahrvo.Client.State
                 if (v > CurrentVersion)
                     throw new InvalidDataException(string.Format(CultureInfo.InvariantCulture,
                         "it is version {0}, written by a newer module; this one reads version {1}", v, CurrentVersion));
+                generation = Generation(root, "the file");
                 if (!root.TryGetProperty("cards", out var cards) || cards.ValueKind != JsonValueKind.Object)
                     throw new InvalidDataException("it has no \"cards\" object");
 
@@ -93,10 +106,19 @@ namespace Ahrvo.Client.State
                         RequiredString(c, id, "currency"),
                         Time(c, id, "observedAt") ?? throw Missing(id, "observedAt"),
                         Time(c, id, "levelSince") ?? throw Missing(id, "levelSince"),
-                        Time(c, id, "lastAlertedAt")));
+                        Time(c, id, "lastAlertedAt"),
+                        Generation(c, "card '" + id + "'")));
                 }
                 return list;
             }
+        }
+
+        private static long Generation(JsonElement e, string what)
+        {
+            if (!e.TryGetProperty("generation", out var p) || p.ValueKind == JsonValueKind.Null) return 0;
+            if (p.ValueKind != JsonValueKind.Number || !p.TryGetInt64(out var g) || g < 0)
+                throw new InvalidDataException(what + ": \"generation\" is not a whole number 0 or more");
+            return g;
         }
 
         private static InvalidDataException Missing(string id, string name) =>

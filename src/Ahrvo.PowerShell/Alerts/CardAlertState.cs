@@ -6,7 +6,7 @@ namespace Ahrvo.PowerShell.Alerts
     internal sealed class CardAlertState
     {
         public CardAlertState(string cardId, BalanceLevel level, decimal balance, string currency,
-            DateTimeOffset observedAt, DateTimeOffset levelSince, DateTimeOffset? lastAlertedAt)
+            DateTimeOffset observedAt, DateTimeOffset levelSince, DateTimeOffset? lastAlertedAt, long generation = 0)
         {
             CardId = cardId;
             Level = level;
@@ -15,6 +15,7 @@ namespace Ahrvo.PowerShell.Alerts
             ObservedAt = observedAt;
             LevelSince = levelSince;
             LastAlertedAt = lastAlertedAt;
+            Generation = generation;
         }
 
         public string CardId { get; }
@@ -22,7 +23,7 @@ namespace Ahrvo.PowerShell.Alerts
         public decimal Balance { get; }
         public string Currency { get; }
 
-        /// <summary>When the balance was read.</summary>
+        /// <summary>When the balance was read (shown to people; never used to order readings).</summary>
         public DateTimeOffset ObservedAt { get; }
 
         /// <summary>When the card was first seen at <see cref="Level"/>.</summary>
@@ -30,5 +31,11 @@ namespace Ahrvo.PowerShell.Alerts
 
         /// <summary>When the card last alerted; null when it never did (Normal since first seen).</summary>
         public DateTimeOffset? LastAlertedAt { get; }
+
+        /// <summary>
+        /// The save (the state file's generation) that stored this reading; 0 when unknown (a file from
+        /// an older module, or the in-memory state). Orders readings without a clock: see <see cref="AlertState.Observe"/>.
+        /// </summary>
+        public long Generation { get; }
     }
 }

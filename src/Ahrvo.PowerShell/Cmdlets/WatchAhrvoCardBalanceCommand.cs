@@ -29,6 +29,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         private int _pass;
         private int _changedThisPass;
         private int _failedThisPass;
+        private long _basis = AlertState.InMemory;
 
         [Parameter]
         [MoneyTransformation]
@@ -79,13 +80,17 @@ namespace Ahrvo.PowerShell.Cmdlets
             }
             if (StatePath != null)
             {
-                _store = new AlertStateStore(ResolveStatePath(StatePath));
-                // Read once now, unlocked (saves replace the file whole): a broken file stops the
-                // command before minutes of queries, not after.
-                var state = LoadState();
-                WriteVerbose(_store.Exists
-                    ? string.Format(CultureInfo.InvariantCulture, "Alert state '{0}': {1} card{2}.", _store.Path, state.Count, state.Count == 1 ? "" : "s")
-                    : "No alert state at '" + _store.Path + "' yet: the first pass alerts every card below Normal, and saves the levels there.");
+                var full = ResolveStatePath(StatePath);
+                // Checked now, unlocked (saves replace the file whole): a folder that cannot be written or
+                // a broken file stops the command before minutes of queries, not after.
+                var store = _store = State(() => AlertStateStore.Open(full));
+                var state = State(store.Load);
+                State(store.CheckLock);
+                WriteVerbose(store.Exists
+                    ? string.Format(CultureInfo.InvariantCulture, "Alert state '{0}': {1} card{2}, generation {3}.", store.Path, state.Count, state.Count == 1 ? "" : "s", state.Generation)
+                    : "No alert state at '" + store.Path + "' yet: the first pass alerts every card below Normal, and saves the levels there.");
+                var caveat = store.LockCaveat;
+                if (caveat != null) WriteWarning(caveat);
             }
             base.BeginProcessing();
         }
@@ -127,6 +132,8 @@ namespace Ahrvo.PowerShell.Cmdlets
             _failedThisPass = 0;
             _readings.Clear();
             WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Pass {0} started: {1} card{2}.", _pass, _cards.Count, _cards.Count == 1 ? "" : "s"));
+            // The file's generation before the first request: what this pass's readings are newer than.
+            if (_store != null) _basis = State(_store.Load).Generation;
             BeginPass(_cards.Count);
             foreach (var id in _cards) Enqueue(id);
             WaitForAll();
@@ -156,13 +163,13 @@ namespace Ahrvo.PowerShell.Cmdlets
                 _readings.Add((result, level));
                 return;
             }
-            var alert = Decide(_memory, result, level, DateTimeOffset.UtcNow);
+            var alert = Decide(_memory, result, level, DateTimeOffset.UtcNow, AlertState.InMemory);
             if (alert != null) WriteObject(alert);
         }
 
-        private BalanceAlert? Decide(AlertState state, BalanceResult result, BalanceLevel level, DateTimeOffset now)
+        private BalanceAlert? Decide(AlertState state, BalanceResult result, BalanceLevel level, DateTimeOffset now, long basis)
         {
-            var kind = state.Observe(result.CardId, level, result.AvailableBalance, result.Currency, result.RetrievedAt, now, RepeatAfter, out var previous);
+            var kind = state.Observe(result.CardId, level, result.AvailableBalance, result.Currency, result.RetrievedAt, now, RepeatAfter, basis, out var previous);
             if (kind == AlertKind.None) return null;
             if (kind == AlertKind.Change) _changedThisPass++;
             return new BalanceAlert(result.CardId, result.CardNumber, result.AvailableBalance, result.Currency,
@@ -170,96 +177,122 @@ namespace Ahrvo.PowerShell.Cmdlets
         }
 
         /// <summary>
-        /// Read-decide-write under the file's lock, so an overlapping run decides against what this
-        /// one saved: each change alerts once. The alerts go out after the save: if it fails they
-        /// are not written, the file still has the old levels, and the next run alerts them again.
+        /// Read, decide, deliver, write, all under the file's lock, so an overlapping run decides
+        /// against what this one saved: each change alerts once. At least once: an alert counts as
+        /// delivered only when WriteObject has returned for it, that is when every command after this
+        /// one has processed it. If that throws (a terminating error downstream, Ctrl+C), the cards of
+        /// the alerts not delivered keep their saved state, so the next run alerts them again; if the
+        /// process dies first, nothing is saved and the next run alerts them all again.
         /// </summary>
         private void CommitPass(AlertStateStore store)
         {
-            var alerts = new List<BalanceAlert>();
-            int pruned = 0, count;
-            using (LockState(store))
-            {
-                var state = LoadState();
-                var now = DateTimeOffset.UtcNow;
-                foreach (var (result, level) in _readings)
-                {
-                    var alert = Decide(state, result, level, now);
-                    if (alert != null) alerts.Add(alert);
-                }
-                if (Prune) pruned = state.Prune(_seen);
-                count = state.Count;
-                try
-                {
-                    store.Save(state, now);
-                }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-                {
-                    ThrowTerminatingError(new ErrorRecord(
-                        new IOException("Could not save the alert state to '" + store.Path + "': " + ex.Message
-                            + " The alerts of this pass were not written; the next run alerts them again.", ex),
-                        "Ahrvo.StateFileNotSaved", ErrorCategory.WriteError, store.Path));
-                }
-            }
-            _readings.Clear();
-            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Alert state saved to '{0}': {1} card{2}{3}.", store.Path, count, count == 1 ? "" : "s",
-                pruned > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0} no longer watched removed", pruned) : ""));
-            foreach (var alert in alerts) WriteObject(alert);
-        }
-
-        private IDisposable LockState(AlertStateStore store)
-        {
+            IDisposable held;
             try
             {
-                return store.Lock(AlertStateStore.DefaultLockTimeout, StopToken);
+                held = store.Lock(AlertStateStore.DefaultLockTimeout, StopToken);
             }
             catch (OperationCanceledException)
             {
                 throw new PipelineStoppedException();
             }
-            catch (TimeoutException ex)
+            catch (AlertStateException ex)
             {
-                var record = new ErrorRecord(new TimeoutException(string.Format(CultureInfo.InvariantCulture,
-                    "Could not lock the alert state file '{0}' within {1:0} s: another run holds '{2}' ({3}). This pass saved nothing and alerted nothing.",
-                    store.Path, AlertStateStore.DefaultLockTimeout.TotalSeconds, store.LockPath, ex.Message), ex), "Ahrvo.StateFileLocked", ErrorCategory.ResourceBusy, store.Path);
-                record.ErrorDetails = new ErrorDetails(record.Exception.Message)
+                throw Fail(ex);
+            }
+            int pruned = 0, count, delivered = 0;
+            using (held)
+            {
+                var state = State(store.Load);
+                var now = DateTimeOffset.UtcNow;
+                var alerts = new List<(BalanceAlert Alert, CardAlertState? Before)>();
+                foreach (var (result, level) in _readings)
                 {
-                    RecommendedAction = "Let the other Watch-AhrvoCardBalance run on this file finish, or schedule runs further apart.",
-                };
-                ThrowTerminatingError(record);
+                    var before = state.TryGet(result.CardId, out var saved) ? saved : null;
+                    var alert = Decide(state, result, level, now, _basis);
+                    if (alert != null) alerts.Add((alert, before));
+                }
+                _readings.Clear();
+                if (Prune) pruned = state.Prune(_seen);
+                bool completed = false;
+                try
+                {
+                    foreach (var (alert, _) in alerts)
+                    {
+                        try
+                        {
+                            WriteObject(alert);
+                        }
+                        catch (PipelineStoppedException) when (!Stopping)
+                        {
+                            // Not Ctrl+C: a command downstream that has all it wants (Select-Object
+                            // -First n) ends the commands before it through the WriteObject that gave
+                            // it its last object. That object was taken: it counts as delivered.
+                            delivered++;
+                            throw;
+                        }
+                        delivered++;
+                    }
+                    completed = true;
+                }
+                finally
+                {
+                    for (int i = delivered; i < alerts.Count; i++) state.Restore(alerts[i].Alert.CardId, alerts[i].Before);
+                    if (completed) State(() => store.Save(state, now));
+                    else
+                    {
+                        // Unwinding (an error downstream, or Ctrl+C): save what was delivered, quietly.
+                        // If even that fails, the file keeps its old levels and the next run alerts all
+                        // of this pass's changes again: more than needed, never fewer.
+                        try { store.Save(state, now); }
+                        catch (AlertStateException) { }
+                    }
+                }
+                count = state.Count;
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                ThrowTerminatingError(new ErrorRecord(new IOException("Could not open the lock file '" + store.LockPath + "' of the alert state: " + ex.Message, ex),
-                    "Ahrvo.StateFileUnreadable", ErrorCategory.OpenError, store.LockPath));
-            }
-            throw new InvalidOperationException(); // not reached: ThrowTerminatingError throws
+            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Alert state saved to '{0}': {1} card{2}{3}, {4} alert{5} delivered.", store.Path, count, count == 1 ? "" : "s",
+                pruned > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0} no longer watched removed", pruned) : "", delivered, delivered == 1 ? "" : "s"));
         }
 
-        private AlertState LoadState()
+        /// <summary>Runs one state-file step; its failure stops the command with the error <see cref="Fail"/> maps.</summary>
+        private T State<T>(Func<T> step)
         {
-            var store = _store!;
             try
             {
-                return store.Load();
+                return step();
             }
-            catch (InvalidDataException ex)
+            catch (AlertStateException ex)
             {
-                // Never a silent fresh start: that would alert every low card again, or hide a mistake.
-                var message = "The alert state file '" + store.Path + "' cannot be used: " + ex.Message + ".";
-                var record = new ErrorRecord(new InvalidDataException(message, ex), "Ahrvo.StateFileInvalid", ErrorCategory.InvalidData, store.Path);
-                record.ErrorDetails = new ErrorDetails(message)
-                {
-                    RecommendedAction = "Fix the file, or delete it: without it the next run starts afresh and alerts again every card below Normal.",
-                };
-                ThrowTerminatingError(record);
+                throw Fail(ex);
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+        }
+
+        private void State(Action step) => State(() => { step(); return true; });
+
+        /// <summary>The one mapping of a state-file failure to its error id, category and advice; throws.</summary>
+        private Exception Fail(AlertStateException ex)
+        {
+            var (id, category) = ex.Failure switch
             {
-                ThrowTerminatingError(new ErrorRecord(new IOException("Could not read the alert state file '" + store.Path + "': " + ex.Message, ex),
-                    "Ahrvo.StateFileUnreadable", ErrorCategory.ReadError, store.Path));
-            }
-            throw new InvalidOperationException(); // not reached
+                AlertStateFailure.PathInvalid => ("Ahrvo.StatePathInvalid", ErrorCategory.InvalidArgument),
+                AlertStateFailure.NotWritable => ("Ahrvo.StateFileNotWritable", ErrorCategory.PermissionDenied),
+                AlertStateFailure.Invalid => ("Ahrvo.StateFileInvalid", ErrorCategory.InvalidData),
+                AlertStateFailure.Locked => ("Ahrvo.StateFileLocked", ErrorCategory.ResourceBusy),
+                AlertStateFailure.LockUnsupported => ("Ahrvo.StateFileLockUnsupported", ErrorCategory.ResourceUnavailable),
+                AlertStateFailure.NotSaved => ("Ahrvo.StateFileNotSaved", ErrorCategory.WriteError),
+                _ => ("Ahrvo.StateFileUnreadable", ErrorCategory.ReadError),
+            };
+            // BCL types, so that `catch [System.IO.IOException]` and the like keep working.
+            Exception exception = ex.Failure switch
+            {
+                AlertStateFailure.Invalid => new InvalidDataException(ex.Message, ex.InnerException),
+                AlertStateFailure.Locked => new TimeoutException(ex.Message, ex.InnerException),
+                _ => new IOException(ex.Message, ex.InnerException),
+            };
+            var record = new ErrorRecord(exception, id, category, ex.Path);
+            if (ex.RecommendedAction != null)
+                record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
+            ThrowTerminatingError(record);
+            return new InvalidOperationException(); // not reached: ThrowTerminatingError throws
         }
 
         private string ResolveStatePath(string path)
@@ -276,13 +309,6 @@ namespace Ahrvo.PowerShell.Cmdlets
                 ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.StatePathInvalid", ErrorCategory.InvalidArgument, path));
                 throw; // not reached
             }
-            if (Directory.Exists(full))
-                ThrowTerminatingError(new ErrorRecord(new IOException("-StatePath '" + full + "' is a directory. Give a file name, e.g. " + Path.Combine(full, "alert-state.json") + "."),
-                    "Ahrvo.StatePathInvalid", ErrorCategory.InvalidArgument, full));
-            var directory = Path.GetDirectoryName(full);
-            if (string.IsNullOrEmpty(directory) || !Directory.Exists(directory))
-                ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException("The directory '" + directory + "' of -StatePath does not exist. Create it first."),
-                    "Ahrvo.StatePathInvalid", ErrorCategory.ObjectNotFound, directory));
             return full;
         }
 

@@ -3,13 +3,13 @@ using Xunit;
 
 namespace Ahrvo.PowerShell.Tests.Alerts;
 
-/// <summary>The rule behind Watch-AhrvoCardBalance's alerts (changes, repeats, older readings), on explicit timestamps.</summary>
+/// <summary>The rule behind Watch-AhrvoCardBalance's alerts (changes, repeats, overlapping runs), on explicit timestamps and generations.</summary>
 public sealed class AlertStateTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 31, 9, 0, 0, TimeSpan.Zero);
 
     private static AlertKind See(AlertState s, string id, BalanceLevel level, DateTimeOffset at, out BalanceLevel? previous, TimeSpan? repeatAfter = null) =>
-        s.Observe(id, level, 1m, "USD", at, at, repeatAfter, out previous);
+        s.Observe(id, level, 1m, "USD", at, at, repeatAfter, AlertState.InMemory, out previous);
 
     private static AlertKind See(AlertState s, BalanceLevel level, DateTimeOffset at, TimeSpan? repeatAfter = null) =>
         See(s, "c", level, at, out _, repeatAfter);
@@ -63,7 +63,7 @@ public sealed class AlertStateTests
         {
             at = at.AddMinutes(5);
             var level = thresholds.Classify(balance);
-            if (s.Observe("c", level, balance, "USD", at, at, null, out var previous) != AlertKind.None) alerts.Add((level, previous));
+            if (s.Observe("c", level, balance, "USD", at, at, null, AlertState.InMemory, out var previous) != AlertKind.None) alerts.Add((level, previous));
             Assert.True(s.TryGet("c", out var card));
             Assert.Equal(balance, card.Balance);
         }
@@ -89,18 +89,76 @@ public sealed class AlertStateTests
         Assert.Equal(2, s.Count);
     }
 
-    [Fact]
-    public void An_older_reading_saved_late_does_not_undo_a_newer_one()
+    /// <summary>A state as loaded from a file at generation 5, card "c" last saved by generation <paramref name="savedBy"/>.</summary>
+    private static AlertState Loaded(BalanceLevel level, DateTimeOffset observedAt, long savedBy, DateTimeOffset? lastAlertedAt = null)
     {
-        // Two overlapping runs: the slow one read the card before the other, but saves after it.
-        var s = new AlertState();
-        See(s, BalanceLevel.Low, T0);
-        Assert.Equal(AlertKind.Change, See(s, "c", BalanceLevel.Normal, T0.AddMinutes(6), out _));
-        Assert.Equal(AlertKind.None, See(s, "c", BalanceLevel.Low, T0.AddMinutes(5), out var previous));
+        var s = new AlertState(generation: 5);
+        s.Set(new CardAlertState("c", level, 1m, "USD", observedAt, observedAt, lastAlertedAt, savedBy));
+        return s;
+    }
+
+    private static AlertKind SeeFrom(AlertState s, long basis, BalanceLevel level, DateTimeOffset at, out BalanceLevel? previous, TimeSpan? repeatAfter = null) =>
+        s.Observe("c", level, 1m, "USD", at, at, repeatAfter, basis, out previous);
+
+    [Fact]
+    public void A_reading_of_a_pass_that_began_before_a_newer_save_does_not_undo_it()
+    {
+        // Two overlapping runs: this pass began at generation 4, and the other run saved the card at
+        // generation 5 meanwhile (having maybe read it later): its news stands, whatever the clocks say.
+        var s = Loaded(BalanceLevel.Normal, T0, savedBy: 5);
+        Assert.Equal(AlertKind.None, SeeFrom(s, 4, BalanceLevel.Low, T0.AddHours(1), out var previous));
         Assert.Equal(BalanceLevel.Normal, previous);
         Assert.True(s.TryGet("c", out var card));
         Assert.Equal(BalanceLevel.Normal, card.Level);
-        Assert.Equal(T0.AddMinutes(6), card.ObservedAt);
+        Assert.Equal(5, card.Generation);
+        // A pass that began after that save is newer: its change alerts, and is stamped with the next generation.
+        Assert.Equal(AlertKind.Change, SeeFrom(s, 5, BalanceLevel.Low, T0.AddHours(1), out _));
+        Assert.True(s.TryGet("c", out card));
+        Assert.Equal(6, card.Generation);
+    }
+
+    [Theory]
+    [InlineData(-1)]       // the clock stepped back an hour since the last save
+    [InlineData(-24 * 30)] // or a month (a VM restored from a snapshot)
+    [InlineData(0)]
+    [InlineData(1)]
+    public void The_wall_clock_never_orders_readings(int hours)
+    {
+        // The saved reading's time is ahead of the new one's: a clock stepped back, or the file was
+        // written by a machine whose clock is ahead. The change still alerts.
+        var s = Loaded(BalanceLevel.Low, T0, savedBy: 5);
+        Assert.Equal(AlertKind.Change, SeeFrom(s, 5, BalanceLevel.Critical, T0.AddHours(hours), out var previous));
+        Assert.Equal(BalanceLevel.Low, previous);
+    }
+
+    [Fact]
+    public void A_last_alert_stamped_in_the_future_counts_from_now_not_from_the_skew()
+    {
+        // Alerted "two hours from now" by a clock that has since stepped back: the reminder comes
+        // -RepeatAfter after this run, not two hours later than that.
+        var hour = TimeSpan.FromHours(1);
+        var s = Loaded(BalanceLevel.Low, T0.AddHours(2), savedBy: 5, lastAlertedAt: T0.AddHours(2));
+        Assert.Equal(AlertKind.None, SeeFrom(s, 5, BalanceLevel.Low, T0, out _, hour));
+        Assert.True(s.TryGet("c", out var card));
+        Assert.Equal(T0, card.LastAlertedAt);
+        Assert.Equal(AlertKind.Repeat, SeeFrom(s, 6, BalanceLevel.Low, T0.AddHours(1), out _, hour));
+    }
+
+    [Fact]
+    public void Restore_puts_back_a_card_as_it_was_or_forgets_a_new_one()
+    {
+        var s = Loaded(BalanceLevel.Low, T0, savedBy: 5);
+        Assert.True(s.TryGet("c", out var before));
+        SeeFrom(s, 5, BalanceLevel.Critical, T0.AddMinutes(5), out _);
+        See(s, "new", BalanceLevel.Critical, T0.AddMinutes(5), out _);
+        s.Restore("c", before);
+        s.Restore("new", null);
+        Assert.True(s.TryGet("c", out var card));
+        Assert.Same(before, card);
+        Assert.False(s.TryGet("new", out _));
+        // So the next run sees the same change, and alerts it again.
+        Assert.Equal(AlertKind.Change, SeeFrom(s, 6, BalanceLevel.Critical, T0.AddMinutes(10), out var previous));
+        Assert.Equal(BalanceLevel.Low, previous);
     }
 
     [Fact]

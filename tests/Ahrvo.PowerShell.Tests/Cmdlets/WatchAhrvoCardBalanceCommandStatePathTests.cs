@@ -160,6 +160,151 @@ public sealed class WatchAhrvoCardBalanceCommandStatePathTests(EmulatorFixture f
         Assert.False(stats.RequestsPerCard.ContainsKey(ids[0]), "the card was queried although the state file is broken");
     }
 
+    // ---- At-least-once delivery: an alert is delivered when WriteObject returned for it ----------
+
+    /// <summary>A delivery that fails for the cards in $fail: a webhook call that throws, as Invoke-RestMethod does.</summary>
+    private const string Deliver = " | ForEach-Object { if ($fail -contains $_.CardId) { throw \"webhook down for $($_.CardId)\" }; \"sent $($_.CardId)\" }";
+
+    private ScriptResult RunDelivering(string[] ids, params string[] fail) =>
+        PowerShellHost.Run(PowerShellHost.ConnectLine + "try {\n" + Watch + Deliver + "\n} catch { \"failed: $_\" }",
+            fx.Variables(("ids", ids), ("state", State), ("fail", fail)));
+
+    [Fact]
+    public async Task An_alert_whose_delivery_throws_is_alerted_again_by_the_next_run()
+    {
+        var ids = await PlantAsync("900.00", "900.00");
+        Clean(Run(Watch, ids));
+        foreach (var id in ids) await fx.Emulator.PutCardAsync(id, "10.00"); // both Normal -> Critical
+
+        // The first delivery throws: the pipeline ends there, and neither alert was delivered.
+        var failed = RunDelivering(ids, ids[0]);
+        Assert.Equal(new[] { $"failed: webhook down for {ids[0]}" }, failed.Output.Select(o => o.ToString()));
+        // The next run alerts 2 of 2, as the same change from the saved level.
+        var next = Run(Watch, ids);
+        Clean(next);
+        Assert.Equal(new[] { $"{ids[0]} Critical Normal", $"{ids[1]} Critical Normal" }, Alerts(next));
+        Assert.Empty(Run(Watch, ids).Output); // and, delivered, once only
+
+        // The first delivered, the second fails: only the second is alerted again.
+        foreach (var id in ids) await fx.Emulator.PutCardAsync(id, "200.00"); // Critical -> Low
+        var half = RunDelivering(ids, ids[1]);
+        Assert.Equal(new[] { $"sent {ids[0]}", $"failed: webhook down for {ids[1]}" }, half.Output.Select(o => o.ToString()));
+        Assert.Equal("Low", (string)CardIn(File_(), ids[0])["level"]!);
+        Assert.Equal("Critical", (string)CardIn(File_(), ids[1])["level"]!); // still the level last delivered
+        var rest = Run(Watch, ids);
+        Clean(rest);
+        Assert.Equal(new[] { $"{ids[1]} Low Critical" }, Alerts(rest));
+        Assert.Empty(Run(Watch, ids).Output);
+    }
+
+    [Fact]
+    public async Task A_first_sight_alert_not_delivered_is_a_first_sight_again()
+    {
+        var ids = await PlantAsync("10.00", "200.00");
+        var failed = RunDelivering(ids, ids[0], ids[1]);
+        Assert.StartsWith("failed:", Assert.Single(failed.Output).ToString());
+        var next = Run(Watch, ids);
+        Clean(next);
+        Assert.Equal(new[] { $"{ids[0]} Critical -", $"{ids[1]} Low -" }, Alerts(next));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_delivery_leaves_the_alerts_not_delivered_for_the_next_run()
+    {
+        var ids = await PlantAsync("10.00", "20.00");
+        // The first alert reaches the output, then its delivery hangs (a webhook that does not answer): Ctrl+C.
+        using (var run = PowerShellHost.Start(PowerShellHost.ConnectLine + Watch + " | ForEach-Object { $_; Start-Sleep -Seconds 3600 }",
+            fx.Variables(("ids", ids), ("state", State))))
+        {
+            run.WaitForOutput(1);
+            run.Stop();
+        }
+        // At least once: the alert whose delivery did not finish is sent again, and so is the one never started.
+        var next = Run(Watch, ids);
+        Clean(next);
+        Assert.Equal(new[] { $"{ids[0]} Critical -", $"{ids[1]} Critical -" }, Alerts(next));
+        Assert.Empty(Run(Watch, ids).Output);
+    }
+
+    [Fact]
+    public async Task Select_Object_First_delivers_what_it_took_and_leaves_the_rest_for_the_next_run()
+    {
+        var ids = await PlantAsync("10.00", "20.00", "30.00");
+        var first = Run(Watch + " | Select-Object -First 1", ids);
+        Clean(first);
+        Assert.Equal(new[] { $"{ids[0]} Critical -" }, Alerts(first));
+        var next = Run(Watch, ids);
+        Clean(next);
+        Assert.Equal(new[] { $"{ids[1]} Critical -", $"{ids[2]} Critical -" }, Alerts(next));
+    }
+
+    [Fact]
+    public async Task A_clock_stepped_back_or_another_machines_clock_never_silences_a_change()
+    {
+        var ids = await PlantAsync("200.00");
+        Clean(Run(Watch, ids));
+        // The file as a machine whose clock is two hours ahead wrote it (or as it was before this
+        // machine's clock stepped back two hours): every time in it is later than this run's.
+        var file = File_();
+        var ahead = DateTimeOffset.UtcNow.AddHours(2).ToString("O", CultureInfo.InvariantCulture);
+        file["savedAt"] = ahead;
+        foreach (var name in new[] { "observedAt", "levelSince", "lastAlertedAt" }) CardIn(file, ids[0])[name] = ahead;
+        File.WriteAllText(State, file.ToJsonString());
+
+        await fx.Emulator.PutCardAsync(ids[0], "10.00"); // Low -> Critical
+        var r = Run(Watch, ids);
+        Clean(r);
+        Assert.Equal(new[] { $"{ids[0]} Critical Low" }, Alerts(r));
+        Assert.Equal("Critical", (string)CardIn(File_(), ids[0])["level"]!);
+    }
+
+    // ---- Files that cannot be written, and locks that cannot hold -----------------------------
+
+    [LinuxFact("/sys/kernel is a folder that even root (as in CI) cannot create files in; a chmod'ed folder would not stop root")]
+    public async Task A_state_path_in_a_folder_that_cannot_be_written_fails_at_once_saying_so_and_reads_no_card()
+    {
+        var ids = await PlantAsync("10.00");
+        var r = PowerShellHost.Run(PowerShellHost.ConnectLine + "try { Watch-AhrvoCardBalance -CardId $ids -Critical 50 -Once -StatePath /sys/kernel/ahrvo-state.json } catch { $_ }",
+            fx.Variables(("ids", ids)));
+        var error = Assert.IsType<ErrorRecord>(Assert.Single(r.Output).BaseObject);
+        Assert.StartsWith("Ahrvo.StateFileNotWritable,", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.PermissionDenied, error.CategoryInfo.Category);
+        Assert.Contains("the folder '/sys/kernel' cannot be written", error.Exception.Message);
+        Assert.DoesNotContain("another run", error.Exception.Message);
+        Assert.Contains("folder this user can write", error.ErrorDetails.RecommendedAction);
+        // At once: before any request, so never after a 30 s wait for a lock no one holds.
+        var stats = await fx.Emulator.GetStatsAsync(0);
+        Assert.False(stats.RequestsPerCard.ContainsKey(ids[0]), "the card was queried although the state cannot be kept");
+    }
+
+    [Fact]
+    public async Task A_lock_that_the_runtime_grants_without_holding_is_refused_not_trusted()
+    {
+        // DOTNET_SYSTEM_IO_DISABLEFILELOCKING makes .NET skip flock, exactly as a file system whose
+        // flock fails (ENOLCK, EOPNOTSUPP) makes it go on without a lock: the open succeeds, and
+        // nothing else would say that overlapping runs no longer take turns.
+        var ids = await PlantAsync("10.00");
+        const string script = """
+            Import-Module $env:AHRVO_TEST_MODULE
+            Connect-Ahrvo -BaseUri $env:T_URI | Out-Null
+            try { Watch-AhrvoCardBalance -CardId $env:T_ID -Critical 50 -Once -StatePath $env:T_STATE; 'NO ERROR' }
+            catch { "$($_.FullyQualifiedErrorId) | $($_.Exception.Message) | $($_.ErrorDetails.RecommendedAction)" }
+            """;
+        var r = await PwshProcess.RunAsync(script, new Dictionary<string, string?>
+        {
+            ["AHRVO_API_KEY"] = fx.Emulator.ApiKey, ["AHRVO_ACCESS_TOKEN"] = fx.Emulator.AccessToken, ["T_URI"] = fx.Emulator.BaseUri.ToString(),
+            ["T_ID"] = ids[0], ["T_STATE"] = State, ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1",
+        }, TimeSpan.FromMinutes(2));
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("Ahrvo.StateFileLockUnsupported,", r.StdOut);
+        Assert.Contains("DOTNET_SYSTEM_IO_DISABLEFILELOCKING=1", r.StdOut);
+        Assert.Contains("saved nothing and alerted nothing", r.StdOut);
+        Assert.DoesNotContain("NO ERROR", r.StdOut);
+        Assert.False(File.Exists(State), "the state was saved without a lock");
+        // Found before any request: the lock is tried once when the command starts.
+        Assert.False((await fx.Emulator.GetStatsAsync(0)).RequestsPerCard.ContainsKey(ids[0]), "the card was queried although the lock cannot hold");
+    }
+
     [Fact]
     public async Task RepeatAfter_alerts_again_for_a_card_still_below_normal_marked_as_a_repeat()
     {
@@ -189,7 +334,23 @@ public sealed class WatchAhrvoCardBalanceCommandStatePathTests(EmulatorFixture f
         Clean(table);
         var rows = Assert.Single(table.Output).BaseObject.ToString()!.Split('\n').Where(l => l.Contains(ids[0]) || l.Contains(ids[1])).ToList();
         Assert.Equal(2, rows.Count);
-        Assert.All(rows, row => Assert.Matches(@"(Low|Critical)\s+repeat\s", row));
+        Assert.All(rows, row => Assert.Matches(@"(Low|Critical)\s+repeat(\s|$)", row));
+    }
+
+    [Fact]
+    public async Task The_table_shows_when_in_UTC_with_year_and_zone_and_a_first_sight_as_new_within_80_columns()
+    {
+        var ids = await PlantAsync("10.00");
+        var r = Run($"Update-FormatData -AppendPath '{FormatFile}'\n$a = " + Watch + "\n$a.ObservedAt; $a | Out-String -Width 80", ids);
+        Clean(r);
+        var observedAt = Assert.IsType<DateTimeOffset>(r.Output[0].BaseObject);
+        var lines = r.Output[1].BaseObject.ToString()!.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("ObservedAt (UTC)", StringComparison.Ordinal));
+        var row = Assert.Single(lines, l => l.Contains(ids[0]));
+        // ISO 8601 in UTC whatever the machine's zone: the year, and Z for the zone.
+        Assert.StartsWith(observedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z ", row);
+        Assert.Matches(@"Critical\s+new$", row.TrimEnd());
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, l));
     }
 
     [Fact]
