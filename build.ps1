@@ -6,7 +6,7 @@
     Tasks:
       Build    Builds the solution and lays out the importable module in out/Ahrvo.PowerShell/<version>/.
       Test     Build, then every xunit project and the Pester suite; prints "N passed, N failed" and
-               the failed tests by name. Installs promtool and node_exporter (apt, as root) for
+               the failed tests by name. Installs promtool, amtool and node_exporter (apt, as root) for
                the metrics tests when they are missing.
       Demo     Build, start the local emulator, query the sample cards, write a CSV.
       Bench    Build, then the benchmarks under bench/ (not part of Test): bench/Invoke-Benchmarks.ps1,
@@ -170,7 +170,7 @@ function Get-PesterModulePath {
 # are installed where apt-get runs as root (this project's machines and CI); elsewhere those tests
 # say why they are skipped (and fail when CI=true).
 function Install-MetricsTool {
-    $packages = [ordered]@{ 'promtool' = 'prometheus'; 'prometheus-node-exporter' = 'prometheus-node-exporter' }
+    $packages = [ordered]@{ 'promtool' = 'prometheus'; 'prometheus-node-exporter' = 'prometheus-node-exporter'; 'amtool' = 'prometheus-alertmanager' }
     $missing = @($packages.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) } | ForEach-Object { $packages[$_] })
     if (-not $missing) { return }
     $aptGet = Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue
