@@ -63,7 +63,7 @@ public sealed class BalanceMetricsTests
         Assert.Equal(new[]
         {
             "ahrvo_card_available_balance", "ahrvo_card_read_ok", "ahrvo_card_last_success_timestamp_seconds", "ahrvo_card_balance_level",
-            "ahrvo_balance_alert_threshold", "ahrvo_cards_read", "ahrvo_cards_failed", "ahrvo_requests_total", "ahrvo_request_retries_total",
+            "ahrvo_balance_alert_threshold", "ahrvo_cards_read", "ahrvo_cards_failed", "ahrvo_inputs_refused", "ahrvo_requests_total", "ahrvo_request_retries_total",
             "ahrvo_throttled_responses_total",
         }, seen);
         Assert.Contains("# TYPE ahrvo_requests_total counter\nahrvo_requests_total 12\n", text);
