@@ -7,6 +7,7 @@
 # skipped with the reason, except in CI (CI=true), where a missing tool fails them.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Emulator.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'MetricsTools.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'PromQL.psm1') -Force
     $script:examples = Join-Path $PSScriptRoot '../../examples'
     $script:rulesPath = Join-Path $examples 'prometheus/ahrvo-alerts.yml'
@@ -15,20 +16,8 @@ BeforeAll {
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) ("ahrvo-alerts-" + [guid]::NewGuid())
     New-Item -ItemType Directory $dir | Out-Null
 
-    function Find-Tool([string[]] $Names, [string] $Package) {
-        $found = Get-Command $Names -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-        if ($found) { return @{ Path = $found.Source; Missing = $null } }
-        @{ Path = $null; Missing = "$($Names[0]) is not installed (Debian package '$Package'; 'build.ps1 Test' installs it where apt-get runs as root)" }
-    }
-    # In CI a missing tool is a failure; elsewhere a skip that says why.
-    function Assert-Tool($Tool) {
-        if (-not $Tool.Missing) { return $true }
-        if ($env:CI -eq 'true') { throw "CI=true, but $($Tool.Missing)." }
-        Set-ItResult -Skipped -Because $Tool.Missing
-        return $false
-    }
-    $script:promtool = Find-Tool 'promtool' 'prometheus'
-    $script:nodeExporter = Find-Tool 'prometheus-node-exporter', 'node_exporter' 'prometheus-node-exporter'
+    $script:promtool = Find-MetricsTool 'promtool' 'prometheus'
+    $script:nodeExporter = Find-MetricsTool 'prometheus-node-exporter', 'node_exporter' 'prometheus-node-exporter'
 
     # promtool with its output, and the exit code.
     function Invoke-Promtool([string[]] $Arguments, [string] $WorkingDirectory) {
@@ -43,21 +32,21 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($script:exporter -and -not $exporter.HasExited) { $exporter.Kill(); [void] $exporter.WaitForExit(5000) }
+    if ($script:exporter) { Stop-NodeExporter $exporter.Process }
     if ($script:emu) { Stop-AhrvoEmulator $emu }
     Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Describe 'Prometheus rules (examples/prometheus/ahrvo-alerts.yml)' {
     It 'pass promtool check rules' {
-        if (-not (Assert-Tool $promtool)) { return }
+        if (-not (Assert-MetricsTool $promtool)) { return }
         $r = Invoke-Promtool @('check', 'rules', (Split-Path -Leaf $rulesPath)) (Split-Path $rulesPath)
         $r.Code | Should -Be 0 -Because $r.Output
         $r.Output | Should -Match 'SUCCESS: \d+ rules found'
     }
 
     It 'pass their unit tests (promtool test rules): every alert fires and stays quiet' {
-        if (-not (Assert-Tool $promtool)) { return }
+        if (-not (Assert-MetricsTool $promtool)) { return }
         $r = Invoke-Promtool @('test', 'rules', (Split-Path -Leaf $rulesTestPath)) (Split-Path $rulesTestPath)
         $r.Code | Should -Be 0 -Because $r.Output
         $r.Output | Should -Match 'SUCCESS'
@@ -102,7 +91,7 @@ Describe 'Grafana dashboard (examples/grafana/ahrvo-balances.json)' {
     }
 
     It 'has queries that promtool parses' {
-        if (-not (Assert-Tool $promtool)) { return }
+        if (-not (Assert-MetricsTool $promtool)) { return }
         # Grafana's variables replaced by values they take; each query made a recording rule.
         $file = Join-Path $dir 'dashboard-queries.yml'
         $rules = foreach ($e in $dashboard.Expressions) {
@@ -127,7 +116,7 @@ Describe 'The configuration in docs/dashboards.md' {
     }
 
     It 'has a prometheus.yml that promtool check config accepts, with the shipped rules' {
-        if (-not (Assert-Tool $promtool)) { return }
+        if (-not (Assert-MetricsTool $promtool)) { return }
         $yaml = (Get-DocYaml 'prometheus.yml') -replace '/etc/prometheus/rules/ahrvo-alerts.yml', ((Resolve-Path $rulesPath).ProviderPath)
         Set-Content -LiteralPath (Join-Path $dir 'prometheus.yml') -Value $yaml
         $r = Invoke-Promtool @('check', 'config', 'prometheus.yml') $dir
@@ -136,14 +125,11 @@ Describe 'The configuration in docs/dashboards.md' {
     }
 
     It 'has an alertmanager.yml that amtool check-config accepts' {
-        # build.ps1 Test installs amtool (prometheus-alertmanager) as it does promtool: missing, it fails in CI.
-        $amtool = Get-Command amtool -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-        if (-not $amtool) {
-            if ($env:CI -eq 'true') { throw 'CI=true, but amtool is not installed (Debian package prometheus-alertmanager).' }
-            Set-ItResult -Skipped -Because 'amtool is not installed (Debian package prometheus-alertmanager)'; return
-        }
+        # build.ps1 Test installs amtool (prometheus-alertmanager) as it does promtool.
+        $amtool = Find-MetricsTool 'amtool' 'prometheus-alertmanager'
+        if (-not (Assert-MetricsTool $amtool)) { return }
         Set-Content -LiteralPath (Join-Path $dir 'alertmanager.yml') -Value (Get-DocYaml 'alertmanager.yml')
-        $out = & $amtool.Source check-config (Join-Path $dir 'alertmanager.yml') 2>&1 | Out-String
+        $out = & $amtool.Path check-config (Join-Path $dir 'alertmanager.yml') 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 0 -Because $out
         $out | Should -Match '2 inhibit rules'
     }
@@ -193,24 +179,10 @@ sum by (le, job) (rate(foo_total{x="y", z=~"a|b"}[5m] offset 1h)) / on(b) group_
     }
 
     It 'names only metrics that node_exporter''s textfile collector serves from that file' {
-        if (-not (Assert-Tool $nodeExporter)) { return }
-        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
-        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($nodeExporter.Path)
-        foreach ($a in '--collector.disable-defaults', '--collector.textfile', "--collector.textfile.directory=$dir", "--web.listen-address=127.0.0.1:$port") { $psi.ArgumentList.Add($a) }
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardError = $true
-        $psi.RedirectStandardOutput = $true
-        $script:exporter = [System.Diagnostics.Process]::Start($psi)
-        $log = $exporter.StandardError.ReadToEndAsync()
-        $metrics = $null
-        # Waiting for the process to listen, not timing it: the deadline only ends a hung start.
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while (-not $metrics -and [DateTime]::UtcNow -lt $deadline -and -not $exporter.HasExited) {
-            try { $metrics = (Invoke-WebRequest "http://127.0.0.1:$port/metrics" -NoProxy -TimeoutSec 5 -ErrorAction Stop).Content }
-            catch { Start-Sleep -Milliseconds 200 }
-        }
-        if (-not $metrics) { throw "node_exporter did not serve /metrics on port $port. Its log:`n$(if ($exporter.HasExited) { $log.Result })" }
+        if (-not (Assert-MetricsTool $nodeExporter)) { return }
+        $script:exporter = Start-NodeExporter $nodeExporter.Path $dir
+        $metrics = $exporter.Metrics
+        $log = $exporter.Log
         $metrics | Should -Match '(?m)^node_textfile_scrape_error 0$'
         # The mtime series of this very file, with the file label the rules' regex must match.
         $mtime = [regex]::Match($metrics, '(?m)^node_textfile_mtime_seconds\{file="([^"]+)"\}')

@@ -5,6 +5,7 @@
 # tool fails them: a proof that silently does not run is no proof.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Emulator.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'MetricsTools.psm1') -Force
     $script:emu = Start-AhrvoEmulator
     Import-Module $env:AHRVO_MODULE_PATH -Force
     Connect-Ahrvo -BaseUri $emu.BaseUri -ApiKey (ConvertTo-SecureString $emu.ApiKey -AsPlainText -Force) -AccessToken (ConvertTo-SecureString $emu.AccessToken -AsPlainText -Force)
@@ -12,21 +13,8 @@ BeforeAll {
     New-Item -ItemType Directory $dir | Out-Null
     $script:prom = Join-Path $dir 'ahrvo.prom'
 
-    function Find-Tool([string[]] $Names, [string] $Package) {
-        $found = Get-Command $Names -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-        if ($found) { return @{ Path = $found.Source; Missing = $null } }
-        $why = "$($Names[0]) is not installed (Debian package '$Package'; 'build.ps1 Test' installs it where apt-get runs as root)"
-        @{ Path = $null; Missing = $why }
-    }
-    # In CI a missing tool is a failure; elsewhere a skip that says why.
-    function Assert-Tool($Tool) {
-        if (-not $Tool.Missing) { return $true }
-        if ($env:CI -eq 'true') { throw "CI=true, but $($Tool.Missing)." }
-        Set-ItResult -Skipped -Because $Tool.Missing
-        return $false
-    }
-    $script:promtool = Find-Tool 'promtool' 'prometheus'
-    $script:nodeExporter = Find-Tool 'prometheus-node-exporter', 'node_exporter' 'prometheus-node-exporter'
+    $script:promtool = Find-MetricsTool 'promtool' 'prometheus'
+    $script:nodeExporter = Find-MetricsTool 'prometheus-node-exporter', 'node_exporter' 'prometheus-node-exporter'
 
     # The sample cards, a Shared Funds card (cannot be read), and a card id that needs every
     # escape, written under de-DE (decimal comma culture): what the tools must accept.
@@ -42,7 +30,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($script:exporter -and -not $exporter.HasExited) { $exporter.Kill(); [void] $exporter.WaitForExit(5000) }
+    if ($script:exporter) { Stop-NodeExporter $exporter.Process }
     Disconnect-Ahrvo -ErrorAction SilentlyContinue
     Stop-AhrvoEmulator $emu
     Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
@@ -50,7 +38,7 @@ AfterAll {
 
 Describe 'Metrics file (Export-AhrvoBalanceMetric)' {
     It 'passes promtool check metrics' {
-        if (-not (Assert-Tool $promtool)) { return }
+        if (-not (Assert-MetricsTool $promtool)) { return }
         # promtool reads the exposition on stdin; it prints lint problems and exits non-zero on any.
         $out = Get-Content -LiteralPath $prom -Raw | & $promtool.Path check metrics 2>&1
         $code = $LASTEXITCODE
@@ -59,28 +47,11 @@ Describe 'Metrics file (Export-AhrvoBalanceMetric)' {
     }
 
     It 'is served by node_exporter''s textfile collector' {
-        if (-not (Assert-Tool $nodeExporter)) { return }
-        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
-        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($nodeExporter.Path)
-        foreach ($a in '--collector.disable-defaults', '--collector.textfile', "--collector.textfile.directory=$dir", "--web.listen-address=127.0.0.1:$port") { $psi.ArgumentList.Add($a) }
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardError = $true
-        $psi.RedirectStandardOutput = $true
-        $script:exporter = [System.Diagnostics.Process]::Start($psi)
-        $log = $exporter.StandardError.ReadToEndAsync()
-        $metrics = $null
-        $deadline = [DateTime]::UtcNow.AddSeconds(20)
-        while (-not $metrics -and [DateTime]::UtcNow -lt $deadline -and -not $exporter.HasExited) {
-            try { $metrics = (Invoke-WebRequest "http://127.0.0.1:$port/metrics" -NoProxy -TimeoutSec 2 -ErrorAction Stop).Content }
-            catch { Start-Sleep -Milliseconds 200 }
-        }
-        if (-not $metrics) {
-            if (-not $exporter.HasExited) { $exporter.Kill() }
-            [void] $exporter.WaitForExit(5000)
-            throw "node_exporter did not serve /metrics on port $port within 20 s. Its log:`n$($log.Result)"
-        }
-        $metrics | Should -Match '(?m)^node_textfile_scrape_error 0$' -Because "node_exporter parsed the file (log:`n$(if ($exporter.HasExited) { $log.Result }))"
+        if (-not (Assert-MetricsTool $nodeExporter)) { return }
+        $script:exporter = Start-NodeExporter $nodeExporter.Path $dir
+        $metrics = $exporter.Metrics
+        $log = $exporter.Log
+        $metrics | Should -Match '(?m)^node_textfile_scrape_error 0$' -Because "node_exporter parsed the file (log:`n$(if ($exporter.Process.HasExited) { $log.Result }))"
         $metrics | Should -Match '(?m)^ahrvo_card_available_balance\{card_id="card201907021723076245",currency="USD"\} 1468\.87$'
         $metrics | Should -Match '(?m)^ahrvo_card_available_balance\{card_id="card201907021723076249",currency="USD"\} 7\.05$'
         $metrics | Should -Match '(?m)^ahrvo_card_balance_level\{card_id="card201907021723076248"\} 3$'
