@@ -164,6 +164,7 @@ namespace Ahrvo.Client
         }
 
         private static readonly TimeSpan MinAnswerTime = TimeSpan.FromMilliseconds(100);
+        private static readonly TimeSpan MaxSlotWait = TimeSpan.FromSeconds(1);
 
         /// <summary>
         /// One step of a card: waits while the service is down (until it answers or the card's time
@@ -230,13 +231,26 @@ namespace Ahrvo.Client
                 {
                     while (true)
                     {
-                        var pause = _pacer.Reserve(out var paceMessage, out ticket);
+                        var pause = _pacer.Reserve(out var paceMessage, out ticket, out long schedule, out var rescheduled);
                         if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
                         if (pause < MinPause) break;
-                        long before = _time.GetTimestamp();
-                        await _time.Delay(pause, cancellationToken).ConfigureAwait(false);
+                        long before = _time.GetTimestamp(), slotAt = before + Clock.Ticks(_time, pause);
+                        // Woken early when the slots are respaced (a cut, or a pace grown by a
+                        // quarter): a slot taken at a slow pace must not hold a worker for long.
+                        while (_pacer.Schedule == schedule && _time.GetTimestamp() < slotAt)
+                        {
+                            var left = Clock.Until(_time, slotAt);
+                            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                            {
+                                var timer = _time.Delay(left < MaxSlotWait ? (left > MinPause ? left : MinPause) : MaxSlotWait, stop.Token);
+                                await Task.WhenAny(rescheduled, timer).ConfigureAwait(false);
+                                stop.Cancel();
+                            }
+                            cancellationToken.ThrowIfCancellationRequested();
+                            _pacer.Refresh();
+                        }
                         call.Deadline = Clock.Add(call.Deadline, _time.GetTimestamp() - before);
-                        if (_pacer.Generation == ticket) break;
+                        if (_pacer.Schedule == schedule) break;
                     }
                 }
                 catch (OperationCanceledException)

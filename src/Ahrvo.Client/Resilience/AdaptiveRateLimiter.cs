@@ -5,80 +5,44 @@ using System.Threading;
 namespace Ahrvo.Client.Resilience
 {
     /// <summary>
-    /// Paces every request of one connection at a rate learned from what the server accepts.
-    /// Unlimited until the server throttles in a way that depends on the rate; then the pace is cut
-    /// to the rate the server accepted over the last window (its goodput, which under a token
-    /// bucket is the account's limit), and climbs back slowly past it along a cubic curve scaled to
-    /// that rate, so that the next overshoot is small and rare. An explicit ceiling
+    /// Paces every request of one connection at a rate learned from the server's 429s, as the AWS
+    /// SDKs' "adaptive" retry mode does: unlimited until the first 429, then CUBIC (a multiplicative
+    /// cut on throttling, a cubic climb back while requests pass). An explicit ceiling
     /// (-MaxRequestsPerSecond) always applies. Sends are spaced one interval apart (each caller
     /// reserves its own slot), so workers never resume in step after a pause.
     /// </summary>
-    /// <remarks>
-    /// Why not a fraction of the rate sent (AWS's adaptive mode, CUBIC's β): that rate counts the
-    /// throttled requests and the retries, so at low limits the pace settles above the limit; and a
-    /// gateway that throttles a fixed share of requests at any rate would cut it again and again.
-    /// Here a 429 cuts only when the share of 429s over a window stands significantly above a noise
-    /// floor learned from 429s that did not depend on the rate; a cut after which that share did not
-    /// fall is undone, and the share seen then becomes the floor. Design and figures:
-    /// docs/reliability.md ("Adaptive pacing").
-    /// </remarks>
+    /// <remarks>Design and figures: docs/reliability.md ("Adaptive pacing").</remarks>
     internal sealed class AdaptiveRateLimiter
     {
-        internal const double MinRate = 0.2;       // never slower than one request per 5 s
-        // The climb past the rate last accepted, W(t) = G·(1 + C·(t/u − K)³), in units u of at least
-        // a second and of MinAnswers requests at that rate, so one cycle costs about as many 429s
-        // (two or three) at 1 req/s as at 1,000.
-        internal const double ScaleC = 0.004;
-        internal const int MinAnswers = 25;         // answers a window holds at least before a share of 429s is trusted
-        internal const double Margin = 0.02;        // share of 429s above the floor that is never noise
-        internal const double Z = 2.5;              // significance of the excess over the floor, in standard deviations
-        // A learned limit is dropped once no throttle came for this many climb units and the pace is far above it.
-        private const double LiftAfterUnits = 30;
-        private static readonly TimeSpan Span = TimeSpan.FromSeconds(40);
-        private const int Buckets = 200; // 200 ms each
-        // Answered and Refused count every answer (what the server accepted); AnsweredNow and RefusedNow
-        // only those to requests sent under the current pace, by which the pace is judged.
-        private const int Sent = 0, Answered = 1, Refused = 2, AnsweredNow = 3, RefusedNow = 4;
+        internal const double Beta = 0.7;          // rate kept on a throttle (CUBIC's and AWS's β)
+        internal const double ScaleC = 0.4;        // CUBIC's C, in requests/s per s³ (AWS's value)
+        internal const double MinRate = 0.5;       // never slower than one request per 2 s
+        // A learned limit is dropped once the climb is this far past the point where it was throttled
+        // and far above it: the server no longer throttles at anything this client sends.
+        private static readonly TimeSpan LiftAfterPlateau = TimeSpan.FromSeconds(10);
 
         private readonly TimeProvider _time;
         private readonly double _ceiling; // +∞ when none
         private readonly object _lock = new object();
-        private readonly SlidingCounter _counts;
+        private readonly SlidingCounter _sends; // requests sent in the last second, ten buckets of 100 ms
+        private long _firstSend = -1;
 
-        private bool _limited;            // a rate-dependent 429 has been seen and the limit not lifted since
-        private bool _slowStart;          // the last cut had too few answers to measure the goodput: double per unit until the next
-        private double _rate = double.PositiveInfinity; // the pace right after the last cut
-        private double _goodput;          // the rate the server accepted at the last cut (the curve's plateau)
-        private double _k;                // units from the cut to the plateau's end
-        private double _unit = 1;         // seconds per climb unit
-        private long _lastCutAt;
+        private bool _limited;            // a 429 has been seen and the limit not lifted since
+        private double _rate = double.PositiveInfinity;
+        private double _wMax;             // the rate at the last throttle
+        private double _k;                // seconds from the last cut back to _wMax
+        private long _lastCutAt;          // timestamp of the last cut
         private long _nextSlot;           // timestamp before which the next request may not go
         private double _lastReported;     // the rate last announced as regained (for -Verbose)
         private long _throttled;
-        private long _generation;         // cuts so far: a request's ticket says under which pace it was scheduled
-        private long _generationAt;       // when it last changed
-        private long _firstSendAt = -1;
-        private double _floor;            // the share of 429s that does not depend on the rate, as learned so far
-        private long _floorAt;            // when the floor was last raised (it decays while unconfirmed)
-
-        // The cut being watched: undone if the share of 429s after it does not fall.
-        private bool _checking;
-        private long _checkFrom, _checkAt;
-        private double _shareBefore;
-        private State _beforeCut;
-
-        private struct State
-        {
-            public bool Limited, SlowStart;
-            public double Rate, Goodput, K, Unit;
-            public long LastCutAt;
-        }
+        private long _history; // the last 64 answers, newest in bit 0; 1 = 429
+        private long _generation; // cuts so far: a request's ticket says under which pace it was scheduled
 
         public AdaptiveRateLimiter(TimeProvider time, double? ceiling)
         {
             _time = time ?? throw new ArgumentNullException(nameof(time));
             _ceiling = ceiling is double c && c > 0 ? c : double.PositiveInfinity;
-            _counts = new SlidingCounter(time, Span, Buckets, 5);
+            _sends = new SlidingCounter(time, TimeSpan.FromSeconds(1), 10, 1);
         }
 
         /// <summary>The rate requests are paced at now (learned or the ceiling); null when not paced.</summary>
@@ -94,19 +58,13 @@ namespace Ahrvo.Client.Resilience
             }
         }
 
-        /// <summary>The learned rate (without the ceiling); null while the server has not throttled by rate.</summary>
+        /// <summary>The learned rate (without the ceiling); null until the server throttles.</summary>
         public double? LearnedRate
         {
             get { lock (_lock) return _limited ? RateAt(_time.GetTimestamp()) : (double?)null; }
         }
 
-        /// <summary>The share of 429s learned to come whatever the rate (0 to 1).</summary>
-        public double NoiseFloor { get { lock (_lock) return _floor; } }
-
         public long Throttled => Interlocked.Read(ref _throttled);
-
-        /// <summary>The pace's generation: it changes with every cut (or undone cut).</summary>
-        public long Generation => Interlocked.Read(ref _generation);
 
         /// <summary>
         /// Reserves the next send slot and says how long to wait for it. <paramref name="message"/>
@@ -114,50 +72,51 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         public TimeSpan Reserve(out string? message) => Reserve(out message, out _);
 
+        /// <summary>As above; <paramref name="ticket"/> names the pace the slot was given under, for <see cref="OnThrottled"/>.</summary>
+        public TimeSpan Reserve(out string? message, out long ticket) => Reserve(out message, out ticket, out _, out _);
+
         /// <summary>
-        /// As above; <paramref name="ticket"/> names the pace the slot was given under: a caller that
-        /// waited for its slot sends only while <see cref="Generation"/> still equals it, and reserves
-        /// again otherwise (a cut while it waited moves every later slot).
+        /// As above; <paramref name="schedule"/> is the slot schedule's version and
+        /// <paramref name="rescheduled"/> completes when it changes (a cut voids every slot handed
+        /// out): a caller waiting for its slot then reserves again.
         /// </summary>
-        public TimeSpan Reserve(out string? message, out long ticket)
+        public TimeSpan Reserve(out string? message, out long ticket, out long schedule, out System.Threading.Tasks.Task rescheduled)
         {
             message = null;
-            long now = _time.GetTimestamp();
-            if (Interlocked.Read(ref _firstSendAt) < 0) Interlocked.CompareExchange(ref _firstSendAt, now, -1);
             ticket = Interlocked.Read(ref _generation);
-            if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling) && !Volatile.Read(ref _checking))
-            {
-                _counts.Add(now, Sent); // the usual case: no lock
-                return TimeSpan.Zero;
-            }
+            schedule = ticket;
+            rescheduled = System.Threading.Tasks.Task.CompletedTask;
+            long now = _time.GetTimestamp();
+            if (Interlocked.Read(ref _firstSend) < 0) Interlocked.CompareExchange(ref _firstSend, now, -1);
+            _sends.Add(now, 0);
+            if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling)) return TimeSpan.Zero; // the usual case: no lock
             lock (_lock)
             {
-                message = Review(now);
-                ticket = _generation;
+                ticket = schedule = _generation;
+                rescheduled = _rescheduled.Task;
                 double rate = _ceiling;
                 if (_limited)
                 {
                     double learned = RateAt(now);
-                    double units = (now - _lastCutAt) / (double)_time.TimestampFrequency / _unit;
-                    if (!_slowStart && units - _k > LiftAfterUnits && learned > 4 * _goodput)
+                    double sinceCut = Seconds(now - _lastCutAt);
+                    if (sinceCut - _k > LiftAfterPlateau.TotalSeconds && learned > 2 * _wMax)
                     {
                         _limited = false;
                         message = string.Format(CultureInfo.InvariantCulture,
-                            "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", units * _unit,
+                            "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
                             double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
                     }
                     else
                     {
-                        if (!_slowStart && learned >= _goodput * 1.1 && _lastReported < _goodput * 1.1)
+                        if (learned >= _wMax && _lastReported < _wMax)
                         {
                             _lastReported = learned;
                             message = string.Format(CultureInfo.InvariantCulture,
-                                "No throttling for {0:0.#} s: pace up to {1:0.#} requests/s, trying a little above the rate last accepted ({2:0.#}/s).", units * _unit, learned, _goodput);
+                                "No throttling for {0:0.#} s: pace back up to {1:0.#} requests/s, the rate last throttled.", sinceCut, learned);
                         }
                         rate = Math.Min(rate, learned);
                     }
                 }
-                _counts.Add(now, Sent);
                 if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
                 long interval = (long)(_time.TimestampFrequency / rate);
                 long slot = Math.Max(now, _nextSlot);
@@ -166,163 +125,107 @@ namespace Ahrvo.Client.Resilience
             }
         }
 
-        /// <summary>An answer other than 429 came (to a request sent under the current pace).</summary>
-        public void OnAnswer() => OnAnswer(Interlocked.Read(ref _generation));
+        /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
+        public void OnAnswer() => Push(0);
 
-        /// <summary>An answer other than 429 came to a request whose slot was given under <paramref name="ticket"/>.</summary>
-        public void OnAnswer(long ticket)
+        /// <summary>As above, for a request whose slot was given under <paramref name="ticket"/>.</summary>
+        public void OnAnswer(long ticket) => Push(0);
+
+        /// <summary>The pace's generation: it changes with every cut.</summary>
+        public long Generation => Interlocked.Read(ref _generation);
+
+        /// <summary>The slot schedule's version (a slot is valid while it has not changed since it was reserved).</summary>
+        public long Schedule => Interlocked.Read(ref _generation);
+
+        /// <summary>Completes when the slots handed out so far are void (the pace was cut).</summary>
+        public System.Threading.Tasks.Task Rescheduled { get { lock (_lock) return _rescheduled.Task; } }
+
+        /// <summary>Nothing to do for this pace: only a cut voids slots (kept for callers waiting for a slot).</summary>
+        public void Refresh() { }
+
+        private System.Threading.Tasks.TaskCompletionSource<bool> _rescheduled = NewSignal();
+
+        private static System.Threading.Tasks.TaskCompletionSource<bool> NewSignal() =>
+            new System.Threading.Tasks.TaskCompletionSource<bool>(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private long Push(long bit)
         {
-            long now = _time.GetTimestamp();
-            _counts.Add(now, Answered);
-            if (ticket == Interlocked.Read(ref _generation)) _counts.Add(now, AnsweredNow);
-            if (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt))
-                lock (_lock) Review(now);
+            long old, next;
+            do
+            {
+                old = Volatile.Read(ref _history);
+                next = (old << 1) | bit;
+            }
+            while (Interlocked.CompareExchange(ref _history, next, old) != old);
+            return next;
+        }
+
+        private static int Count(long bits)
+        {
+            int n = 0;
+            for (; bits != 0; bits &= bits - 1) n++;
+            return n;
         }
 
         /// <summary>
-        /// A request whose slot was given under <paramref name="ticket"/> (from Reserve) was answered
-        /// 429. It cuts the pace only when the share of 429s over the last window stands
-        /// significantly above the noise floor (a gateway's random 429s only make their own card
-        /// wait), and once per round: 429s of requests scheduled under an earlier pace were caused
-        /// by that pace. Returns a message for -Verbose when the pace changed, else null.
+        /// A request whose slot was given under <paramref name="ticket"/> (from Reserve) was answered 429. A lone 429 among many
+        /// answers (a gateway's hiccup) only makes its own card wait; two among the last eight
+        /// answers are throttling, and cut the pace. Cuts once per round: 429s of requests scheduled
+        /// under an earlier pace (even if sent after the cut) were caused by that pace. Returns a message for -Verbose when the pace changed, else null.
         /// </summary>
         public string? OnThrottled(long ticket)
         {
             Interlocked.Increment(ref _throttled);
-            long now = _time.GetTimestamp();
-            _counts.Add(now, Refused);
+            long history = Push(1);
+            if (Count(history & 0xFF) < 2) return null;
             lock (_lock)
             {
-                string? reviewed = Review(now);
-                if (ticket != _generation) return reviewed;
-                _counts.Add(now, RefusedNow);
-                // Judged on the answers to requests sent under this pace only: 429s caused by an
-                // earlier, faster pace say nothing about this one.
-                int window = Math.Min(WindowBuckets(now), BucketsSince(now, _generationAt));
-                int throttled = _counts.Sum(now, RefusedNow, window), answered = _counts.Sum(now, AnsweredNow, window);
-                if (!Significant(throttled, answered, _floor)) return reviewed;
-                double share = throttled / (double)(throttled + answered);
-                if (_checking && !_slowStart)
-                {
-                    // A cut is being watched: cut again only if the 429s since then are far worse than before it.
-                    int since = BucketsSince(now, _checkFrom);
-                    int t2 = _counts.Sum(now, RefusedNow, since), a2 = _counts.Sum(now, AnsweredNow, since);
-                    if (t2 + a2 < 4 || t2 / (double)(t2 + a2) < Math.Max(0.25, 2 * _shareBefore)) return reviewed;
-                }
-                int all = WindowBuckets(now);
-                return Cut(now, all, share, _counts.Sum(now, Answered, all));
-            }
-        }
-
-        /// <summary>Is a share of <paramref name="throttled"/> 429s among these answers more than a floor of <paramref name="floor"/> explains?</summary>
-        internal static bool Significant(int throttled, int answered, double floor)
-        {
-            int n = throttled + answered;
-            if (throttled < 2 || n == 0) return false;
-            double p = Math.Max(floor, 0.01);
-            double share = throttled / (double)n;
-            return share > floor + Margin + Z * Math.Sqrt(p * (1 - p) / n);
-        }
-
-        private string Cut(long now, int window, double share, int answered)
-        {
-            double seconds = Math.Max(0.2, Math.Min(window * Seconds(_counts.BucketTicks), Seconds(now - Math.Max(0, Interlocked.Read(ref _firstSendAt)))));
-            double goodput = answered / seconds;
-            double before = _limited ? Math.Min(RateAt(now), _ceiling) : Math.Min(_ceiling, _counts.Sum(now, Sent, WindowBuckets(now)) / seconds);
-            if (!_checking)
-            {
-                _beforeCut = new State { Limited = _limited, SlowStart = _slowStart, Rate = _rate, Goodput = _goodput, K = _k, Unit = _unit, LastCutAt = _lastCutAt };
-                _shareBefore = share;
-            }
-            _checking = true;
-            _checkFrom = now;
-            bool wasLimited = _limited;
-            _limited = true;
-            _lastCutAt = now;
-            if (answered < 8)
-            {
-                // Too few answers to measure what the server accepts (a burst into an empty bucket):
-                // start low and double each unit until the next throttle, as TCP's slow start.
-                _slowStart = true;
-                _rate = Math.Max(MinRate, Math.Min(goodput, before / 2));
-                _goodput = _rate;
-                _unit = 1;
-                _k = 0;
-            }
-            else
-            {
-                _slowStart = false;
-                // The plateau is the accepted rate; the pace starts a little below it (what was
-                // sent above it in the last round is being retried now) and climbs back to it.
-                _goodput = Math.Max(MinRate, Math.Min(goodput, before));
-                _rate = Math.Max(MinRate, _goodput * 0.95);
-                _unit = Math.Max(1, MinAnswers / _goodput);
-                _k = Math.Pow((1 - _rate / _goodput) / ScaleC, 1.0 / 3.0);
-            }
-            _checkAt = now + Math.Max(_counts.BucketTicks * 2, (long)(Math.Max(2.0, 2 * MinAnswers / _rate) * _time.TimestampFrequency));
-            _nextSlot = now; // slots handed out under the old pace are void: their holders reserve again
-            _generation++;
-            _generationAt = now;
-            _lastReported = _rate;
-            return string.Format(CultureInfo.InvariantCulture,
-                "The API throttled this connection (HTTP 429, {0:0.#} % of recent answers): requests are now paced at {1:0.#}/s, the rate it accepted ({2}), then sped up again while none is throttled.",
-                share * 100, _rate, wasLimited ? string.Format(CultureInfo.InvariantCulture, "the pace was {0:0.#}/s", before) : string.Format(CultureInfo.InvariantCulture, "{0:0.#}/s were being sent", before));
-        }
-
-        /// <summary>
-        /// Once a cut has been watched long enough: undone when the share of 429s did not fall (they
-        /// do not depend on the rate; that share is the noise floor), kept otherwise. Callers hold the lock.
-        /// </summary>
-        private string? Review(long now)
-        {
-            if (!_checking || now < _checkAt) return null;
-            int since = BucketsSince(now, _checkFrom);
-            int throttled = _counts.Sum(now, RefusedNow, since), answered = _counts.Sum(now, AnsweredNow, since);
-            int n = throttled + answered;
-            if (n < MinAnswers / 2 && Seconds(now - _checkFrom) < Seconds(_counts.SpanTicks) / 2) return null; // too few answers yet
-            _checking = false;
-            double after = n == 0 ? 0 : throttled / (double)n;
-            if (n > 0 && throttled >= 2 && after >= 0.6 * _shareBefore && !_beforeCut.SlowStart)
-            {
-                // The cut did not lower the share of 429s: they came whatever the rate.
-                var s = _beforeCut;
-                _limited = s.Limited; _slowStart = s.SlowStart; _rate = s.Rate; _goodput = s.Goodput; _k = s.K; _unit = s.Unit; _lastCutAt = s.LastCutAt;
-                _floor = Math.Min(0.5, Math.Max(_floor, after));
-                _floorAt = now;
-                _generation++;
-                _generationAt = now;
+                long now = _time.GetTimestamp();
+                if (_limited && ticket < Interlocked.Read(ref _generation)) return null;
+                double sending = SendingPerSecond(now);
+                double before = _limited ? Math.Min(RateAt(now), _ceiling) : Math.Min(_ceiling, sending);
+                // The rate that was throttled: what was really sent, when that is below the pace allowed.
+                double throttledAt = Math.Max(MinRate, sending > 0 ? Math.Min(before, sending) : before);
+                if (double.IsPositiveInfinity(throttledAt)) throttledAt = Math.Max(MinRate, sending);
+                _wMax = throttledAt;
+                _rate = Math.Max(MinRate, throttledAt * Beta);
+                _k = Cbrt(_wMax * (1 - Beta) / ScaleC);
+                _lastCutAt = now;
+                Interlocked.Increment(ref _generation);
+                // Slots handed out under the old pace are void: their holders reserve again, at the new one.
+                var old = _rescheduled;
+                _rescheduled = NewSignal();
+                old.TrySetResult(true);
+                _lastReported = _rate;
+                bool wasLimited = _limited;
+                _limited = true;
                 return string.Format(CultureInfo.InvariantCulture,
-                    "The share of HTTP 429 answers did not fall when the pace was cut ({0:0.#} % before, {1:0.#} % after): they come whatever the rate, so the pace is restored{2}; such 429s only make their own card wait.",
-                    _shareBefore * 100, after * 100, _limited ? string.Format(CultureInfo.InvariantCulture, " to {0:0.#}/s", RateAt(now)) : string.Empty);
+                    "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), then sped up again while none is throttled.",
+                    _rate, wasLimited ? string.Format(CultureInfo.InvariantCulture, "was {0:0.#}/s", before) : string.Format(CultureInfo.InvariantCulture, "{0:0.#}/s were being sent", sending));
             }
-            // The cut helped: 429s depend on the rate. The floor, unconfirmed, decays.
-            if (_floor > 0 && Seconds(now - _floorAt) > 60) { _floor /= 2; _floorAt = now; }
-            return null;
         }
 
-        // The window a share of 429s is judged over: at least 2 s, and long enough to hold
-        // MinAnswers answers at the current pace (up to the whole span).
-        private int WindowBuckets(long now)
-        {
-            double rate = _limited ? Math.Min(RateAt(now), _ceiling) : _ceiling;
-            double seconds = double.IsPositiveInfinity(rate) ? 2 : Math.Max(2, MinAnswers / Math.Max(MinRate, rate));
-            return Math.Min(Buckets, Math.Max(1, (int)Math.Ceiling(seconds / Seconds(_counts.BucketTicks))));
-        }
-
-        private int BucketsSince(long now, long from) =>
-            Math.Min(Buckets, (int)(now / _counts.BucketTicks - from / _counts.BucketTicks) + 1);
-
-        // Slow start doubles each unit; otherwise W(t) = G·(1 + C·(t − K)³): from just below the
-        // goodput G back to it, flat near it, then probing above it ever faster. Callers hold the lock.
+        // CUBIC: W(t) = C (t − K)³ + Wmax, from β·Wmax right after the cut, flat near Wmax, then
+        // probing above it ever faster. Callers hold the lock.
         private double RateAt(long now)
         {
-            double t = Seconds(now - _lastCutAt) / _unit;
-            if (_slowStart) return Math.Max(MinRate, _rate * Math.Pow(2, Math.Min(t, 30)));
-            double d = t - _k;
-            double w = _goodput * (1 + ScaleC * d * d * d);
+            double t = Seconds(now - _lastCutAt) - _k;
+            double w = ScaleC * t * t * t + _wMax;
             return Math.Max(MinRate, Math.Max(w, _rate));
         }
 
+        private static double Cbrt(double x) => Math.Pow(x, 1.0 / 3.0);
+
         private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
+
+        /// <summary>Requests sent per second over the last second, or since the first request when that is more recent (at least 100 ms).</summary>
+        private double SendingPerSecond(long now)
+        {
+            long first = Interlocked.Read(ref _firstSend);
+            if (first < 0) return 0;
+            double span = Math.Min(1.0, Math.Max(0.1, Seconds(now - first)));
+            return _sends.Sum(now, 0) / span;
+        }
+
     }
 }

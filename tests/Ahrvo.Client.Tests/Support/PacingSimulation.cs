@@ -131,17 +131,40 @@ public sealed class PacingSimulation
             Reserve(card);
         }
 
+        private readonly List<Action> _waiting = new(); // cards waiting for their slot, woken when slots are respaced
+        private long _schedule = -1;
+
         private void Reserve(Card card)
         {
-            var pause = _pacer.Reserve(out _, out long ticket);
+            var pause = _pacer.Reserve(out _, out long ticket, out long schedule, out _);
+            Respaced(schedule);
             if (pause <= TimeSpan.Zero) { Send(card, ticket); return; }
-            long waitFrom = sim.Now;
-            sim.At(sim.Now + sim.Ticks(pause), () =>
+            long waitFrom = sim.Now, slotAt = sim.Now + sim.Ticks(pause);
+            bool done = false;
+            void Wake()
             {
+                if (done) return;
+                _pacer.Refresh();
+                Respaced(_pacer.Schedule);
+                if (done) return;
+                if (_pacer.Schedule == schedule && sim.Now < slotAt) { sim.At(Math.Min(slotAt, sim.Now + sim.Ticks(TimeSpan.FromSeconds(1))), Wake); return; }
+                done = true;
                 card.Deadline += sim.Now - waitFrom; // the budget stands still while the card waits for its slot
-                if (_pacer.Generation != ticket) Reserve(card);
+                if (_pacer.Schedule != schedule) Reserve(card);
                 else Send(card, ticket);
-            });
+            }
+            _waiting.Add(Wake);
+            sim.At(Math.Min(slotAt, sim.Now + sim.Ticks(TimeSpan.FromSeconds(1))), Wake);
+        }
+
+        // As the client's waiters on Rescheduled: every card waiting for a slot reserves again.
+        private void Respaced(long schedule)
+        {
+            if (schedule == _schedule) return;
+            _schedule = schedule;
+            var woken = _waiting.ToArray();
+            _waiting.Clear();
+            foreach (var w in woken) sim.At(sim.Now, w);
         }
 
         private void Send(Card card, long ticket)
