@@ -84,7 +84,7 @@ namespace Ahrvo.Client.Resilience
         {
             message = null;
             ticket = Interlocked.Read(ref _generation);
-            schedule = ticket;
+            schedule = Interlocked.Read(ref _schedule);
             rescheduled = System.Threading.Tasks.Task.CompletedTask;
             long now = _time.GetTimestamp();
             if (Interlocked.Read(ref _firstSend) < 0) Interlocked.CompareExchange(ref _firstSend, now, -1);
@@ -92,7 +92,8 @@ namespace Ahrvo.Client.Resilience
             if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling)) return TimeSpan.Zero; // the usual case: no lock
             lock (_lock)
             {
-                ticket = schedule = _generation;
+                ticket = _generation;
+                schedule = _schedule;
                 rescheduled = _rescheduled.Task;
                 double rate = _ceiling;
                 if (_limited)
@@ -118,6 +119,12 @@ namespace Ahrvo.Client.Resilience
                     }
                 }
                 if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
+                if (rate > _scheduledRate * 1.25 || double.IsPositiveInfinity(_scheduledRate))
+                {
+                    Reschedule(now, rate);
+                    schedule = _schedule;
+                    rescheduled = _rescheduled.Task;
+                }
                 long interval = (long)(_time.TimestampFrequency / rate);
                 long slot = Math.Max(now, _nextSlot);
                 _nextSlot = slot + interval;
@@ -135,13 +142,41 @@ namespace Ahrvo.Client.Resilience
         public long Generation => Interlocked.Read(ref _generation);
 
         /// <summary>The slot schedule's version (a slot is valid while it has not changed since it was reserved).</summary>
-        public long Schedule => Interlocked.Read(ref _generation);
+        public long Schedule => Interlocked.Read(ref _schedule);
+
+        private long _schedule;
+        private double _scheduledRate = double.PositiveInfinity; // the pace the slots handed out were spaced at
 
         /// <summary>Completes when the slots handed out so far are void (the pace was cut).</summary>
         public System.Threading.Tasks.Task Rescheduled { get { lock (_lock) return _rescheduled.Task; } }
 
-        /// <summary>Nothing to do for this pace: only a cut voids slots (kept for callers waiting for a slot).</summary>
-        public void Refresh() { }
+        /// <summary>
+        /// Voids the slots handed out once the pace has grown by a quarter since they were spaced (a
+        /// caller waiting for a slot calls this now and then): a slot taken at a slow pace must not
+        /// keep a worker asleep after the pace has recovered.
+        /// </summary>
+        public void Refresh()
+        {
+            if (!Volatile.Read(ref _limited)) return;
+            lock (_lock)
+            {
+                if (!_limited) return;
+                long now = _time.GetTimestamp();
+                double rate = Math.Min(RateAt(now), _ceiling);
+                if (rate > _scheduledRate * 1.25) Reschedule(now, rate);
+            }
+        }
+
+        /// <summary>Voids every slot handed out; the next starts one interval of the new pace from now. Callers hold the lock.</summary>
+        private void Reschedule(long now, double rate)
+        {
+            _nextSlot = double.IsPositiveInfinity(rate) ? now : now + (long)(_time.TimestampFrequency / rate);
+            _scheduledRate = rate;
+            Interlocked.Increment(ref _schedule);
+            var old = _rescheduled;
+            _rescheduled = NewSignal();
+            old.TrySetResult(true);
+        }
 
         private System.Threading.Tasks.TaskCompletionSource<bool> _rescheduled = NewSignal();
 
@@ -193,9 +228,7 @@ namespace Ahrvo.Client.Resilience
                 _lastCutAt = now;
                 Interlocked.Increment(ref _generation);
                 // Slots handed out under the old pace are void: their holders reserve again, at the new one.
-                var old = _rescheduled;
-                _rescheduled = NewSignal();
-                old.TrySetResult(true);
+                Reschedule(now, _rate);
                 _lastReported = _rate;
                 bool wasLimited = _limited;
                 _limited = true;

@@ -65,6 +65,29 @@ namespace Ahrvo.Client.Resilience
             return sum;
         }
 
+        /// <summary>
+        /// Events of <paramref name="kind"/> in the complete buckets before the current one, going back
+        /// until <paramref name="enough"/> of <paramref name="countKind"/> are seen or
+        /// <paramref name="maxBuckets"/> are summed; <paramref name="buckets"/> says how many were.
+        /// </summary>
+        public int SumBack(long now, int kind, int countKind, int enough, int maxBuckets, out int buckets)
+        {
+            long slot = now / _bucketTicks;
+            int sum = 0, seen = 0;
+            buckets = 0;
+            for (int back = 1; back <= Math.Min(maxBuckets, _buckets - 1); back++)
+            {
+                long want = slot - back;
+                int i = (int)(((want % _buckets) + _buckets) % _buckets);
+                buckets = back;
+                if (Volatile.Read(ref _slot[i]) != want) continue;
+                sum += Volatile.Read(ref _count[i * _kinds + kind]);
+                seen += Volatile.Read(ref _count[i * _kinds + countKind]);
+                if (seen >= enough) break;
+            }
+            return sum;
+        }
+
         public void Clear()
         {
             lock (_slot)

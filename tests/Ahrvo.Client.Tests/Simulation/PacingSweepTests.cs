@@ -21,7 +21,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     internal static PacingSimulation.Outcome Cell(double limit, int throttle, int latencyMs, int retryAfter, bool burst, bool full, int seed, out int cards)
     {
         double reach = Reachable(limit, throttle, latencyMs);
-        cards = (int)Math.Max(15, Math.Ceiling(reach * 20)); // 20 s at the reachable rate
+        cards = (int)Math.Max(15, Math.Ceiling(reach * 25)); // 25 s at the reachable rate
         var server = new PacingSimulation.Server(limit, burst ? Math.Max(1, limit) : 1, full, TimeSpan.FromMilliseconds(latencyMs), 0, TimeSpan.FromSeconds(retryAfter));
         return new PacingSimulation(server, seed).Run(new PacingSimulation.Client(throttle, cards, TimeSpan.FromSeconds(120)))[0];
     }
@@ -30,7 +30,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     public void Debug1()
     {
         PacingSimulation.Trace = log.WriteLine;
-        var o = Cell(50, 16, 50, 1, burst: false, full: false, seed: 1, out int cards);
+        var o = Cell(100, 16, 50, 1, burst: false, full: false, seed: 1, out int cards);
         PacingSimulation.Trace = null;
         log.WriteLine(o.ToString());
     }
@@ -43,7 +43,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         {
             var o = Cell(limit, t, 50, 1, burst: false, full: false, seed: 1, out int cards);
             double reach = Reachable(limit, t, 50);
-            log.WriteLine($"limit {limit,5} T {t,2}: {o.Rate / reach:0.00}x of {reach:0.#}; {o}");
+            log.WriteLine($"limit {limit,5} T {t,2}: {o.SteadyRate / reach:0.00}x of {reach:0.#}; {o}");
         }
     }
 }

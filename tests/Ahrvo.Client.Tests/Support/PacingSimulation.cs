@@ -19,11 +19,11 @@ public sealed class PacingSimulation
 
     public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null);
 
-    public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft)
+    public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate)
     {
         public double Rate => Answered / Math.Max(1e-9, Duration.TotalSeconds);
         public override string ToString() =>
-            $"{Answered}/{Cards} answered, {Lost} lost, {Requests} requests, {Throttled} throttled ({100.0 * Throttled / Math.Max(1, Cards):0.#} % of cards), {Duration.TotalSeconds:0.00} s, {Rate:0.#}/s, least time left at a send {LeastTimeLeft.TotalMilliseconds:0} ms";
+            $"{Answered}/{Cards} answered, {Lost} lost, {Requests} requests, {Throttled} throttled ({100.0 * Throttled / Math.Max(1, Cards):0.#} % of cards), {Duration.TotalSeconds:0.00} s, {Rate:0.#}/s ({SteadyRate:0.#}/s from 3 s to 18 s), least time left at a send {LeastTimeLeft.TotalMilliseconds:0} ms";
     }
 
     public static Action<string>? Trace;
@@ -97,6 +97,7 @@ public sealed class PacingSimulation
         private int _next, _idle, _requests, _throttled, _little;
         private long _start, _end;
         private TimeSpan _least = TimeSpan.MaxValue;
+        private readonly List<long> _answeredAt = new();
         private static readonly TimeSpan LittleTime = TimeSpan.FromMilliseconds(100);
 
         public void Start()
@@ -104,7 +105,18 @@ public sealed class PacingSimulation
             _start = sim.Now;
             for (int i = 0; i < Spec.Cards; i++) _cards.Add(new Card(i));
             _idle = Spec.ThrottleLimit;
+            if (Trace != null) Tick();
             Dispatch();
+        }
+
+        private int _lastAnswered;
+
+        private void Tick()
+        {
+            int answered = _answeredAt.Count;
+            Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_pacer.CurrentRate:0.#}, answered {answered - _lastAnswered} in the last second, throttled so far {_throttled}");
+            _lastAnswered = answered;
+            if (_cards.Any(c => !c.Done)) sim.At(sim.Now + sim.Ticks(TimeSpan.FromSeconds(1)), Tick);
         }
 
         // Idle workers take parked cards whose time has come (oldest first), then new ones.
@@ -174,10 +186,12 @@ public sealed class PacingSimulation
             if (left < _least) _least = left;
             if (left < LittleTime) _little++;
             _requests++;
-            var latency = sim.Latency();
-            // The server decides when the request arrives, half-way.
+            // The request reaches the server's limiter after a fixed half of the base latency (requests
+            // sent evenly arrive evenly); the rest of the time, processing and the way back, varies.
+            var inbound = sim._server.Latency / 2;
+            var latency = inbound + sim.Latency() / 2;
             bool ok = false;
-            sim.At(sim.Now + sim.Ticks(latency / 2), () => ok = sim.Accept());
+            sim.At(sim.Now + sim.Ticks(inbound), () => ok = sim.Accept());
             sim.At(sim.Now + sim.Ticks(latency), () => Answered(card, ticket, ok));
         }
 
@@ -205,12 +219,14 @@ public sealed class PacingSimulation
         {
             card.Done = true;
             card.Lost = lost;
+            if (!lost) _answeredAt.Add(sim.Now - _start);
             _end = Math.Max(_end, sim.Now);
             _idle++;
             Dispatch();
         }
 
         public Outcome Result() => new(_cards.Count, _cards.Count(c => c.Done && !c.Lost), _cards.Count(c => !c.Done || c.Lost),
-            _requests, _throttled, TimeSpan.FromSeconds((_end - _start) / (double)sim._time.TimestampFrequency), _little, _least);
+            _requests, _throttled, TimeSpan.FromSeconds((_end - _start) / (double)sim._time.TimestampFrequency), _little, _least,
+            _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0);
     }
 }
