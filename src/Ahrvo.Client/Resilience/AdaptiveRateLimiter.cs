@@ -170,7 +170,9 @@ namespace Ahrvo.Client.Resilience
         /// <summary>Voids every slot handed out; the next starts one interval of the new pace from now. Callers hold the lock.</summary>
         private void Reschedule(long now, double rate)
         {
-            _nextSlot = double.IsPositiveInfinity(rate) ? now : now + (long)(_time.TimestampFrequency / rate);
+            // Slots still pending were spaced at the old pace: the next one goes one new interval from
+            // now (a request may have gone out just before); with none pending, at once.
+            if (_nextSlot > now) _nextSlot = double.IsPositiveInfinity(rate) ? now : Math.Min(_nextSlot, now + (long)(_time.TimestampFrequency / rate));
             _scheduledRate = rate;
             Interlocked.Increment(ref _schedule);
             var old = _rescheduled;
