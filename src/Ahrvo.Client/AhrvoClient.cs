@@ -141,6 +141,19 @@ namespace Ahrvo.Client
             return new CardCall(cardId, diagnostics, runStart);
         }
 
+        /// <summary>This client's clock, as a timestamp.</summary>
+        internal long Now => _time.GetTimestamp();
+
+        /// <summary>
+        /// A card whose retry time came at <paramref name="readyAt"/> waited for a free worker until
+        /// now: its budget stands still for that wait, as it does while it waits for its send slot.
+        /// </summary>
+        internal void Requeued(CardCall call, long readyAt)
+        {
+            long now = _time.GetTimestamp();
+            if (now > readyAt && call.Deadline != 0) call.Deadline = Clock.Add(call.Deadline, now - readyAt);
+        }
+
         /// <summary>Waits until a timestamp of this client's clock.</summary>
         internal Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
         {

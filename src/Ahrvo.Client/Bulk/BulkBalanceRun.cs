@@ -156,6 +156,13 @@ namespace Ahrvo.Client.Bulk
                             }
                             if (call != null)
                             {
+                                if (item.ReadyAt != 0)
+                                {
+                                    // Its time had come but every worker was busy (waiting for the
+                                    // pace or an answer): that wait is the connection's, not the card's.
+                                    _client.Requeued(call, item.ReadyAt);
+                                    item.ReadyAt = 0;
+                                }
                                 var step = await _client.StepAsync(call, token).ConfigureAwait(false);
                                 result = step.Result;
                                 if (result == null)
@@ -237,6 +244,7 @@ namespace Ahrvo.Client.Bulk
             {
                 // Stopped while waiting: the card goes back all the same and is finished unanswered.
             }
+            item.ReadyAt = _client.Now;
             lock (_ready)
             {
                 _ready.Add(item);

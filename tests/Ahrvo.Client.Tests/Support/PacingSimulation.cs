@@ -85,6 +85,7 @@ public sealed class PacingSimulation
         public long Deadline;
         public bool Started;
         public int Throttles;
+        public long ReadyAt;
         public bool Done, Lost;
     }
 
@@ -110,11 +111,12 @@ public sealed class PacingSimulation
         }
 
         private int _lastAnswered;
+        private double? _traced;
 
         private void Tick()
         {
             int answered = _answeredAt.Count;
-            Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_pacer.CurrentRate:0.#}, answered {answered - _lastAnswered} in the last second, throttled so far {_throttled}");
+            Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_pacer.CurrentRate:0.#}, answered {answered - _lastAnswered} in the last second, throttled so far {_throttled}, floor {_pacer.NoiseFloor:0.###}");
             _lastAnswered = answered;
             if (_cards.Any(c => !c.Done)) sim.At(sim.Now + sim.Ticks(TimeSpan.FromSeconds(1)), Tick);
         }
@@ -125,7 +127,12 @@ public sealed class PacingSimulation
             while (_idle > 0)
             {
                 Card card;
-                if (_ready.Count > 0) { card = _cards[_ready.Min]; _ready.Remove(card.Sequence); }
+                if (_ready.Count > 0)
+                {
+                    card = _cards[_ready.Min];
+                    _ready.Remove(card.Sequence);
+                    card.Deadline += sim.Now - card.ReadyAt; // as BulkBalanceRun: waiting for a busy worker is the pace's wait
+                }
                 else if (_next < _cards.Count) card = _cards[_next++];
                 else return;
                 _idle--;
@@ -200,6 +207,7 @@ public sealed class PacingSimulation
             if (ok)
             {
                 _pacer.OnAnswer(ticket);
+                if (Trace != null) { var r = _pacer.CurrentRate; if (r != _traced) { _traced = r; } }
                 Finish(card, lost: false);
                 return;
             }
@@ -211,7 +219,7 @@ public sealed class PacingSimulation
                 sim.Ticks(LittleTime), sim._time.TimestampFrequency, 3, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), sim._random.NextDouble());
             if (d.Step == NextStep.Finish) { Finish(card, lost: true); return; }
             _idle++;
-            sim.At(d.At, () => { _ready.Add(card.Sequence); Dispatch(); });
+            sim.At(d.At, () => { card.ReadyAt = sim.Now; _ready.Add(card.Sequence); Dispatch(); });
             Dispatch();
         }
 
