@@ -59,9 +59,8 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
     [Theory]
     [InlineData("503")]
     [InlineData("522")]   // a CDN in front of a dead origin, empty body
-    [InlineData("530")]
-    [InlineData("reset")]
     [InlineData("hang")]  // nothing answers: the hang check sees it
+    // (530 and resets take the same path as 503 and 522; each case costs about 40 s of real time here.)
     public async Task A_dead_service_fails_a_bulk_run_once_the_outage_outlasts_the_budget_sending_little(string kind)
     {
         var handler = new ScriptedHandler(async (r, ct) =>
