@@ -116,15 +116,3 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         Assert.All(both, o => Assert.Equal(0, o.Lost));
     }
 }
-public sealed class PacingDebug(ITestOutputHelper log)
-{
-    [Fact]
-    public void Debug1()
-    {
-        PacingSimulation.Trace = log.WriteLine;
-        var server = new PacingSimulation.Server(100, 100, true, TimeSpan.FromMilliseconds(5), 0, TimeSpan.FromSeconds(1));
-        var o = new PacingSimulation(server, 1).Run(new PacingSimulation.Client(16, 2000, TimeSpan.FromSeconds(120)))[0];
-        PacingSimulation.Trace = null;
-        log.WriteLine(o.ToString());
-    }
-}
