@@ -45,7 +45,9 @@
 .PARAMETER Quick
     One repetition (for trying the script and "before" figures, not for final figures).
 .PARAMETER Situation
-    Run only these situations (1-6), for trying the script.
+    Run only these situations (1-7), for trying the script. 7 is issue 17's sweep: limits of 5, 10,
+    20 and 50 requests/s (15 s of cards at each), random 429s on 5 % of requests, a 3 s window of a
+    CDN's 522; each row beside the naive script in the same run.
 .PARAMETER RunBoundSec
     The longest a run that should not hang may take before it is stopped. Default 120.
 .PARAMETER OutageBoundSec
@@ -63,7 +65,7 @@ param(
     [ValidateRange(1, 50)] [int] $Repeat = 3,
     [switch] $Quick,
     # Strings: from bash, -File passes "1,3" as one string (which [int[]] would read as 13).
-    [string[]] $Situation = @('1', '2', '3', '4', '5', '6'),
+    [string[]] $Situation = @('1', '2', '3', '4', '5', '6', '7'),
     [ValidateRange(5, 3600)] [int] $RunBoundSec = 120,
     [ValidateRange(5, 3600)] [int] $OutageBoundSec = 25,
     [string] $OutFile
@@ -76,7 +78,7 @@ $ProgressPreference = 'SilentlyContinue'
 $Root = Split-Path -Parent $PSScriptRoot
 if ($Quick) { $Repeat = 1 }
 $Situation = @($Situation | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ } | ForEach-Object { [int]$_ })
-if (-not $Situation -or ($Situation | Where-Object { $_ -lt 1 -or $_ -gt 6 })) { throw '-Situation takes numbers from 1 to 6.' }
+if (-not $Situation -or ($Situation | Where-Object { $_ -lt 1 -or $_ -gt 7 })) { throw '-Situation takes numbers from 1 to 7.' }
 if (-not $OutFile) { $OutFile = Join-Path $Root 'out/bench/pressure.json' }
 
 $ModulePath = $env:AHRVO_MODULE_PATH
@@ -539,6 +541,44 @@ try {
         Add-Row "   naive: $kindName, $N5Down cards" ('{0:N1} s{1}, {2:N0} req = {3:N0} %, {4} lost' -f ($nd.Ms / 1000), $(if ($nd.TimedOut) { ' (stopped at bound)' } else { '' }), $nd.Requests, (100 * $nd.Requests / $N5Down), $nd.Lost)
         Add-Row "   naive: then $N5After cards" ('{0:N0} ms, {1} lost' -f $na.Ms, $na.Lost)
         $results["Down$($sit.No)"] = $sitRes
+        Clear-Config
+    }
+
+    # ---- 7. issue 17's sweep: limits 5-50/s, random 429s, a 522 window -----------------------------
+    if (7 -in $Situation) {
+        Write-Host "`n[7] sweep: limits 5, 10, 20, 50/s (15 s of cards each), random 429s 5 %, a 3 s 522 window; $Latency ms, throttle $Throttle" -ForegroundColor Cyan
+        $cells = @(
+            foreach ($l in 5, 10, 20, 50) { @{ Name = "limit $l/s"; Limit = $l; Cards = 15 * $l; Config = @{ rateLimitPerSecond = $l } } }
+            @{ Name = 'random 429s 5 % (Retry-After: 1)'; Limit = 0; Cards = $N; Config = @{ faults = @(@{ kind = '429'; rate = 0.05; retryAfter = '1' }) } }
+            @{ Name = "522 for 3 s, from 0.5 s"; Limit = 0; Cards = $N; Config = $null; Outage = '522' }
+        )
+        $sweep = [ordered]@{}
+        foreach ($cell in $cells) {
+            $cids = New-CardIds $cell.Cards
+            $during = if ($cell.ContainsKey('Outage')) { { Start-Sleep -Milliseconds 500; Set-Config @{ outages = @(@{ kind = '522'; startMs = 0; durationMs = 3000 }) } } } else { $null }
+            $c = @(); $nv = @()
+            for ($rep = 1; $rep -le $Repeat; $rep++) {
+                foreach ($who in 'cmdlet', 'naive') {
+                    Clear-Config
+                    if ($cell.Config) { Set-Config $cell.Config }
+                    if ($cell.Limit -gt 0) { Wait-BucketFull }
+                    if ($who -eq 'cmdlet') { $c += Measure-CmdletRun "$($cell.Name), run $rep" $cids (New-Connection) $RunBoundSec $during }
+                    else { $nv += Measure-NaiveRun "$($cell.Name), run $rep" $cids $RunBoundSec $during }
+                }
+            }
+            $cs = Get-Summary $c; $ns = Get-Summary $nv
+            $sweep[$cell.Name] = [ordered]@{ Cmdlet = $cs; Naive = $ns; CmdletRuns = $c; NaiveRuns = $nv }
+            $ideal = $cell.Cards * $Latency / 1000.0 / $Throttle
+            if ($cell.Limit -gt 0) {
+                Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" ('{0} ; {1:N1} % 429s' -f (Format-Run $cs $cell.Limit), (100 * $cs.Status429 / $cell.Cards)) '>= 0.90 x, <= 5 %, 0 lost' ($cs.PerSecond -ge 0.9 * $cell.Limit -and $cs.Status429 -le 0.05 * $cell.Cards -and $cs.LostMax -eq 0)
+            } elseif ($cell.ContainsKey('Outage')) {
+                Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" (Format-Run $cs) '0 lost' ($cs.LostMax -eq 0)
+            } else {
+                Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" ('{0} = {1:N2} x (ideal + 1 s)' -f (Format-Run $cs), ($cs.Ms / 1000 / ($ideal + 1))) '<= 1.25 x, 0 lost' ($cs.Ms / 1000 -le 1.25 * ($ideal + 1) -and $cs.LostMax -eq 0)
+            }
+            Add-Row '   naive, same run' ('{0} ; {1:N1} % 429s' -f (Format-Run $ns $cell.Limit), (100 * $ns.Status429 / $cell.Cards))
+        }
+        $results.Sweep17 = $sweep
         Clear-Config
     }
 }

@@ -39,7 +39,6 @@ namespace Ahrvo.Client
         private readonly ServiceHealth _health;
         private readonly AuditLog? _audit;
         private readonly AccessTokens _tokens;
-        private RequestDiagnostics? _lastDiagnostics; // where messages not tied to a card go (a hang seen by the timer)
         private long _requests;
         private long _retries;
         private int _disposed;
@@ -58,7 +57,7 @@ namespace Ahrvo.Client
             _interpreter = new ResponseInterpreter(text, options);
             _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond);
             _health = new ServiceHealth(_time, options.AttemptTimeout, budget: options.TotalTimeout);
-            _health.HangDetected = m => Volatile.Read(ref _lastDiagnostics)?.Verbose(m);
+            _health.HangDetected = RelayHang;
             // Polly times each attempt: the usual one gets -AttemptTimeoutSec, a probe of a service
             // that looks down gets the hang threshold, and neither outlives the card's budget.
             _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = _time }
@@ -67,7 +66,7 @@ namespace Ahrvo.Client
                     TimeoutGenerator = args =>
                     {
                         var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.HangThreshold : options.AttemptTimeout;
-                        var left = Elapsed(args.Context.Properties.GetValue(DeadlineKey, long.MaxValue) - _time.GetTimestamp());
+                        var left = Clock.Until(_time, args.Context.Properties.GetValue(DeadlineKey, Clock.Never));
                         if (left < limit) limit = left > MinPause ? left : MinPause;
                         return new ValueTask<TimeSpan>(limit);
                     },
@@ -123,9 +122,9 @@ namespace Ahrvo.Client
             if (refused != null) return refused;
             while (true)
             {
-                var result = await StepAsync(call!, cancellationToken).ConfigureAwait(false);
-                if (result != null) return result;
-                await DelayUntilAsync(call!.RetryAt, cancellationToken).ConfigureAwait(false);
+                var step = await StepAsync(call!, cancellationToken).ConfigureAwait(false);
+                if (step.Result != null) return step.Result;
+                await DelayUntilAsync(step.At, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -141,9 +140,9 @@ namespace Ahrvo.Client
             call!.SingleAttempt = true;
             while (true)
             {
-                var result = await StepAsync(call, cancellationToken).ConfigureAwait(false);
-                if (result != null) return result;
-                await DelayUntilAsync(call.RetryAt, cancellationToken).ConfigureAwait(false);
+                var step = await StepAsync(call, cancellationToken).ConfigureAwait(false);
+                if (step.Result != null) return step.Result;
+                await DelayUntilAsync(step.At, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -165,23 +164,60 @@ namespace Ahrvo.Client
                 return null;
             }
             refused = null;
-            if (diagnostics != null) Volatile.Write(ref _lastDiagnostics, diagnostics);
             return new CardCall(cardId, diagnostics, runStart);
+        }
+
+        /// <summary>This client's clock, as a timestamp.</summary>
+        internal long Now => _time.GetTimestamp();
+
+        /// <summary>
+        /// A card whose retry time came at <paramref name="readyAt"/> waited for a free worker until
+        /// now: its budget stands still for that wait, as it does while it waits for its send slot.
+        /// </summary>
+        internal void Requeued(CardCall call, long readyAt)
+        {
+            long now = _time.GetTimestamp();
+            if (now > readyAt && call.Deadline != 0) call.Deadline = Clock.Add(call.Deadline, now - readyAt);
         }
 
         /// <summary>Waits until a timestamp of this client's clock.</summary>
         internal Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
         {
-            var wait = Elapsed(timestamp - _time.GetTimestamp());
+            var wait = Clock.Until(_time, timestamp);
             return wait < MinPause ? Task.CompletedTask : _time.Delay(wait, cancellationToken);
         }
 
         /// <summary>
-        /// One step of a card: waits while the service is down (until it answers or the card's time
-        /// is up), waits for its send slot, sends one attempt. Returns the card's final result, or
-        /// null when it must try again at <see cref="CardCall.RetryAt"/>.
+        /// The time a request needs left to be worth sending: the usual answer time (at least
+        /// 100 ms), but never more than half the budget, so a card's first request always goes.
         /// </summary>
-        internal async Task<BalanceResult?> StepAsync(CardCall call, CancellationToken cancellationToken)
+        internal TimeSpan MinTimeToAnswer
+        {
+            get
+            {
+                var usual = _health.TypicalAnswer;
+                var need = usual > MinAnswerTime ? usual : MinAnswerTime;
+                var half = TimeSpan.FromTicks(_options.TotalTimeout.Ticks / 2);
+                return need < half ? need : half;
+            }
+        }
+
+        private static readonly TimeSpan MinAnswerTime = TimeSpan.FromMilliseconds(100);
+        private static readonly TimeSpan MaxSlotWait = TimeSpan.FromSeconds(1);
+
+        /// <summary>
+        /// One step of a card: waits while the service is down (until it answers or the card's time
+        /// is up), waits for its send slot, sends one attempt. Returns the card's result, or when it
+        /// goes on (a retry at a time, or a wait for the service). The decision after an attempt is
+        /// <see cref="RetryDecision.Decide"/>'s, a pure function.
+        /// </summary>
+        /// <remarks>
+        /// The card's budget (-TimeoutSec) does not run while it waits for its send slot: the pace is
+        /// the connection's, and a card queued behind 64 others at 10 requests/s has done nothing
+        /// wrong. So every request leaves with its card's time intact (docs/reliability.md says why
+        /// this and not "do not take a card whose slot lies past its budget").
+        /// </remarks>
+        internal async Task<StepOutcome> StepAsync(CardCall call, CancellationToken cancellationToken)
         {
             if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This client was disposed: create a new one to query again.");
             // Stopped (Ctrl+C, Select-Object -First) before this card's turn came: send nothing.
@@ -189,35 +225,80 @@ namespace Ahrvo.Client
             if (call.Started == 0)
             {
                 call.Started = _time.GetTimestamp();
-                call.Deadline = call.Started + Ticks(_options.TotalTimeout);
+                call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
             }
 
-            // 1. The service: while it is down only one probe goes out; the other cards wait.
             bool probe;
+            long ticket;
+            var minLeft = MinTimeToAnswer;
             while (true)
             {
-                var admission = _health.Admit(call.Deadline, call.RunStart, _options.TotalTimeout, out long waitUntil);
-                if (admission == Admission.Send || admission == Admission.Probe)
+                // 1. The service: while it is down only one probe goes out; the other cards wait.
+                while (true)
                 {
-                    probe = admission == Admission.Probe;
-                    break;
+                    // The probe gets the hang threshold to answer: a card with less time left would
+                    // probe with a timeout of its own, learn nothing and delay the recovery.
+                    var probeNeeds = _health.HangThreshold;
+                    if (probeNeeds.Ticks > _options.TotalTimeout.Ticks / 2) probeNeeds = TimeSpan.FromTicks(_options.TotalTimeout.Ticks / 2);
+                    var admission = _health.Admit(call.Deadline - Clock.Ticks(_time, minLeft), call.RunStart, _options.TotalTimeout, probeNeeds, out long waitUntil, out var changed);
+                    if (admission == Admission.Send || admission == Admission.Probe)
+                    {
+                        probe = admission == Admission.Probe;
+                        break;
+                    }
+                    if (admission == Admission.GiveUp)
+                    {
+                        var since = _health.DownSince;
+                        var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
+                        return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts)));
+                    }
+                    var wait = Clock.Until(_time, waitUntil);
+                    // Always a real wait, however short: a loop that only re-asks would spin until then.
+                    using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                    {
+                        var timer = _time.Delay(wait > MinPause ? wait : MinPause, stop.Token);
+                        await Task.WhenAny(changed, timer).ConfigureAwait(false);
+                        stop.Cancel(); // the timer, when the change came first
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
-                if (admission == Admission.GiveUp)
+
+                // 2. The pace: this card's own send slot, spaced from every other request of the
+                // connection. Its budget stands still meanwhile; a cut of the pace while it waited
+                // voids the slot, and it takes a new one.
+                try
                 {
-                    var since = _health.DownSince;
-                    var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
-                    return Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts));
+                    while (true)
+                    {
+                        var pause = _pacer.Reserve(out var paceMessage, out ticket, out long schedule, out var rescheduled);
+                        if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
+                        if (pause < MinPause) break;
+                        long before = _time.GetTimestamp(), slotAt = before + Clock.Ticks(_time, pause);
+                        // Woken early when the slots are respaced (a cut, or a pace grown by a
+                        // quarter): a slot taken at a slow pace must not hold a worker for long.
+                        while (_pacer.Schedule == schedule && _time.GetTimestamp() < slotAt)
+                        {
+                            var left = Clock.Until(_time, slotAt);
+                            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                            {
+                                var timer = _time.Delay(left < MaxSlotWait ? (left > MinPause ? left : MinPause) : MaxSlotWait, stop.Token);
+                                await Task.WhenAny(rescheduled, timer).ConfigureAwait(false);
+                                stop.Cancel();
+                            }
+                            cancellationToken.ThrowIfCancellationRequested();
+                            _pacer.Refresh();
+                        }
+                        call.Deadline = Clock.Add(call.Deadline, _time.GetTimestamp() - before);
+                        if (_pacer.Schedule == schedule) break;
+                    }
                 }
-                var changed = _health.Changed;
-                var wait = Elapsed(waitUntil - _time.GetTimestamp());
-                // Always a real wait, however short: a loop that only re-asks would spin until then.
-                using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                catch (OperationCanceledException)
                 {
-                    var timer = _time.Delay(wait > MinPause ? wait : MinPause, stop.Token);
-                    await Task.WhenAny(changed, timer).ConfigureAwait(false);
-                    stop.Cancel(); // the timer, when the change came first
+                    if (probe) _health.ReleaseProbe();
+                    throw;
                 }
-                cancellationToken.ThrowIfCancellationRequested();
+                // The service went down while this card waited for its slot: back to the queue.
+                if (probe || !_health.IsDown) break;
             }
 
             // The token to send: a provider's is renewed shortly before it expires.
@@ -228,35 +309,36 @@ namespace Ahrvo.Client
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                if (probe) _health.OnAttemptEnd(_time.GetTimestamp(), AttemptHealth.Abandoned, wasProbe: true, why: null);
-                return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex, call.Attempts, null), null, Spent(call), call.Attempts));
-            }
-
-            long sentAt, ticket;
-            var context = ResilienceContextPool.Shared.Get(cancellationToken);
-            try
-            {
-                // 2. The pace: this card's own send slot, spaced from every other request of the connection.
-                var pause = _pacer.Reserve(out var paceMessage, out ticket);
-                if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
-                if (pause >= MinPause) await _time.Delay(pause, cancellationToken).ConfigureAwait(false);
-
-                // 3. One attempt.
-                context.Properties.Set(ProbeKey, probe);
-                context.Properties.Set(DeadlineKey, call.Deadline);
-                call.Attempts++;
-                Interlocked.Increment(ref _requests);
-                if (call.Attempts > 1) Interlocked.Increment(ref _retries);
-                sentAt = _time.GetTimestamp();
+                if (probe) _health.ReleaseProbe();
+                return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex, call.Attempts, null), null, Spent(call), call.Attempts)));
             }
             catch (OperationCanceledException)
             {
-                ResilienceContextPool.Shared.Return(context);
-                if (probe) _health.OnAttemptEnd(_time.GetTimestamp(), AttemptHealth.Abandoned, wasProbe: true, why: null);
+                if (probe) _health.ReleaseProbe();
                 throw;
             }
 
+            // No request goes out that cannot be answered in time (a renewal or an outage wait may
+            // have used the card's time): its last answer is its result.
+            if (call.Attempts > 0 && call.Deadline - _time.GetTimestamp() < Clock.Ticks(_time, minLeft))
+            {
+                if (probe) _health.ReleaseProbe();
+                return StepOutcome.Answered(Audit(Final(call, call.LastAnswer, call.LastException, AhrvoLimit.TotalTimeout)));
+            }
+
+            // 3. One attempt.
+            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(ProbeKey, probe);
+            context.Properties.Set(DeadlineKey, call.Deadline);
+            call.Attempts++;
+            Interlocked.Increment(ref _requests);
+            if (call.Attempts > 1) Interlocked.Increment(ref _retries);
+            long sentAt = _time.GetTimestamp();
+            SentObserver?.Invoke(call.CardId, Clock.Until(_time, call.Deadline));
+
             _health.OnAttemptStart();
+            var diagnostics = call.Diagnostics;
+            if (diagnostics != null) EnterFlight(diagnostics);
             AttemptResponse? response = null;
             Exception? failure = null;
             try
@@ -279,22 +361,23 @@ namespace Ahrvo.Client
             }
             finally
             {
+                if (diagnostics != null) LeaveFlight(diagnostics);
                 ResilienceContextPool.Shared.Return(context);
             }
 
             // 4. What the answer means for this card and for the connection.
-            if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer();
+            if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket);
             if (failure != null)
             {
                 if (!Transience.IsTransient(failure))
                 {
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
-                    return Audit(Final(call, null, failure));
+                    return StepOutcome.Answered(Audit(Final(call, null, failure)));
                 }
                 // An exception's text may quote what the network or a proxy sent: cleaned like server text.
                 var why = _text.Clean(Transience.Describe(failure), 300)!;
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
-                return Retry(call, why, null, probe, null, failure);
+                return AfterFailure(call, why, null, probe, null, failure);
             }
 
             var answer = response!;
@@ -310,12 +393,12 @@ namespace Ahrvo.Client
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
-                    return Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex, call.Attempts, 401), 401, Spent(call), call.Attempts));
+                    return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.TokenProviderFailed(call.CardId, ex, call.Attempts, 401), 401, Spent(call), call.Attempts)));
                 }
                 call.Diagnostics?.Verbose(string.Format(CultureInfo.InvariantCulture,
                     "Card {0}: the API refused the access token (HTTP 401); a new one came from the token provider; trying once more.", call.CardId));
-                call.RetryAt = _time.GetTimestamp();
-                return null;
+                call.LastAnswer = answer;
+                return StepOutcome.RetryAt(_time.GetTimestamp());
             }
             if (answer.StatusCode == 429)
             {
@@ -323,19 +406,20 @@ namespace Ahrvo.Client
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Throttled, probe));
                 call.Throttles++;
                 call.LastFailure = "HTTP 429";
-                // Being throttled is not a failure: no -MaxRetries, only the card's time limits it.
-                var wait = Jitter.AfterThrottle(answer.RetryAfter, call.Throttles, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
-                return Schedule(call, wait, "HTTP 429", answer.RetryAfter, answer, null);
+                return Next(call, throttled: true, "HTTP 429", answer.RetryAfter, outageFailure: false, answer, null);
             }
             if (Transience.IsTransientStatus(answer.StatusCode))
             {
                 var why = "HTTP " + answer.StatusCode.ToString(CultureInfo.InvariantCulture);
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
-                return Retry(call, why, answer.StatusCode == 503 ? answer.RetryAfter : null, probe, answer, null);
+                return AfterFailure(call, why, answer.StatusCode == 503 ? answer.RetryAfter : null, probe, answer, null);
             }
             _health.OnAttemptEnd(sentAt, AttemptHealth.Up, probe);
-            return Audit(Final(call, answer, null));
+            return StepOutcome.Answered(Audit(Final(call, answer, null)));
         }
+
+        /// <summary>Tests only: called as each request is sent, with its card and the time its card has left.</summary>
+        internal Action<string, TimeSpan>? SentObserver { get; set; }
 
         /// <summary>
         /// The card's result from its last attempt: the answer's meaning, or the failure's;
@@ -344,36 +428,39 @@ namespace Ahrvo.Client
         private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure, AhrvoLimit limit = AhrvoLimit.None) =>
             answer != null
                 ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow(), limit)
-                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure!, call.Attempts, limit), null, Spent(call), call.Attempts);
+                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure ?? new TimeoutRejectedException("The card's time ran out before its request could be sent."), call.Attempts, limit), null, Spent(call), call.Attempts);
 
         /// <summary>
         /// A transient failure. It counts against -MaxRetries only while the service is otherwise up:
         /// a failure during an outage (or of a probe) is the outage's, which the card waits out.
         /// </summary>
-        private BalanceResult? Retry(CardCall call, string why, TimeSpan? retryAfter, bool probe, AttemptResponse? answer, Exception? failure)
+        private StepOutcome AfterFailure(CardCall call, string why, TimeSpan? retryAfter, bool probe, AttemptResponse? answer, Exception? failure)
         {
             call.LastFailure = why;
-            bool counted = !probe && !_health.IsDown;
-            if (counted && ++call.Failures > _options.MaxRetries) return Audit(Final(call, answer, failure, AhrvoLimit.MaxRetries));
-            TimeSpan wait;
-            if (!counted) wait = TimeSpan.Zero; // the card queues behind the probe; the outage paces it
-            else
-            {
-                wait = Jitter.Backoff(call.Failures, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
-                if (retryAfter is TimeSpan ra && ra > wait) wait = ra > _options.MaxRetryDelay ? _options.MaxRetryDelay : ra;
-            }
-            return Schedule(call, wait, why, retryAfter, answer, failure);
+            bool outage = probe || _health.IsDown;
+            var next = Next(call, throttled: false, why, retryAfter, outage, answer, failure);
+            if (!outage && next.Kind == StepKind.RetryAt) call.Failures++;
+            return next;
         }
 
-        private BalanceResult? Schedule(CardCall call, TimeSpan wait, string why, TimeSpan? retryAfter, AttemptResponse? answer, Exception? failure)
+        /// <summary>Applies <see cref="RetryDecision.Decide"/> to the card and says so under -Verbose.</summary>
+        private StepOutcome Next(CardCall call, bool throttled, string why, TimeSpan? retryAfter, bool outageFailure, AttemptResponse? answer, Exception? failure)
         {
-            if (call.SingleAttempt) return Audit(Final(call, answer, failure, AhrvoLimit.MaxRetries));
-            long at = _time.GetTimestamp() + Ticks(wait);
-            // The card's time would be up before it could try again: its last answer is its result.
-            if (at >= call.Deadline) return Audit(Final(call, answer, failure, AhrvoLimit.TotalTimeout));
-            call.RetryAt = at;
+            if (call.SingleAttempt) return StepOutcome.Answered(Audit(Final(call, answer, failure, AhrvoLimit.MaxRetries)));
+            call.LastAnswer = answer;
+            call.LastException = failure;
+            long now = _time.GetTimestamp();
+            var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
+                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
+            switch (d.Step)
+            {
+                case NextStep.Finish:
+                    return StepOutcome.Answered(Audit(Final(call, answer, failure, d.Limit)));
+                case NextStep.WaitForService:
+                    return StepOutcome.WaitForService(d.At);
+            }
             var diag = call.Diagnostics;
-            if (diag != null && diag.VerboseEnabled && wait > TimeSpan.Zero)
+            if (diag != null && diag.VerboseEnabled && d.Wait > TimeSpan.Zero)
             {
                 string hint = string.Empty;
                 if (retryAfter is TimeSpan ra && ra > TimeSpan.Zero)
@@ -382,10 +469,10 @@ namespace Ahrvo.Client
                         : "; as the server asked (Retry-After)";
                 diag.Verbose(string.Format(CultureInfo.InvariantCulture,
                     "Card {0}: attempt {1} failed ({2}); retrying in {3:0.###} s{4} ({5} of {6} retries for failures used; {7:0} s of its {8:0} s left).",
-                    call.CardId, call.Attempts, why, wait.TotalSeconds, hint, call.Failures, _options.MaxRetries,
-                    Elapsed(call.Deadline - _time.GetTimestamp()).TotalSeconds, _options.TotalTimeout.TotalSeconds));
+                    call.CardId, call.Attempts, why, d.Wait.TotalSeconds, hint, call.Failures + (throttled ? 0 : 1), _options.MaxRetries,
+                    Clock.Until(_time, call.Deadline).TotalSeconds, _options.TotalTimeout.TotalSeconds));
             }
-            return null;
+            return StepOutcome.RetryAt(d.At);
         }
 
         private static void Relay(CardCall call, string? message)
@@ -411,12 +498,34 @@ namespace Ahrvo.Client
             }
         }
 
-        private TimeSpan Spent(CardCall call) => Elapsed(_time.GetTimestamp() - call.Started);
+        private TimeSpan Spent(CardCall call) => Clock.Since(_time, call.Started);
 
-        private long Ticks(TimeSpan span) => span == TimeSpan.MaxValue ? long.MaxValue / 2 : (long)(span.TotalSeconds * _time.TimestampFrequency);
+        // Hang messages go to the commands whose requests are in flight, not to whichever started last.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<RequestDiagnostics, StrongBox> _flying =
+            new System.Collections.Concurrent.ConcurrentDictionary<RequestDiagnostics, StrongBox>();
 
-        private TimeSpan Elapsed(long ticks) =>
-            ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Min(TimeSpan.MaxValue.Ticks / 2.0, ticks * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+        private sealed class StrongBox { public int Count; }
+
+        private void EnterFlight(RequestDiagnostics d)
+        {
+            if (!d.VerboseEnabled) return; // hang messages are Verbose: nobody to tell
+            var box = _flying.GetOrAdd(d, _ => new StrongBox());
+            Interlocked.Increment(ref box.Count);
+        }
+
+        private void LeaveFlight(RequestDiagnostics d)
+        {
+            if (!d.VerboseEnabled) return;
+            if (_flying.TryGetValue(d, out var box) && Interlocked.Decrement(ref box.Count) <= 0)
+                ((System.Collections.Generic.ICollection<System.Collections.Generic.KeyValuePair<RequestDiagnostics, StrongBox>>)_flying)
+                    .Remove(new System.Collections.Generic.KeyValuePair<RequestDiagnostics, StrongBox>(d, box));
+        }
+
+        private void RelayHang(string message)
+        {
+            foreach (var pair in _flying)
+                if (Volatile.Read(ref pair.Value.Count) > 0) pair.Key.Verbose(message);
+        }
 
         public void Dispose()
         {

@@ -147,7 +147,8 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
                     return true;
                 default:
                     if (outage.RetryAfter is { } retryAfter) ctx.Response.Headers.RetryAfter = retryAfter;
-                    await Responses.WriteAsync(ctx, outage.Status, Responses.ForStatus(outage.Status));
+                    if (outage.Status >= 520) await Responses.WriteAsync(ctx, outage.Status, Responses.CdnPage(outage.Status), "text/html");
+                    else await Responses.WriteAsync(ctx, outage.Status, Responses.ForStatus(outage.Status));
                     return true;
             }
         }

@@ -81,7 +81,8 @@ public sealed class EmulatorOptions
                                  card id, so a run repeats exactly. Give it several times, or a comma
                                  list; --faults is the same option. The first matching rule wins.
                                  e.g. --faults 503:0.05:once,reset:0.02:once
-                                 Timed outages (a whole window of 503s, resets or hanging requests)
+                                 Timed outages (a whole window of 503s, a CDN's 520/522/524/530 HTML
+                                 pages, resets or hanging requests)
                                  are set through POST /_emulator/config, see the tool's README.
 
           --help, -h, -?, /?     Show this text.

@@ -9,7 +9,9 @@ namespace Ahrvo.Emulator;
 /// </summary>
 public sealed record OutageWindow
 {
-    public static readonly string[] Kinds = ["503", "hang", "reset", "500", "502", "504", "429"];
+    // 520-530: a CDN in front of the API that cannot reach it (Cloudflare's codes), answered with
+    // the CDN's HTML page, not the API's JSON.
+    public static readonly string[] Kinds = ["503", "hang", "reset", "500", "502", "504", "429", "520", "522", "524", "530"];
 
     [JsonConverter(typeof(StringOrNumberConverter))]
     public string? Kind { get; init; }

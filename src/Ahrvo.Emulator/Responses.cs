@@ -25,6 +25,12 @@ internal static class Responses
         </html>
         """u8.ToArray();
 
+    /// <summary>A CDN's error page for 520-530 (the origin is down or unreachable), built once per status.</summary>
+    public static byte[] CdnPage(int status) => CdnPages.GetOrAdd(status, s => System.Text.Encoding.UTF8.GetBytes(
+        $"<!DOCTYPE html><html><head><title>Error {s}</title></head><body><h1>Error {s}</h1><p>The web server is not reachable through the CDN.</p></body></html>"));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[]> CdnPages = new();
+
     public static readonly byte[] NonJson = "upstream said: <<not json>> \u0001\u0002 ok=maybe;"u8.ToArray();
 
     /// <summary>Body for a plain status-code fault.</summary>

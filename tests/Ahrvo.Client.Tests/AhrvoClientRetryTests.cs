@@ -34,6 +34,13 @@ public sealed class AhrvoClientRetryTests
     [InlineData("502")]
     [InlineData("503")]
     [InlineData("504")]
+    [InlineData("507")]
+    [InlineData("509")]
+    [InlineData("520")]
+    [InlineData("522")]
+    [InlineData("530")]
+    [InlineData("599")]     // a 5xx nobody has named yet
+    [InlineData("empty522")] // a CDN's 522 with no body at all
     [InlineData("html")]    // a gateway's 502 page, not JSON
     [InlineData("reset")]   // the connection reset before an answer, as SocketsHttpHandler reports it
     [InlineData("timeout")] // no answer: the attempt timeout ends it
@@ -46,6 +53,8 @@ public sealed class AhrvoClientRetryTests
             {
                 case "html":
                     return ScriptedHandler.Json(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html");
+                case "empty522":
+                    return new HttpResponseMessage((System.Net.HttpStatusCode)522);
                 case "reset":
                     throw new HttpRequestException("An error occurred while sending the request.",
                         new IOException("Unable to read data from the transport connection: Connection reset by peer.", new SocketException((int)SocketError.ConnectionReset)));

@@ -253,7 +253,7 @@ public sealed class AhrvoErrorTests(ITestOutputHelper log)
     {
         var clock = new SteppedClock();
         var pacer = new AdaptiveRateLimiter(clock, 5);
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 5; i++)
         {
             pacer.Reserve(out _, out var ticket);
             pacer.OnThrottled(ticket);

@@ -30,6 +30,15 @@ public class EmulatorEndToEndTests
             Assert.Equal(TimeSpan.FromSeconds(4), r.Headers.RetryAfter?.Delta);
         }
 
+        // A CDN in front of the API that cannot reach it: 522 with its own HTML page.
+        await emulator.SetConfigAsync("""{"outages":[{"kind":"522","startMs":0,"durationMs":600000}]}""");
+        using (var r = await Get())
+        {
+            Assert.Equal(522, (int)r.StatusCode);
+            Assert.Equal("text/html", r.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Error 522", await r.Content.ReadAsStringAsync());
+        }
+
         // 1 token/s, capacity 1: of 5 back-to-back requests at least one finds the bucket empty, however slow the machine.
         await emulator.SetConfigAsync("""{"outages":null,"rateLimitPerSecond":1,"rateLimitBurst":1,"rateLimitRetryAfter":"auto"}""");
         var statuses = new List<HttpStatusCode>();
@@ -46,6 +55,7 @@ public class EmulatorEndToEndTests
         Assert.InRange(limited, 1, 4);
         Assert.Equal(limited, stats.RateLimited);
         Assert.Equal(1, stats.StatusCounts["503"]);
+        Assert.Equal(1, stats.StatusCounts["522"]);
         Assert.Equal(limited, stats.StatusCounts["429"]);
         Assert.Equal(5 - limited, stats.StatusCounts["200"]);
         Assert.Equal(stats.BalanceRequests, stats.StatusCounts.Values.Sum());

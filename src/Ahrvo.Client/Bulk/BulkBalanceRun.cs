@@ -156,11 +156,19 @@ namespace Ahrvo.Client.Bulk
                             }
                             if (call != null)
                             {
-                                result = await _client.StepAsync(call, token).ConfigureAwait(false);
+                                if (item.ReadyAt != 0)
+                                {
+                                    // Its time had come but every worker was busy (waiting for the
+                                    // pace or an answer): that wait is the connection's, not the card's.
+                                    _client.Requeued(call, item.ReadyAt);
+                                    item.ReadyAt = 0;
+                                }
+                                var step = await _client.StepAsync(call, token).ConfigureAwait(false);
+                                result = step.Result;
                                 if (result == null)
                                 {
                                     finished = false;
-                                    Park(item);
+                                    Park(item, step.At);
                                 }
                                 else
                                 {
@@ -220,22 +228,23 @@ namespace Ahrvo.Client.Bulk
         }
 
         /// <summary>Sets a card aside until its retry time, holding no worker; a timer brings it back.</summary>
-        private void Park(BulkItem item)
+        private void Park(BulkItem item, long at)
         {
             Interlocked.Increment(ref _parked);
-            _ = ReturnWhenDueAsync(item);
+            _ = ReturnWhenDueAsync(item, at);
         }
 
-        private async Task ReturnWhenDueAsync(BulkItem item)
+        private async Task ReturnWhenDueAsync(BulkItem item, long at)
         {
             try
             {
-                await _client.DelayUntilAsync(item.Call!.RetryAt, _cts.Token).ConfigureAwait(false);
+                await _client.DelayUntilAsync(at, _cts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 // Stopped while waiting: the card goes back all the same and is finished unanswered.
             }
+            item.ReadyAt = _client.Now;
             lock (_ready)
             {
                 _ready.Add(item);

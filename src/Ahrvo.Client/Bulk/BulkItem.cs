@@ -27,6 +27,9 @@ namespace Ahrvo.Client.Bulk
         /// <summary>The card's query across its attempts; null until a worker first takes it.</summary>
         internal Resilience.CardCall? Call { get; set; }
 
+        /// <summary>When the card came back from parking (client timestamp), until a worker takes it; 0 otherwise.</summary>
+        internal long ReadyAt { get; set; }
+
         /// <summary>
         /// Set (after <see cref="Result"/>) when the worker is finished with this card. A flag and not
         /// a Task: an async method's Task completes only after its finally blocks, so a waiter woken

@@ -24,7 +24,23 @@ namespace Ahrvo.Client.Resilience
         private readonly TimeProvider _time;
         private readonly double _ceiling; // +∞ when none
         private readonly object _lock = new object();
-        private readonly SendRateMeter _sends;
+        // Requests sent and answers (all, and those to requests sent under the current pace) over the
+        // last four seconds, in buckets of 100 ms.
+        private readonly SlidingCounter _counts;
+        private const int Sent = 0, Answered = 1, Refused = 2, AnsweredNow = 3, RefusedNow = 4;
+        private const int Buckets = 40;
+        private long _firstSend = -1;
+        private long _generationAt;       // when the pace last changed (cut or undone)
+
+        // Telling throttling from a gateway's random 429s (see OnThrottled).
+        internal const int MinAnswers = 20;        // answers a judgement needs, when the rate allows
+        internal const double Margin = 0.02;       // share of 429s above the floor that is never noise
+        internal const double Z = 2.5;             // significance of the excess over the floor, in standard deviations
+        private double _floor;                     // share of 429s learned to come whatever the rate
+        private bool _checking;                    // a cut is watched: undone if the share of 429s does not fall
+        private long _checkFrom, _checkAt;
+        private double _shareBefore;
+        private (bool Limited, double Rate, double WMax, double K, long LastCutAt) _beforeCut;
 
         private bool _limited;            // a 429 has been seen and the limit not lifted since
         private double _rate = double.PositiveInfinity;
@@ -34,14 +50,13 @@ namespace Ahrvo.Client.Resilience
         private long _nextSlot;           // timestamp before which the next request may not go
         private double _lastReported;     // the rate last announced as regained (for -Verbose)
         private long _throttled;
-        private long _history; // the last 64 answers, newest in bit 0; 1 = 429
         private long _generation; // cuts so far: a request's ticket says under which pace it was scheduled
 
         public AdaptiveRateLimiter(TimeProvider time, double? ceiling)
         {
             _time = time ?? throw new ArgumentNullException(nameof(time));
             _ceiling = ceiling is double c && c > 0 ? c : double.PositiveInfinity;
-            _sends = new SendRateMeter(time);
+            _counts = new SlidingCounter(time, TimeSpan.FromSeconds(4), Buckets, 5);
         }
 
         /// <summary>The rate requests are paced at now (learned or the ceiling); null when not paced.</summary>
@@ -72,15 +87,28 @@ namespace Ahrvo.Client.Resilience
         public TimeSpan Reserve(out string? message) => Reserve(out message, out _);
 
         /// <summary>As above; <paramref name="ticket"/> names the pace the slot was given under, for <see cref="OnThrottled"/>.</summary>
-        public TimeSpan Reserve(out string? message, out long ticket)
+        public TimeSpan Reserve(out string? message, out long ticket) => Reserve(out message, out ticket, out _, out _);
+
+        /// <summary>
+        /// As above; <paramref name="schedule"/> is the slot schedule's version and
+        /// <paramref name="rescheduled"/> completes when it changes (a cut voids every slot handed
+        /// out): a caller waiting for its slot then reserves again.
+        /// </summary>
+        public TimeSpan Reserve(out string? message, out long ticket, out long schedule, out System.Threading.Tasks.Task rescheduled)
         {
             message = null;
             ticket = Interlocked.Read(ref _generation);
+            schedule = Interlocked.Read(ref _schedule);
+            rescheduled = System.Threading.Tasks.Task.CompletedTask;
             long now = _time.GetTimestamp();
-            _sends.Add(now);
+            if (Interlocked.Read(ref _firstSend) < 0) Interlocked.CompareExchange(ref _firstSend, now, -1);
+            _counts.Add(now, Sent);
             if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling)) return TimeSpan.Zero; // the usual case: no lock
             lock (_lock)
             {
+                ticket = _generation;
+                schedule = _schedule;
+                rescheduled = _rescheduled.Task;
                 double rate = _ceiling;
                 if (_limited)
                 {
@@ -105,60 +133,141 @@ namespace Ahrvo.Client.Resilience
                     }
                 }
                 if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
+                if (rate > _scheduledRate * 1.25 || double.IsPositiveInfinity(_scheduledRate))
+                {
+                    Reschedule(now, rate);
+                    schedule = _schedule;
+                    rescheduled = _rescheduled.Task;
+                }
                 long interval = (long)(_time.TimestampFrequency / rate);
                 long slot = Math.Max(now, _nextSlot);
                 _nextSlot = slot + interval;
-                return slot <= now ? TimeSpan.Zero : Duration(slot - now);
+                return slot <= now ? TimeSpan.Zero : _time.GetElapsedTime(now, slot);
             }
         }
 
         /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
-        public void OnAnswer() => Push(0);
+        public void OnAnswer() => OnAnswer(Interlocked.Read(ref _generation));
 
-        private long Push(long bit)
+        /// <summary>As above, for a request whose slot was given under <paramref name="ticket"/>.</summary>
+        public void OnAnswer(long ticket)
         {
-            long old, next;
-            do
-            {
-                old = Volatile.Read(ref _history);
-                next = (old << 1) | bit;
-            }
-            while (Interlocked.CompareExchange(ref _history, next, old) != old);
-            return next;
+            long now = _time.GetTimestamp();
+            _counts.Add(now, Answered);
+            if (ticket == Interlocked.Read(ref _generation)) _counts.Add(now, AnsweredNow);
+            if (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt))
+                lock (_lock) Review(now);
         }
 
-        private static int Count(long bits)
-        {
-            int n = 0;
-            for (; bits != 0; bits &= bits - 1) n++;
-            return n;
-        }
+        /// <summary>The share of 429s learned to come whatever the rate (0 to 0.5).</summary>
+        public double NoiseFloor { get { lock (_lock) return _floor; } }
+
+        /// <summary>The pace's generation: it changes with every cut.</summary>
+        public long Generation => Interlocked.Read(ref _generation);
+
+        /// <summary>The slot schedule's version (a slot is valid while it has not changed since it was reserved).</summary>
+        public long Schedule => Interlocked.Read(ref _schedule);
+
+        private long _schedule;
+        private double _scheduledRate = double.PositiveInfinity; // the pace the slots handed out were spaced at
+
+        /// <summary>Completes when the slots handed out so far are void (the pace was cut).</summary>
+        public System.Threading.Tasks.Task Rescheduled { get { lock (_lock) return _rescheduled.Task; } }
 
         /// <summary>
-        /// A request whose slot was given under <paramref name="ticket"/> (from Reserve) was answered 429. A lone 429 among many
-        /// answers (a gateway's hiccup) only makes its own card wait; two among the last eight
-        /// answers are throttling, and cut the pace. Cuts once per round: 429s of requests scheduled
-        /// under an earlier pace (even if sent after the cut) were caused by that pace. Returns a message for -Verbose when the pace changed, else null.
+        /// Voids the slots handed out once the pace has grown by a quarter since they were spaced (a
+        /// caller waiting for a slot calls this now and then): a slot taken at a slow pace must not
+        /// keep a worker asleep after the pace has recovered.
+        /// </summary>
+        public void Refresh()
+        {
+            if (!Volatile.Read(ref _limited)) return;
+            lock (_lock)
+            {
+                if (!_limited) return;
+                long now = _time.GetTimestamp();
+                double rate = Math.Min(RateAt(now), _ceiling);
+                if (rate > _scheduledRate * 1.25) Reschedule(now, rate);
+            }
+        }
+
+        /// <summary>Voids every slot handed out; the next starts one interval of the new pace from now. Callers hold the lock.</summary>
+        private void Reschedule(long now, double rate)
+        {
+            // Slots still pending were spaced at the old pace: the next one goes one new interval from
+            // now (a request may have gone out just before); with none pending, at once.
+            if (_nextSlot > now) _nextSlot = double.IsPositiveInfinity(rate) ? now : Math.Min(_nextSlot, now + (long)(_time.TimestampFrequency / rate));
+            _scheduledRate = rate;
+            Interlocked.Increment(ref _schedule);
+            var old = _rescheduled;
+            _rescheduled = NewSignal();
+            old.TrySetResult(true);
+        }
+
+        private System.Threading.Tasks.TaskCompletionSource<bool> _rescheduled = NewSignal();
+
+        private static System.Threading.Tasks.TaskCompletionSource<bool> NewSignal() =>
+            new System.Threading.Tasks.TaskCompletionSource<bool>(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>
+        /// A request whose slot was given under <paramref name="ticket"/> (from Reserve) was answered
+        /// 429. It cuts the pace only when the share of 429s among the answers to requests sent
+        /// under the current pace stands significantly above the noise floor: a gateway's random
+        /// 429s only make their own card wait. A cut after which that share did not fall is undone
+        /// (see <see cref="Review"/>), and the share then seen becomes the floor. Cuts once per
+        /// round: 429s of requests scheduled under an earlier pace were caused by that pace. The cut
+        /// goes to β times the rate sent, or to the rate the server accepted (its goodput) when that
+        /// is lower. Returns a message for -Verbose when the pace changed, else null.
         /// </summary>
         public string? OnThrottled(long ticket)
         {
             Interlocked.Increment(ref _throttled);
-            long history = Push(1);
-            if (Count(history & 0xFF) < 2) return null;
+            long now = _time.GetTimestamp();
+            _counts.Add(now, Refused);
+            if (ticket == Interlocked.Read(ref _generation)) _counts.Add(now, RefusedNow);
             lock (_lock)
             {
-                long now = _time.GetTimestamp();
-                if (_limited && ticket < Interlocked.Read(ref _generation)) return null;
-                double sending = _sends.PerSecond(now);
+                string? reviewed = Review(now);
+                if (ticket < _generation) return reviewed;
+                int window = Math.Min(WindowBuckets(now), BucketsSince(now, Math.Max(_generationAt, Interlocked.Read(ref _firstSend))));
+                int refused = _counts.Sum(now, RefusedNow, window), answered = _counts.Sum(now, AnsweredNow, window);
+                if (!Significant(refused, answered, _floor)) return reviewed;
+                double share = refused / (double)(refused + answered);
+                if (_checking)
+                {
+                    // The last cut is still watched. When the share of 429s fell since, it was throttling;
+                    // when it rose well above, the cut was too small: carry on either way. When it
+                    // stayed about the same, these 429s may come whatever the rate: the review decides.
+                    if (SameShare(share, _shareBefore)) return reviewed;
+                    _checking = false;
+                }
+                double sending = SendingPerSecond(now);
                 double before = _limited ? Math.Min(RateAt(now), _ceiling) : Math.Min(_ceiling, sending);
                 // The rate that was throttled: what was really sent, when that is below the pace allowed.
                 double throttledAt = Math.Max(MinRate, sending > 0 ? Math.Min(before, sending) : before);
                 if (double.IsPositiveInfinity(throttledAt)) throttledAt = Math.Max(MinRate, sending);
+                // What the server accepted meanwhile: under a burst into an unknown limit (64 requests
+                // at once, one accepted) far less than β times what was sent.
+                double goodput = Goodput(now);
+                if (goodput < throttledAt * Beta) throttledAt = Math.Max(MinRate, goodput / Beta);
+                if (!_checking)
+                {
+                    _beforeCut = (_limited, _rate, _wMax, _k, _lastCutAt);
+                    _shareBefore = share;
+                    _checking = true;
+                }
                 _wMax = throttledAt;
                 _rate = Math.Max(MinRate, throttledAt * Beta);
                 _k = Cbrt(_wMax * (1 - Beta) / ScaleC);
+                // Watched while the pace stays well below the rate throttled (most of K), long enough
+                // for some answers, within the counters' span.
+                _checkFrom = now;
+                _checkAt = now + (long)(Math.Min(3.5, Math.Max(1.0, Math.Max(0.8 * _k, MinAnswers / _rate))) * _time.TimestampFrequency);
                 _lastCutAt = now;
                 Interlocked.Increment(ref _generation);
+                _generationAt = now;
+                // Slots handed out under the old pace are void: their holders reserve again, at the new one.
+                Reschedule(now, _rate);
                 _lastReported = _rate;
                 bool wasLimited = _limited;
                 _limited = true;
@@ -181,55 +290,84 @@ namespace Ahrvo.Client.Resilience
 
         private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
 
-        private TimeSpan Duration(long ticks) => TimeSpan.FromTicks((long)(ticks * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+        /// <summary>Requests sent per second over the last second, or since the first request when that is more recent (at least 100 ms).</summary>
+        private double SendingPerSecond(long now) => PerSecond(now, Sent);
 
-        /// <summary>Requests sent in the last second, in ten buckets of 100 ms; lock-free and approximate.</summary>
-        private sealed class SendRateMeter
+        /// <summary>Answers other than 429 per second since the pace last changed (at most the last second, at least 100 ms): the rate the server accepted.</summary>
+        private double Goodput(long now)
         {
-            private const int Buckets = 10;
-            private readonly TimeProvider _time;
-            private readonly long _bucketTicks;
-            private readonly long[] _slot = new long[Buckets];
-            private readonly int[] _count = new int[Buckets];
-            private long _first = -1;
-
-            public SendRateMeter(TimeProvider time)
-            {
-                _time = time;
-                _bucketTicks = Math.Max(1, time.TimestampFrequency / 10);
-                for (int i = 0; i < Buckets; i++) _slot[i] = -1;
-            }
-
-            public void Add(long now)
-            {
-                if (Interlocked.Read(ref _first) < 0) Interlocked.CompareExchange(ref _first, now, -1);
-                long slot = now / _bucketTicks;
-                int i = (int)(slot % Buckets);
-                if (Volatile.Read(ref _slot[i]) != slot)
-                {
-                    lock (_count)
-                    {
-                        if (_slot[i] != slot) { _count[i] = 0; Volatile.Write(ref _slot[i], slot); }
-                    }
-                }
-                Interlocked.Increment(ref _count[i]);
-            }
-
-            public double PerSecond(long now)
-            {
-                long slot = now / _bucketTicks;
-                long sum = 0;
-                for (int i = 0; i < Buckets; i++)
-                {
-                    long s = Volatile.Read(ref _slot[i]);
-                    if (s > slot - Buckets && s <= slot) sum += Volatile.Read(ref _count[i]);
-                }
-                long first = Interlocked.Read(ref _first);
-                if (first < 0) return 0;
-                // Over the last second, or since the first request when that is more recent (at least 100 ms).
-                double span = Math.Min(1.0, Math.Max(0.1, (double)(now - first) / _time.TimestampFrequency));
-                return sum / span;
-            }
+            // Since the pace last changed, reaching back (at most a second) until MinAnswers answers are seen.
+            long from = Math.Max(Interlocked.Read(ref _firstSend), _generationAt);
+            double bucket = 4.0 / Buckets;
+            int n = Math.Max(1, (int)Math.Ceiling(Math.Min(1.0, Seconds(now - from)) / bucket));
+            int answered = _counts.Sum(now, Answered, n);
+            long first = Interlocked.Read(ref _firstSend);
+            int most = Math.Max(1, Math.Min((int)Math.Round(1.0 / bucket), (int)Math.Ceiling(Seconds(now - first) / bucket)));
+            while (answered < MinAnswers && n < most) answered = _counts.Sum(now, Answered, ++n);
+            return answered / Math.Max(0.1, Math.Min(n * bucket, Seconds(now - first)));
         }
+
+        private double PerSecond(long now, int kind)
+        {
+            long first = Interlocked.Read(ref _firstSend);
+            if (first < 0) return 0;
+            double span = Math.Min(1.0, Math.Max(0.1, Seconds(now - first)));
+            return _counts.Sum(now, kind, (int)Math.Ceiling(span * Buckets / 4.0)) / span;
+        }
+
+        /// <summary>About the same share of 429s before and after a cut: 429s that do not depend on the rate.</summary>
+        // A share above MaxFloor is never taken for noise.
+        private static bool SameShare(double after, double before) => before < MaxFloor && after >= 0.6 * before && after < Math.Min(MaxFloor, 1.7 * before);
+
+        internal const double MaxFloor = 0.25;
+
+        /// <summary>Is a share of <paramref name="refused"/> 429s among these answers more than a floor of <paramref name="floor"/> explains?</summary>
+        internal static bool Significant(int refused, int answered, double floor)
+        {
+            int n = refused + answered;
+            if (refused < 2 || n < 5) return false;
+            double p = Math.Max(floor, 0.01);
+            return refused / (double)n > floor + Margin + Z * Math.Sqrt(p * (1 - p) / n);
+        }
+
+        /// <summary>
+        /// Once a cut has been watched long enough: undone when the share of 429s did not fall (they
+        /// come whatever the rate; that share becomes the noise floor), kept otherwise. Callers hold the lock.
+        /// </summary>
+        private string? Review(long now)
+        {
+            if (!_checking || now < _checkAt) return null;
+            // The answers between the cut and the end of the watch (not the climb after it).
+            int since = BucketsSince(now, _checkFrom), after_ = now / _counts.BucketTicks > _checkAt / _counts.BucketTicks ? BucketsSince(now, _checkAt) - 1 : 0;
+            int refused = _counts.Sum(now, RefusedNow, since) - (after_ > 0 ? _counts.Sum(now, RefusedNow, after_) : 0);
+            int answered = _counts.Sum(now, AnsweredNow, since) - (after_ > 0 ? _counts.Sum(now, AnsweredNow, after_) : 0);
+            int n = refused + answered;
+            _checking = false;
+            double after = n == 0 ? 0 : refused / (double)n;
+            if (refused < 2 || !SameShare(after, _shareBefore)) return null; // the cut changed it: it was throttling
+            var b = _beforeCut;
+            _limited = b.Limited; _rate = b.Rate; _wMax = b.WMax; _k = b.K; _lastCutAt = b.LastCutAt;
+            _floor = Math.Min(MaxFloor, Math.Max(_floor, after));
+            Interlocked.Increment(ref _generation);
+            _generationAt = now;
+            double restored = _limited ? Math.Min(RateAt(now), _ceiling) : _ceiling;
+            Reschedule(now, restored);
+            return string.Format(CultureInfo.InvariantCulture,
+                "The share of HTTP 429 answers did not fall when the pace was cut ({0:0.#} % before, {1:0.#} % after): they come whatever the rate, so the pace is restored{2}; such 429s only make their own card wait.",
+                _shareBefore * 100, after * 100, double.IsPositiveInfinity(restored) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " to {0:0.#}/s", restored));
+        }
+
+        // The window a share of 429s is judged over: at least 2 s, and long enough to hold
+        // MinAnswers answers at the current pace (up to the whole span).
+        private int WindowBuckets(long now)
+        {
+            double rate = _limited ? Math.Min(RateAt(now), _ceiling) : _ceiling;
+            double seconds = double.IsPositiveInfinity(rate) ? 2 : Math.Max(2, MinAnswers / Math.Max(MinRate, rate));
+            return Math.Min(Buckets, (int)Math.Ceiling(seconds * Buckets / 4.0));
+        }
+
+        private int BucketsSince(long now, long from) =>
+            Math.Max(1, Math.Min(Buckets, (int)(now / _counts.BucketTicks - from / _counts.BucketTicks) + 1));
+
     }
 }

@@ -23,6 +23,7 @@ namespace Ahrvo.Client.Resilience
 
         /// <summary>When the card's first step began; 0 before. Its budget (-TimeoutSec) counts from here.</summary>
         public long Started { get; set; }
+        /// <summary>When its time is up; moved later by the time it waited for a send slot (the pace is not the card's fault).</summary>
         public long Deadline { get; set; }
 
         /// <summary>Requests sent for this card.</summary>
@@ -41,7 +42,8 @@ namespace Ahrvo.Client.Resilience
         /// <summary>Why the last attempt failed, for the final error.</summary>
         public string? LastFailure { get; set; }
 
-        /// <summary>When the card may try again, after <see cref="AhrvoClient"/> returned no result.</summary>
-        public long RetryAt { get; set; }
+        /// <summary>The last attempt's answer or failure, for a result decided before the next send.</summary>
+        public AttemptResponse? LastAnswer { get; set; }
+        public System.Exception? LastException { get; set; }
     }
 }

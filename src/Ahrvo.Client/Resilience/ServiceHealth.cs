@@ -33,7 +33,8 @@ namespace Ahrvo.Client.Resilience
         private readonly TimeSpan _attemptTimeout;
         private readonly TimeSpan? _budget; // a card's time budget, for the messages only
         private readonly object _lock = new object();
-        private readonly OutcomeWindow _recent;
+        private readonly SlidingCounter _recent; // kinds: Good, Bad
+        private const int Good = 0, Bad = 1;
         private readonly Func<double> _random;
 
         private int _streak; // failed answers in a row (sent since the last change)
@@ -59,7 +60,7 @@ namespace Ahrvo.Client.Resilience
             _time = time ?? throw new ArgumentNullException(nameof(time));
             _attemptTimeout = attemptTimeout;
             _budget = budget;
-            _recent = new OutcomeWindow(time, Window);
+            _recent = new SlidingCounter(time, Window, 8, 2);
             _random = random ?? Jitter.NextDouble;
         }
 
@@ -69,7 +70,7 @@ namespace Ahrvo.Client.Resilience
         /// <summary>When the current outage was detected, or null when the service is up.</summary>
         public DateTimeOffset? DownSince
         {
-            get { lock (_lock) return _down ? _time.GetUtcNow() - Elapsed(_time.GetTimestamp() - _downSince) : (DateTimeOffset?)null; }
+            get { lock (_lock) return _down ? _time.GetUtcNow() - Clock.Since(_time, _downSince) : (DateTimeOffset?)null; }
         }
 
         /// <summary>Why the current outage was declared ("5 of 6 attempts failed: HTTP 503"), or null.</summary>
@@ -86,6 +87,16 @@ namespace Ahrvo.Client.Resilience
                 var typical = TimeSpan.FromTicks((long)(latency * 10 * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
                 var t = typical > MinHangThreshold ? typical : MinHangThreshold;
                 return t < _attemptTimeout ? t : _attemptTimeout;
+            }
+        }
+
+        /// <summary>How long an answer usually takes (moving average); zero before the first.</summary>
+        public TimeSpan TypicalAnswer
+        {
+            get
+            {
+                double latency = Volatile.Read(ref _latencyTicks);
+                return latency <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(latency / _time.TimestampFrequency);
             }
         }
 
@@ -107,25 +118,51 @@ namespace Ahrvo.Client.Resilience
         /// outage's start, if later) plus the budget, so that a long outage is waited out once for
         /// a run, not once per card. When told to wait, <paramref name="waitUntil"/> says how long at most.
         /// </summary>
-        public Admission Admit(long cardDeadline, long runStart, TimeSpan budget, out long waitUntil)
+        public Admission Admit(long cardDeadline, long runStart, TimeSpan budget, out long waitUntil) =>
+            Admit(cardDeadline, runStart, budget, TimeSpan.Zero, out waitUntil, out _);
+
+        /// <summary>
+        /// As above. <paramref name="probeNeeds"/>: the time a card must have left to be the probe
+        /// (a probe cut short by its card's own budget tells nothing and delays the recovery).
+        /// <paramref name="changed"/> completes at the next change, taken under the same lock as
+        /// the answer, so a recovery that lands right after it still wakes the card.
+        /// </summary>
+        public Admission Admit(long cardDeadline, long runStart, TimeSpan budget, TimeSpan probeNeeds, out long waitUntil, out Task changed)
         {
             waitUntil = 0;
+            changed = Task.CompletedTask;
             if (!Volatile.Read(ref _down)) return Admission.Send;
             lock (_lock)
             {
                 if (!_down) return Admission.Send;
                 long now = _time.GetTimestamp();
-                if (!_probeInFlight && now >= _nextProbeAt)
+                if (!_probeInFlight && now >= _nextProbeAt && cardDeadline - now >= Clock.Ticks(_time, probeNeeds))
                 {
                     _probeInFlight = true;
                     return Admission.Probe;
                 }
-                long giveUpAt = Math.Min(cardDeadline, Math.Max(_downSince, runStart) + Ticks(budget));
+                long giveUpAt = Math.Min(cardDeadline, Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget)));
                 if (now >= giveUpAt) return Admission.GiveUp;
-                waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, _nextProbeAt);
+                waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, Math.Max(_nextProbeAt, now + 1));
+                changed = _changed.Task;
                 return Admission.Wait;
             }
         }
+
+        /// <summary>A probe was admitted but never sent (its card stopped or failed before sending): another card may probe at once.</summary>
+        public void ReleaseProbe()
+        {
+            lock (_lock)
+            {
+                if (!_probeInFlight) return;
+                _probeInFlight = false;
+                _nextProbeAt = _time.GetTimestamp();
+                Signal();
+            }
+        }
+
+        /// <summary>Requests in flight as hang detection counts them (tests: it must not drift).</summary>
+        internal int InFlight => Volatile.Read(ref _inFlight);
 
         /// <summary>An attempt is about to be sent (for hang detection). Pair with <see cref="OnAttemptEnd"/>.</summary>
         public void OnAttemptStart()
@@ -157,7 +194,7 @@ namespace Ahrvo.Client.Resilience
             }
             if (!wasProbe && !Volatile.Read(ref _down) && outcome == AttemptHealth.Up && sentAt >= Volatile.Read(ref _changedAt))
             {
-                _recent.Add(now, good: true); // the usual case: a success while up, without the lock
+                _recent.Add(now, Good); // the usual case: a success while up, without the lock
                 if (Volatile.Read(ref _streak) != 0) Volatile.Write(ref _streak, 0);
                 return null;
             }
@@ -173,7 +210,7 @@ namespace Ahrvo.Client.Resilience
                             return Close(now);
                         case AttemptHealth.Failed:
                             _probeFailures++;
-                            _nextProbeAt = now + Ticks(ProbeDelay(_probeFailures));
+                            _nextProbeAt = now + Clock.Ticks(_time, ProbeDelay(_probeFailures));
                             Signal();
                             return null;
                         default:
@@ -189,12 +226,12 @@ namespace Ahrvo.Client.Resilience
                     // race with Admit; an answer still shows the service is back.
                     return outcome == AttemptHealth.Up ? Close(now) : null;
                 }
-                _recent.Add(now, outcome == AttemptHealth.Up);
+                _recent.Add(now, outcome == AttemptHealth.Up ? Good : Bad);
                 if (outcome == AttemptHealth.Up) _streak = 0;
                 else
                 {
                     _streak++;
-                    _recent.Totals(now, out int ok, out int failed);
+                    int ok = _recent.Sum(now, Good), failed = _recent.Sum(now, Bad);
                     if (_streak >= FailureStreak)
                         return Open(now, string.Format(CultureInfo.InvariantCulture, "{0} attempts in a row failed{1}", _streak, why != null ? " (last: " + why + ")" : string.Empty));
                     if (failed >= MinFailures && failed >= FailureRatio * (ok + failed))
@@ -212,7 +249,7 @@ namespace Ahrvo.Client.Resilience
             _downReason = reason;
             _probeFailures = 0;
             _streak = 0;
-            _nextProbeAt = now + Ticks(ProbeDelay(0));
+            _nextProbeAt = now + Clock.Ticks(_time, ProbeDelay(0));
             _recent.Clear();
             Signal();
             return "The service looks down: " + reason + ". Only one probe request at a time is sent until it answers; the other cards wait, each for at most its time budget"
@@ -221,7 +258,7 @@ namespace Ahrvo.Client.Resilience
 
         private string Close(long now)
         {
-            var downFor = Elapsed(now - _downSince);
+            var downFor = _time.GetElapsedTime(_downSince, now);
             _down = false;
             _changedAt = now;
             _downReason = null;
@@ -283,7 +320,7 @@ namespace Ahrvo.Client.Resilience
             long now = _time.GetTimestamp();
             long quietSince = Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _busySince));
             var threshold = HangThreshold;
-            if (now - quietSince < Ticks(threshold)) return null;
+            if (now - quietSince < Clock.Ticks(_time, threshold)) return null;
             lock (_lock)
             {
                 if (_down || Volatile.Read(ref _inFlight) <= 0) return null;
@@ -296,9 +333,6 @@ namespace Ahrvo.Client.Resilience
         /// <summary>Raised (on a timer thread) when a hang is declared; the client relays it to -Verbose.</summary>
         public Action<string>? HangDetected { get; set; }
 
-        private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
-
-        private TimeSpan Elapsed(long ticks) => TimeSpan.FromTicks((long)(ticks * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency));
 
         public void Dispose()
         {

@@ -9,10 +9,12 @@ namespace Ahrvo.Client.Resilience
     /// <summary>Which failures are worth another attempt, and how to name them.</summary>
     internal static class Transience
     {
-        // An explicit list: a 501 or 505 will not get better by asking again. 429 is handled apart
-        // (it is pacing, not a failure).
+        // Every 5xx is the server's or a gateway's trouble (Cloudflare's 520-530, 507, 509, any code
+        // not yet named), which asking again may outlast; only 501 (the method is not implemented)
+        // and 505 (the HTTP version is refused) will not get better. 408 is a timeout. 429 is
+        // handled apart (it is pacing, not a failure). Each of these is also an outage signal.
         public static bool IsTransientStatus(int status) =>
-            status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+            status == 408 || status == 429 || (status >= 500 && status <= 599 && status != 501 && status != 505);
 
         public static bool IsTransient(Exception ex) =>
             (ex is HttpRequestException && !IsTlsFailure(ex))

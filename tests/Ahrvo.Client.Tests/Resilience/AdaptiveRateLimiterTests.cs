@@ -93,6 +93,7 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         var pacer = new AdaptiveRateLimiter(time, null);
         long ticket = 0;
         for (int i = 0; i < 100; i++) { pacer.Reserve(out _, out ticket); time.Advance(TimeSpan.FromMilliseconds(5)); } // 200/s
+        for (int i = 0; i < 3; i++) pacer.OnAnswer(ticket);
         pacer.OnThrottled(ticket);
         Assert.NotNull(pacer.OnThrottled(ticket));
         double rate = pacer.CurrentRate!.Value;
@@ -103,20 +104,43 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void A_lone_429_does_not_slow_the_connection_but_two_close_together_do()
+    public void A_lone_429_among_many_answers_does_not_slow_the_connection_but_a_share_well_above_the_floor_does()
     {
         var time = new FakeTimeProvider();
         var pacer = new AdaptiveRateLimiter(time, null);
         for (int round = 0; round < 10; round++)
         {
-            for (int i = 0; i < 20; i++) { pacer.Reserve(out _); pacer.OnAnswer(); time.Advance(TimeSpan.FromMilliseconds(2)); }
+            for (int i = 0; i < 100; i++) { pacer.Reserve(out _); pacer.OnAnswer(); time.Advance(TimeSpan.FromMilliseconds(2)); }
             Assert.Null(pacer.OnThrottled(0));
         }
         Assert.Null(pacer.CurrentRate);
         Assert.Equal(10, pacer.Throttled);
-        pacer.OnAnswer();
-        Assert.NotNull(pacer.OnThrottled(0));
+        // Later, five 429s among a few answers: far more than a floor of zero explains.
+        time.Advance(TimeSpan.FromSeconds(5));
+        for (int i = 0; i < 3; i++) pacer.OnAnswer();
+        string? cut = null;
+        for (int i = 0; i < 5; i++) cut ??= pacer.OnThrottled(0);
+        Assert.NotNull(cut);
         Assert.NotNull(pacer.CurrentRate);
+    }
+
+    [Fact]
+    public void Random_429s_at_a_fixed_share_leave_the_pace_unlimited_once_a_cut_did_not_lower_their_share()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var gateway = new Random(5);
+        long ticket = 0;
+        // 400 requests/s for 20 s, 5 % of them answered 429 whatever the rate.
+        for (int i = 0; i < 8000; i++)
+        {
+            var wait = pacer.Reserve(out _, out ticket);
+            time.Advance(wait > TimeSpan.FromMilliseconds(2.5) ? wait : TimeSpan.FromMilliseconds(2.5));
+            if (gateway.NextDouble() < 0.05) pacer.OnThrottled(ticket); else pacer.OnAnswer(ticket);
+        }
+        log.WriteLine($"after 20 s of 5 % random 429s: pace {pacer.CurrentRate}, floor {pacer.NoiseFloor:0.###}");
+        Assert.Null(pacer.CurrentRate);
+        Assert.InRange(pacer.NoiseFloor, 0.02, 0.25);
     }
 
     [Fact]
@@ -126,6 +150,7 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         var pacer = new AdaptiveRateLimiter(time, null);
         long before = 0;
         for (int i = 0; i < 100; i++) { pacer.Reserve(out _, out before); time.Advance(TimeSpan.FromMilliseconds(2)); }
+        for (int i = 0; i < 3; i++) pacer.OnAnswer(before);
         pacer.OnThrottled(before);
         pacer.OnThrottled(before);
         double afterFirstCut = pacer.CurrentRate!.Value;
@@ -134,7 +159,10 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.True(pacer.CurrentRate >= afterFirstCut, $"{pacer.CurrentRate} < {afterFirstCut}");
         pacer.Reserve(out _, out long after);
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.NotNull(pacer.OnThrottled(after));
+        for (int i = 0; i < 3; i++) pacer.OnAnswer(after);
+        string? cut = null;
+        for (int i = 0; i < 5; i++) cut ??= pacer.OnThrottled(after);
+        Assert.NotNull(cut);
         Assert.True(pacer.CurrentRate < afterFirstCut);
     }
 

@@ -125,4 +125,64 @@ public sealed class ServiceHealthTests
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.False(_health.IsDown);
     }
+
+    // ---- issue 18, item 5 -------------------------------------------------------------------
+
+    private void GoDown()
+    {
+        for (int i = 0; i < ServiceHealth.FailureStreak; i++) Attempt(AttemptHealth.Failed, TimeSpan.FromMilliseconds(1));
+        Assert.True(_health.IsDown);
+    }
+
+    [Fact]
+    public void A_budget_of_TimeSpan_MaxValue_waits_for_the_service_instead_of_giving_up_at_once()
+    {
+        GoDown();
+        // Before: the budget's ticks overflowed to a give-up time in the past, so every card gave up unsent.
+        Assert.Equal(Admission.Wait, _health.Admit(long.MaxValue / 2, Now, TimeSpan.MaxValue, out long waitUntil));
+        Assert.True(waitUntil > Now);
+        _time.Advance(TimeSpan.FromDays(400));
+        Assert.NotEqual(Admission.GiveUp, _health.Admit(long.MaxValue / 2, Now, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void A_recovery_right_after_a_card_is_told_to_wait_wakes_it()
+    {
+        GoDown();
+        _time.Advance(ServiceHealth.FirstProbeDelay + ServiceHealth.FirstProbeDelay);
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, Now, Budget, TimeSpan.Zero, out _, out _));
+        // The change signal comes with the answer, taken under the same lock: a recovery landing
+        // between the two can no longer leave the card asleep until its give-up time.
+        Assert.Equal(Admission.Wait, _health.Admit(long.MaxValue, Now, Budget, TimeSpan.Zero, out _, out var changed));
+        Assert.False(changed.IsCompleted);
+        Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(5), probe: true);
+        Assert.True(changed.IsCompleted);
+    }
+
+    [Fact]
+    public void A_card_with_too_little_time_left_is_not_made_the_probe()
+    {
+        GoDown();
+        _time.Advance(ServiceHealth.MaxProbeDelay);
+        var probeNeeds = TimeSpan.FromSeconds(2);
+        // 1 ms left: its probe would time out on its own budget and delay the recovery.
+        Assert.NotEqual(Admission.Probe, _health.Admit(Now + TimeSpan.FromMilliseconds(1).Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond, Now, Budget, probeNeeds, out _, out _));
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, Now, Budget, probeNeeds, out _, out _));
+    }
+
+    [Fact]
+    public void A_probe_released_unsent_leaves_the_in_flight_count_alone_and_lets_another_card_probe()
+    {
+        GoDown();
+        _time.Advance(ServiceHealth.MaxProbeDelay);
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, Now, Budget, out _));
+            _health.ReleaseProbe(); // its card stopped (or its token failed) before sending
+        }
+        Assert.Equal(0, _health.InFlight);
+        // Before: an abandoned probe went through OnAttemptEnd, one decrement without an increment each.
+        for (int i = 0; i < 2; i++) _health.OnAttemptStart();
+        Assert.Equal(2, _health.InFlight);
+    }
 }

@@ -10,10 +10,15 @@ namespace Ahrvo.Client.Tests.Resilience;
 public sealed class TransienceTests
 {
     [Fact]
-    public void Exactly_408_429_500_502_503_504_are_transient_statuses()
+    public void Every_5xx_but_501_and_505_is_transient_and_so_are_408_and_429()
     {
         var transient = Enumerable.Range(100, 500).Where(Transience.IsTransientStatus).ToArray();
-        Assert.Equal(new[] { 408, 429, 500, 502, 503, 504 }, transient);
+        var expected = new[] { 408, 429 }.Concat(Enumerable.Range(500, 100).Where(s => s != 501 && s != 505)).ToArray();
+        Assert.Equal(expected, transient);
+        Assert.Contains(522, transient);
+        Assert.Contains(530, transient);
+        Assert.Contains(507, transient);
+        Assert.Contains(509, transient);
     }
 
     [Fact]
