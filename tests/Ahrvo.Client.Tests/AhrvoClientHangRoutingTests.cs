@@ -15,6 +15,9 @@ public sealed class AhrvoClientHangRoutingTests
         var handler = new ScriptedHandler(async (r, ct) =>
         {
             if (r.CardId.StartsWith("hang", StringComparison.Ordinal) && r.Attempt == 1) await Task.Delay(Timeout.Infinite, ct);
+            // A usual answer time on the fake clock: with none measured (0 s) the hang threshold is the
+            // attempt timeout, and which of the two fires first would be left to thread scheduling.
+            else await Task.Delay(TimeSpan.FromMilliseconds(100), _clock, ct);
             return ScriptedHandler.Balance(r.CardId);
         });
         using var client = InMemoryClient.Create(handler, _clock, o => { o.AttemptTimeout = TimeSpan.FromSeconds(5); o.TotalTimeout = TimeSpan.FromSeconds(30); });
