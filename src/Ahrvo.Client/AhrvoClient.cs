@@ -50,7 +50,7 @@ namespace Ahrvo.Client
             _options = options ?? throw new ArgumentNullException(nameof(options));
             options.Validate();
             _time = options.Time;
-            _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time);
+            _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time, options.TokenProviderTimeout);
             var text = _text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options);
@@ -198,7 +198,7 @@ namespace Ahrvo.Client
             AccessTokens.Current token;
             try
             {
-                token = await _tokens.GetAsync(cancellationToken).ConfigureAwait(false);
+                token = await _tokens.GetAsync(Elapsed(call.Deadline - _time.GetTimestamp()), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
@@ -280,7 +280,7 @@ namespace Ahrvo.Client
                 call.RenewedToken = true;
                 try
                 {
-                    await _tokens.RenewAsync(token.Generation, cancellationToken).ConfigureAwait(false);
+                    await _tokens.RenewAsync(token.Generation, Elapsed(call.Deadline - _time.GetTimestamp()), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
@@ -315,10 +315,21 @@ namespace Ahrvo.Client
         /// The card's result from its last attempt: the answer's meaning, or the failure's;
         /// <paramref name="limit"/> is the limit that made it the last one, if one did.
         /// </summary>
-        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure, AhrvoLimit limit = AhrvoLimit.None) =>
-            answer != null
-                ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow(), limit)
-                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure!, call.Attempts, limit), null, Spent(call), call.Attempts);
+        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure, AhrvoLimit limit = AhrvoLimit.None)
+        {
+            try
+            {
+                return answer != null
+                    ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow(), limit)
+                    : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure!, call.Attempts, limit), null, Spent(call), call.Attempts);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                // A request went out, so the card must end with a result and with it its audit line
+                // (the caller audits what this returns), whatever failed in reading the outcome.
+                return BalanceResult.Failed(call.CardId, _interpreter.ClientFailure(call.CardId, ex, call.Attempts), answer?.StatusCode, Spent(call), call.Attempts);
+            }
+        }
 
         /// <summary>
         /// A transient failure. It counts against -MaxRetries only while the service is otherwise up:
