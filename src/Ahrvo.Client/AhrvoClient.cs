@@ -51,7 +51,7 @@ namespace Ahrvo.Client
             // First: a log that cannot be opened fails (an AuditLogException) before anything that would need disposing exists.
             if (!string.IsNullOrEmpty(options.AuditLogPath)) _audit = new AuditLog(options.AuditLogPath!);
             _time = options.Time;
-            _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time);
+            _tokens = new AccessTokens(options.AccessToken, options.AccessTokenProvider, _time, options.TokenProviderTimeout);
             var text = _text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options);
@@ -305,7 +305,7 @@ namespace Ahrvo.Client
             AccessTokens.Current token;
             try
             {
-                token = await _tokens.GetAsync(cancellationToken).ConfigureAwait(false);
+                token = await _tokens.GetAsync(Clock.Until(_time, call.Deadline), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
@@ -389,7 +389,7 @@ namespace Ahrvo.Client
                 call.RenewedToken = true;
                 try
                 {
-                    await _tokens.RenewAsync(token.Generation, cancellationToken).ConfigureAwait(false);
+                    await _tokens.RenewAsync(token.Generation, Clock.Until(_time, call.Deadline), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
@@ -425,10 +425,21 @@ namespace Ahrvo.Client
         /// The card's result from its last attempt: the answer's meaning, or the failure's;
         /// <paramref name="limit"/> is the limit that made it the last one, if one did.
         /// </summary>
-        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure, AhrvoLimit limit = AhrvoLimit.None) =>
-            answer != null
-                ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow(), limit)
-                : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure ?? new TimeoutRejectedException("The card's time ran out before its request could be sent."), call.Attempts, limit), null, Spent(call), call.Attempts);
+        private BalanceResult Final(CardCall call, AttemptResponse? answer, Exception? failure, AhrvoLimit limit = AhrvoLimit.None)
+        {
+            try
+            {
+                return answer != null
+                    ? _interpreter.Interpret(call.CardId, answer, Spent(call), call.Attempts, _time.GetUtcNow(), limit)
+                    : BalanceResult.Failed(call.CardId, _interpreter.MapException(call.CardId, failure ?? new TimeoutRejectedException("The card's time ran out before its request could be sent."), call.Attempts, limit), null, Spent(call), call.Attempts);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                // A request went out, so the card must end with a result and with it its audit line
+                // (the caller audits what this returns), whatever failed in reading the outcome.
+                return BalanceResult.Failed(call.CardId, _interpreter.ClientFailure(call.CardId, ex, call.Attempts), answer?.StatusCode, Spent(call), call.Attempts);
+            }
+        }
 
         /// <summary>
         /// A transient failure. It counts against -MaxRetries only while the service is otherwise up:

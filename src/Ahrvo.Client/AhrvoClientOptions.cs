@@ -29,6 +29,15 @@ namespace Ahrvo.Client
         /// </summary>
         public Func<System.Threading.CancellationToken, System.Threading.Tasks.Task<SecureString>>? AccessTokenProvider { get; set; }
 
+        /// <summary>The default of <see cref="TokenProviderTimeout"/>.</summary>
+        public static readonly TimeSpan DefaultTokenProviderTimeout = TimeSpan.FromSeconds(30);
+
+        /// <summary>
+        /// How long one call to <see cref="AccessTokenProvider"/> may take: then it is cancelled and
+        /// the cards waiting for it fail saying so (each card also waits no longer than its own time).
+        /// </summary>
+        public TimeSpan TokenProviderTimeout { get; set; } = DefaultTokenProviderTimeout;
+
         /// <summary>Retries after the first attempt for transient failures.</summary>
         public int MaxRetries { get; set; } = 3;
 
@@ -88,6 +97,8 @@ namespace Ahrvo.Client
                 throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "MaxRetries must be between 0 and 20.");
             if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout <= TimeSpan.Zero)
                 throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), "Timeouts must be positive.");
+            if (TokenProviderTimeout <= TimeSpan.Zero || TokenProviderTimeout > TimeSpan.FromHours(1))
+                throw new ArgumentOutOfRangeException(nameof(TokenProviderTimeout), TokenProviderTimeout, "TokenProviderTimeout must be positive and at most an hour.");
             if (MaxRequestsPerSecond is double r && (r < 0 || double.IsNaN(r) || double.IsInfinity(r)))
                 throw new ArgumentOutOfRangeException(nameof(MaxRequestsPerSecond), r, "MaxRequestsPerSecond must be zero (no ceiling) or a positive number.");
             if (Proxy != null)

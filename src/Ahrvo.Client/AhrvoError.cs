@@ -70,6 +70,17 @@ namespace Ahrvo.Client
             }
         }
 
+        /// <summary>The token provider did not answer in time (or was stopped first), rather than failing.</summary>
+        public bool TokenProviderDidNotAnswer
+        {
+            get
+            {
+                for (var e = Exception; e != null; e = e.InnerException)
+                    if (e is Auth.TokenProviderException t) return t.DidNotAnswer;
+                return false;
+            }
+        }
+
         public override string ToString() => Message;
     }
 }

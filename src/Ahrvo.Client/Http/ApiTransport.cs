@@ -124,11 +124,24 @@ namespace Ahrvo.Client.Http
                 Location = response.Headers.Location,
             };
             if (response.Content != null)
-                await ReadBodyAsync(response.Content, attempt, cancellationToken).ConfigureAwait(false);
+            {
+                try
+                {
+                    await ReadBodyAsync(response.Content, attempt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (System.IO.InvalidDataException)
+                {
+                    // A body that does not decode as its Content-Encoding says (gzip that is not gzip):
+                    // what the server sent is wrong, which is the answer's problem, not this module's.
+                    attempt.Body = Array.Empty<byte>();
+                    attempt.BodyLength = 0;
+                    attempt.BodyUndecodable = true;
+                }
+            }
 
             if (diag != null && diag.DebugEnabled)
                 diag.Debug(string.Format(CultureInfo.InvariantCulture, "HTTP {0} for card {1} in {2:0} ms ({3} bytes, {4})\n  {5}",
-                    attempt.StatusCode, cardId, attemptWatch.Elapsed.TotalMilliseconds, attempt.BodyLength, attempt.ContentType ?? "no content type", BodyPreview(attempt)));
+                    attempt.StatusCode, cardId, attemptWatch.Elapsed.TotalMilliseconds, attempt.BodyLength, _text.Clean(attempt.ContentType, 100) ?? "no content type", BodyPreview(attempt)));
             return attempt;
         }
 
@@ -157,13 +170,14 @@ namespace Ahrvo.Client.Http
             attempt.BodyLength = total;
         }
 
-        private string BodyPreview(AttemptResponse attempt)
-        {
-            if (attempt.BodyTooLarge) return "(body larger than 1 MB, not read)";
-            var text = System.Text.Encoding.UTF8.GetString(attempt.Body, 0, Math.Min(attempt.BodyLength, 512));
-            // The body carries no secrets, but a full card number would be one: mask digit runs.
-            return _text.Clean(text, 512) + (attempt.BodyLength > 512 ? "…" : string.Empty);
-        }
+        internal const int PreviewChars = 512;
+
+        // A server may echo the API key or token (escaped its own way) and a full card number: both
+        // are cleaned from the whole stretch before it is cut (ServerText.Preview).
+        private string BodyPreview(AttemptResponse attempt) =>
+            attempt.BodyTooLarge ? "(body larger than 1 MB, not read)"
+            : attempt.BodyUndecodable ? "(body not decodable as its Content-Encoding says)"
+            : _text.Preview(attempt.Body, attempt.BodyLength, PreviewChars);
 
         public void Dispose() => _services.Dispose();
     }

@@ -64,10 +64,28 @@ namespace Ahrvo.Client.Parsing
         /// </summary>
         public BalanceResult Interpret(string cardId, AttemptResponse r, TimeSpan elapsed, int attempts, DateTimeOffset now, AhrvoLimit limit = AhrvoLimit.None)
         {
+            try
+            {
+                return Interpret(cardId, r, elapsed, attempts, now, limit, readBody: true);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                // Whatever the body did to the reading of it, the status still says what happened:
+                // the card ends with the kind its status means, never as this module's failure.
+                return Interpret(cardId, r, elapsed, attempts, now, limit, readBody: false, unreadable: ex);
+            }
+        }
+
+        private BalanceResult Interpret(string cardId, AttemptResponse r, TimeSpan elapsed, int attempts, DateTimeOffset now, AhrvoLimit limit, bool readBody, Exception? unreadable = null)
+        {
             int status = r.StatusCode;
             var f = new Facts(cardId, attempts, limit, r.RetryAfter);
             if (status == 200)
             {
+                if (!readBody)
+                    return Fail(InvalidResponse(f, "the body could not be read (" + unreadable!.GetType().Name + ")", r, status));
+                if (r.BodyUndecodable)
+                    return Fail(InvalidResponse(f, "the body could not be decoded (Content-Encoding)", r, status));
                 if (r.BodyTooLarge)
                     return Fail(Error(AhrvoErrorKind.InvalidResponse, f,
                         $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response.",
@@ -96,8 +114,12 @@ namespace Ahrvo.Client.Parsing
                 return BalanceResult.Ok(cardId, CardNumberMasker.Mask(body.CardNumber), balance, currency, now, status, elapsed, attempts);
             }
 
-            BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var err, out _);
-            _text.Clean(err);
+            var err = new ParsedBody();
+            if (readBody && !r.BodyTooLarge && !r.BodyUndecodable)
+            {
+                BalanceResponseParser.TryParse(r.Body, r.BodyLength, out err, out _);
+                _text.Clean(err);
+            }
             string api = err.Message != null ? $" The API said: {err.Message.Trim().TrimEnd('.')}." : string.Empty;
             switch (status)
             {

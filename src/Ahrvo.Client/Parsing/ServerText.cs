@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Security;
 using Ahrvo.Client.Diagnostics;
 
@@ -6,7 +7,8 @@ namespace Ahrvo.Client.Parsing
 {
     /// <summary>
     /// What the server sends is shown to people and written to logs, so it is cleaned first: a
-    /// server that echoes the API key or token gets them redacted, a full card number is masked,
+    /// server that echoes the API key or token gets them redacted (in any form it may escape them
+    /// in, see <see cref="SecretForms"/>, and before any cut), a full card number is masked,
     /// control characters (forged log lines, terminal escapes) become spaces, and length is capped.
     /// </summary>
     internal sealed class ServerText
@@ -24,19 +26,30 @@ namespace Ahrvo.Client.Parsing
         {
             if (string.IsNullOrEmpty(text)) return text;
             // Runs on every answer ("SUCCESS", the masked card number), so each step skips the work
-            // that cannot change the text: the result is the same, without revealing the secrets,
-            // running the regex or copying the string per card.
-            text = RedactSecret(text!, _apiKey);
-            text = RedactSecret(text, _accessToken());
-            text = MaskDigitRuns(text);
-            if (HasControlChar(text))
-            {
-                var chars = text.ToCharArray();
-                for (int i = 0; i < chars.Length; i++)
-                    if (char.IsControl(chars[i])) chars[i] = ' ';
-                text = new string(chars);
-            }
-            return text.Length > maxLength ? text.Substring(0, maxLength) + "…" : text;
+            // that cannot change the text: a secret longer than the text cannot be in it (every form
+            // of a character is at least as long as the character), and is then not revealed at all.
+            text = CleanWhole(text!, Secrets(text!.Length));
+            if (text.Length <= maxLength) return text;
+            // Cut only after redacting, and never inside what could be the start of a secret.
+            return text.Substring(0, SecretForms.SafeCut(text, maxLength, Secrets(int.MaxValue))) + "…";
+        }
+
+        /// <summary>
+        /// The first <paramref name="maxChars"/> characters of a body, for -Debug: secrets redacted in
+        /// every form over a stretch long enough to hold any secret that starts before the cut, then
+        /// cut where no prefix of a secret is left.
+        /// </summary>
+        public string Preview(byte[] body, int length, int maxChars)
+        {
+            var secrets = Secrets(int.MaxValue);
+            int longest = 0;
+            foreach (var s in secrets) longest = Math.Max(longest, s.Length);
+            // UTF-8 takes at most 4 bytes a character: this many bytes hold at least the characters needed.
+            long window = 4L * (maxChars + (long)longest * SecretForms.MaxFormLengthPerChar) + 4;
+            int take = (int)Math.Min(length, window);
+            var text = CleanWhole(System.Text.Encoding.UTF8.GetString(body, 0, take), secrets);
+            int cut = SecretForms.SafeCut(text, maxChars, secrets);
+            return text.Substring(0, cut) + (cut < text.Length || take < length ? "…" : string.Empty);
         }
 
         public void Clean(ParsedBody body)
@@ -46,14 +59,33 @@ namespace Ahrvo.Client.Parsing
             body.CardNumber = Clean(body.CardNumber, 40);
         }
 
-        private static string RedactSecret(string text, SecureString secret)
+        private static string CleanWhole(string text, List<string> secrets)
         {
-            // A secret shorter than 4 characters would redact noise; one longer than the text cannot be
-            // in it, and then it is not revealed at all.
-            int length = secret.Length;
-            if (length < 4 || length > text.Length) return text;
-            var plain = SecretText.Reveal(secret); // revealed only to compare
-            return text.IndexOf(plain, StringComparison.Ordinal) >= 0 ? text.Replace(plain, SecretText.Redacted) : text;
+            if (secrets.Count > 0) text = SecretForms.Redact(text, secrets);
+            text = MaskDigitRuns(text);
+            if (HasControlChar(text))
+            {
+                var chars = text.ToCharArray();
+                for (int i = 0; i < chars.Length; i++)
+                    if (char.IsControl(chars[i])) chars[i] = ' ';
+                text = new string(chars);
+            }
+            return text;
+        }
+
+        // The secrets that could be in a text this long; a secret shorter than 4 characters would redact noise.
+        private List<string> Secrets(int textLength)
+        {
+            var list = new List<string>(2);
+            Add(_apiKey);
+            Add(_accessToken());
+            return list;
+
+            void Add(SecureString secret)
+            {
+                int length = secret.Length;
+                if (length >= 4 && length <= textLength) list.Add(SecretText.Reveal(secret)); // revealed only to compare
+            }
         }
 
         private static bool HasControlChar(string text)

@@ -11,6 +11,8 @@ namespace Ahrvo.Client.Resilience
         public byte[] Body { get; set; } = Array.Empty<byte>();
         public int BodyLength { get; set; }
         public bool BodyTooLarge { get; set; }
+        /// <summary>The body could not be decoded (a Content-Encoding it does not follow): the server's fault, like a bad body.</summary>
+        public bool BodyUndecodable { get; set; }
         public string? ContentType { get; set; }
         public Uri? Location { get; set; }
     }

@@ -69,8 +69,18 @@ namespace Ahrvo.PowerShell.Cmdlets
         [ValidateNotNull]
         public ScriptBlock? TokenProvider { get; set; }
 
+        /// <summary>How long one call to -TokenProvider may take (at connect and at each renewal).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TokenProviderTimeoutSec { get; set; } = 30;
+
         [Parameter]
         public SwitchParameter PassThru { get; set; }
+
+        // Ctrl+C while the token provider runs at connect.
+        private readonly System.Threading.CancellationTokenSource _stop = new System.Threading.CancellationTokenSource();
+
+        protected override void StopProcessing() => _stop.Cancel();
 
         protected override void EndProcessing()
         {
@@ -83,15 +93,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 provider = new ScriptTokenProvider(TokenProvider);
                 if (token == null)
                 {
-                    try
-                    {
-                        token = provider.Get();
-                    }
-                    catch (Ahrvo.Client.Auth.TokenProviderException ex)
-                    {
-                        provider.Dispose();
-                        ThrowTerminatingError(new ErrorRecord(ex, "Ahrvo.TokenProviderFailed", ErrorCategory.AuthenticationError, null));
-                    }
+                    token = FirstToken(provider);
                 }
             }
             if (apiKey == null || token == null)
@@ -134,6 +136,7 @@ namespace Ahrvo.PowerShell.Cmdlets
                 ProxyCredential = ProxyCredential?.GetNetworkCredential(),
                 AuditLogPath = string.IsNullOrEmpty(AuditLogPath) ? null : GetUnresolvedProviderPathFromPSPath(AuditLogPath),
                 AccessTokenProvider = provider == null ? null : provider.GetAsync,
+                TokenProviderTimeout = TimeSpan.FromSeconds(TokenProviderTimeoutSec),
             };
             try
             {
@@ -163,6 +166,50 @@ namespace Ahrvo.PowerShell.Cmdlets
             AhrvoSession.Set(connection);
             WriteVerbose($"Connected to Ahrvo {environment} at {baseUri} (credentials from {source}); the HTTP client starts with the first query.");
             if (PassThru) WriteObject(connection);
+        }
+
+        /// <summary>
+        /// The provider's first token, off the pipeline thread: the wait ends at -TokenProviderTimeoutSec
+        /// or at Ctrl+C, which stop the script, so a provider that hangs never hangs Connect-Ahrvo.
+        /// </summary>
+        private SecureString FirstToken(ScriptTokenProvider provider)
+        {
+            using var limit = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            var call = provider.GetAsync(limit.Token);
+            Exception? failure = null;
+            try
+            {
+                if (call.Wait(TokenProviderTimeoutSec * 1000, _stop.Token)) return call.Result;
+                limit.Cancel(); // stops the script
+                failure = new Ahrvo.Client.Auth.TokenProviderException(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                    "The -TokenProvider script did not answer within {0} s (-TokenProviderTimeoutSec), so it was stopped.", TokenProviderTimeoutSec), didNotAnswer: true);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                limit.Cancel();
+                provider.Dispose();
+                throw new PipelineStoppedException();
+            }
+            catch (AggregateException ex) when (ex.InnerException is Ahrvo.Client.Auth.TokenProviderException)
+            {
+                failure = ex.InnerException;
+            }
+            catch (AggregateException ex) when (ex.InnerException is OperationCanceledException && _stop.IsCancellationRequested)
+            {
+                provider.Dispose();
+                throw new PipelineStoppedException();
+            }
+            provider.Dispose();
+            ThrowTerminatingError(new ErrorRecord(failure!, "Ahrvo.TokenProviderFailed", ErrorCategory.AuthenticationError, null)
+            {
+                ErrorDetails = new ErrorDetails(failure!.Message)
+                {
+                    RecommendedAction = ((Ahrvo.Client.Auth.TokenProviderException)failure).DidNotAnswer
+                        ? "Run the -TokenProvider script by hand to see why it does not return; raise -TokenProviderTimeoutSec if it is only slow."
+                        : "Run the -TokenProvider script by hand to see what it returns, or connect with -AccessToken.",
+                },
+            });
+            throw new InvalidOperationException("unreachable");
         }
 
         private static SecureString? FromEnvironment(string variable, string parameter, System.Collections.Generic.List<string> missing)

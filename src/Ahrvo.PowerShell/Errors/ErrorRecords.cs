@@ -40,7 +40,9 @@ namespace Ahrvo.PowerShell.Errors
                 ? "Give the card's id as issued, for example card201907021723076245."
                 : InvalidCardAction(error),
             AhrvoErrorKind.Unauthorized => error.TokenProviderFailed
-                ? "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken."
+                ? (error.TokenProviderDidNotAnswer
+                    ? "The script given to Connect-Ahrvo -TokenProvider did not answer in time: run it by hand to see why; raise -TokenProviderTimeoutSec if it is only slow. The next query asks it again."
+                    : "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken.")
                 : "Run Connect-Ahrvo again with a valid access token and API key (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY).",
             AhrvoErrorKind.Forbidden => "Ask your Ahrvo account manager to enable the card issuance balance API for this account.",
             AhrvoErrorKind.ApiError => "Check the card and try again; contact Ahrvo support if it persists.",

@@ -56,6 +56,9 @@ namespace Ahrvo.PowerShell
         public Uri? Proxy => _options.Proxy;
         public string? AuditLogPath => _options.AuditLogPath;
 
+        /// <summary>How long one call to -TokenProvider may take before it is stopped and the cards waiting for it fail.</summary>
+        public TimeSpan TokenProviderTimeout => _options.TokenProviderTimeout;
+
         public bool IsClosed { get { lock (_gate) return _closed; } }
 
         // What the connection has learned and done so far; zero or null before the first query.
