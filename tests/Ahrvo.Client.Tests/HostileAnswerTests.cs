@@ -120,7 +120,8 @@ public sealed class HostileAnswerTests(ITestOutputHelper log) : IDisposable
         403 => [AhrvoErrorKind.Forbidden],
         404 => [AhrvoErrorKind.CardNotFound],
         // Waited out until the card's time is up, then given up as the service's (or its outage's).
-        408 or 429 or 500 or 502 or 503 or 504 => [AhrvoErrorKind.ServiceUnavailable, AhrvoErrorKind.CircuitOpen],
+        // Every 5xx but 501 and 505 is a gateway's or the service's trouble (issue 17): 520-530 included.
+        408 or 429 or (>= 500 and < 600 and not 501 and not 505) => [AhrvoErrorKind.ServiceUnavailable, AhrvoErrorKind.CircuitOpen],
         _ => [AhrvoErrorKind.UnexpectedStatus],
     };
 
