@@ -57,6 +57,8 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
         /// <summary>Wait until cancelled (Ctrl+C) instead of returning at once; <see cref="Waiting"/> says when it started.</summary>
         public bool BlockUntilCancelled { get; set; }
         public volatile bool Waiting;
+        /// <summary>Set with <see cref="Waiting"/>: the run's streams do not change while it waits, so a test waits on this instead.</summary>
+        public readonly ManualResetEventSlim WaitingSignal = new();
 
         public override bool Wait(TimeSpan delay, CancellationToken cancel)
         {
@@ -69,6 +71,7 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
             if (BlockUntilCancelled)
             {
                 Waiting = true;
+                WaitingSignal.Set();
                 // Bounded only so that a broken stop fails the test instead of hanging it.
                 return !cancel.WaitHandle.WaitOne(Liveness.Timeout);
             }
@@ -394,7 +397,9 @@ public sealed class CompareAhrvoCardBalanceCommandRecheckTests(EmulatorFixture f
         using var run = PowerShellHost.Start(PowerShellHost.ConnectLine + Ledger + "\n$rows | Compare-AhrvoCardBalance -RecheckAfter 00:10:00 -ErrorAction SilentlyContinue",
             fx.Variables(Vars(c)));
 
-        run.WaitUntil(() => _clock.Waiting, "the command waiting to recheck");
+        // Not run.WaitUntil: it wakes on the run's streams, and nothing is written once the command waits.
+        Assert.True(_clock.WaitingSignal.Wait(Liveness.Timeout) || !run.IsRunning, "the command waiting to recheck");
+        Assert.True(_clock.Waiting, "the command ended before it waited to recheck");
         // While it waits, the matched and failed cards are out already; the discrepancies are held.
         Assert.Equal(new[] { c.MatchedA, c.Unknown, c.MatchedB }, run.OutputSoFar.Select(o => Prop<string>(o, "CardId")));
 
