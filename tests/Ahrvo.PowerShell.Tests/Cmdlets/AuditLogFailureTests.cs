@@ -80,13 +80,13 @@ public sealed class AuditLogFailureTests(EmulatorFixture fx) : IAsyncLifetime
         Assert.Equal(0, (await fx.Emulator.GetStatsAsync()).TotalRequests);
     }
 
-    [Fact]
+    [LinuxFact("/dev/full, a device every write to fails with ENOSPC")]
     public void A_write_that_fails_is_AuditLogFailed_never_a_raw_exception()
     {
-        if (!File.Exists("/dev/full")) return; // Linux only: a device every write to fails with ENOSPC
         var r = Run(EmulatorFixtureBase.Connect("-AuditLogPath $audit") + $"Get-AhrvoCardBalance {EmulatorFixture.Sample}, card201907021723076248", "/dev/full");
         var e = TerminatingRecord(r);
         IsAuditLogFailed(e, "/dev/full");
-        Assert.Equal(EmulatorFixture.Sample, e.TargetObject); // the card whose line could not be written
+        // The card whose line could not be written: either, since both are in flight at once.
+        Assert.Contains((string)e.TargetObject, new[] { EmulatorFixture.Sample, "card201907021723076248" });
     }
 }
