@@ -5,21 +5,54 @@ using System.Threading;
 namespace Ahrvo.Client.Resilience
 {
     /// <summary>
-    /// Paces every request of one connection at a rate learned from the server's 429s, as the AWS
-    /// SDKs' "adaptive" retry mode does: unlimited until the first 429, then CUBIC (a multiplicative
-    /// cut on throttling, a cubic climb back while requests pass). An explicit ceiling
-    /// (-MaxRequestsPerSecond) always applies. Sends are spaced one interval apart (each caller
-    /// reserves its own slot), so workers never resume in step after a pause.
+    /// Paces every request of one connection at the rate the server accepts, learned from its
+    /// 429s. Three phases:
+    /// <list type="bullet">
+    /// <item><b>Open</b>: not paced. At a connection's start a send window applies as TCP's slow
+    /// start does (4 requests, then two more for every answer), so a burst into an unknown limit
+    /// costs a handful of 429s, not one per worker.</item>
+    /// <item><b>Search</b>: after the first throttling, the pace doubles each time a few answers in
+    /// a row to requests sent at it came back without a 429 (clocked by answers, so by the round
+    /// trip). A throttled step narrows it down: the next steps rise from the last clean pace by the
+    /// square root of the last factor (×2, ×1.41, ×1.19, ×1.09, ×1.04), so the search ends within
+    /// 5 % of the limit, having sent little above it.</item>
+    /// <item><b>Steady</b>: the pace is anchored on the rate the server accepted (the search's last
+    /// clean pace, or later the goodput while throttled, never a share of the rate sent), set just
+    /// below it (β = 0.95), levelling at 0.98 of it for a while (about 300 requests, 2 to 20 s, so
+    /// that a probe costs a small share of the cards), then probing above it ever faster (a cubic
+    /// curve, as CUBIC's), which finds a limit that rose or a neighbour that left.</item>
+    /// </list>
+    /// 429s cut the pace only when their share stands significantly above a noise floor learned
+    /// from cuts that did not lower it (a gateway's random 429s then only make their own card
+    /// wait). An explicit ceiling (-MaxRequestsPerSecond) always applies. Sends are spaced one
+    /// interval apart (each caller reserves its own slot), so workers never resume in step.
     /// </summary>
     /// <remarks>Design and figures: docs/reliability.md ("Adaptive pacing").</remarks>
     internal sealed class AdaptiveRateLimiter
     {
-        internal const double Beta = 0.7;          // rate kept on a throttle (CUBIC's and AWS's β)
-        internal const double ScaleC = 0.4;        // CUBIC's C, in requests/s per s³ (AWS's value)
+        internal const double Beta = 0.95;         // share of the accepted rate the pace is set to after a cut
+        internal const double Plateau = 0.98;      // share of it the pace levels off at, below the rate throttled
         internal const double MinRate = 0.5;       // never slower than one request per 2 s
-        // A learned limit is dropped once the climb is this far past the point where it was throttled
-        // and far above it: the server no longer throttles at anything this client sends.
+        // The flat part after a cut lasts about this many requests (at least KMin, at most KMax
+        // seconds): a probe above the limit costs a few 429s, which must stay a small share.
+        internal const double KRequests = 600;
+        internal const double KMin = 2, KMax = 20;
+        internal const double Rise = 1;            // seconds from β to the plateau after a cut
+        internal const double Probe = 0.002;       // the probe's growth: +5 % of the anchor 3 s past the plateau, twice it after 8 s
+        internal const double Yield = 0.995;       // the anchor kept on a 429 too lone to cut for
+        internal const double RefineUntil = 1.05; // a search ends once its steps are this small
+        internal const double StartRate = 8;      // where a search starts at least (a step above the limit falls back to what it accepted)
+        // Slow start: requests allowed before the first answer, and more per answer without 429.
+        internal const int InitialWindow = 4;
+        internal const int WindowGrowth = 2;
+        internal const int OpenAfter = 64;         // answers without a 429 after which the start window is gone
+        // A caller held by the start window waits at most this long for an answer (then sends).
+        private static readonly TimeSpan WindowWait = TimeSpan.FromSeconds(2);
+        // A learned limit is dropped once the probe is this far past the plateau and twice the anchor:
+        // the server no longer throttles at anything this client sends.
         private static readonly TimeSpan LiftAfterPlateau = TimeSpan.FromSeconds(10);
+
+        private enum Phase { Open, Search, Steady }
 
         private readonly TimeProvider _time;
         private readonly double _ceiling; // +∞ when none
@@ -40,22 +73,38 @@ namespace Ahrvo.Client.Resilience
         private bool _checking;                    // a cut is watched: undone if the share of 429s does not fall
         private long _checkFrom, _checkAt;
         private double _shareBefore;
-        private (bool Limited, double Rate, double WMax, double K, long LastCutAt) _beforeCut;
+        private (Phase Phase, double Rate, double Anchor, double K, long CutAt) _beforeCut;
 
-        private bool _limited;            // a 429 has been seen and the limit not lifted since
-        private double _rate = double.PositiveInfinity;
-        private double _wMax;             // the rate at the last throttle
-        private double _k;                // seconds from the last cut back to _wMax
-        private long _lastCutAt;          // timestamp of the last cut
+        private volatile Phase _phase = Phase.Open;
+        private double _rate = double.PositiveInfinity; // Search: the pace; Steady: the pace right after the cut
+        private double _anchor;           // Steady: the rate the server accepted at the last cut
+        private double _k;                // Steady: seconds from the cut back to the anchor
+        private long _cutAt;              // timestamp of the last cut
         private long _nextSlot;           // timestamp before which the next request may not go
         private double _lastReported;     // the rate last announced as regained (for -Verbose)
         private long _throttled;
-        private long _generation; // cuts so far: a request's ticket says under which pace it was scheduled
+        // Tickets: the pace's generation (it changes with every cut) in the high bits, the search
+        // step in the low ones. An answer says under which pace its request was scheduled.
+        private const int StepBits = 20;
+        private long _generation;
+        private long _step;
+        private int _stepAnswered, _stepOk, _stepRefused; // in a row without 429; all of the step's
+        private long _stepAt;             // when the step began
+        private double _clean;            // Search: the last step's pace that passed without throttling (0: none yet)
+        private double _factor = 2;       // Search: how much each step raises the pace (halved in log on each throttled step)
+        private int _genOk, _genRefused;  // answers to requests sent under the current generation (exact)
+        private long _genThrottledAt;     // when the first of them was a 429 (0: none yet)
+        // The start window.
+        private bool _opened;             // the start window is gone (enough answers, or a throttle)
+        private long _granted, _okAnswers;
+        private bool _windowWaiters;
 
         public AdaptiveRateLimiter(TimeProvider time, double? ceiling)
         {
             _time = time ?? throw new ArgumentNullException(nameof(time));
             _ceiling = ceiling is double c && c > 0 ? c : double.PositiveInfinity;
+            // With a ceiling the user said what the account allows: sends are spaced from the start.
+            _opened = !double.IsPositiveInfinity(_ceiling);
             _counts = new SlidingCounter(time, TimeSpan.FromSeconds(4), Buckets, 5);
         }
 
@@ -66,7 +115,7 @@ namespace Ahrvo.Client.Resilience
             {
                 lock (_lock)
                 {
-                    double r = Math.Min(_limited ? RateAt(_time.GetTimestamp()) : double.PositiveInfinity, _ceiling);
+                    double r = Math.Min(RateAt(_time.GetTimestamp()), _ceiling);
                     return double.IsPositiveInfinity(r) ? (double?)null : r;
                 }
             }
@@ -75,91 +124,18 @@ namespace Ahrvo.Client.Resilience
         /// <summary>The learned rate (without the ceiling); null until the server throttles.</summary>
         public double? LearnedRate
         {
-            get { lock (_lock) return _limited ? RateAt(_time.GetTimestamp()) : (double?)null; }
+            get { lock (_lock) return _phase == Phase.Open ? (double?)null : RateAt(_time.GetTimestamp()); }
+        }
+
+        /// <summary>The rate the server accepted at the last cut; null when not paced.</summary>
+        public double? AcceptedRate
+        {
+            get { lock (_lock) return _phase == Phase.Steady ? _anchor : (double?)null; }
         }
 
         public long Throttled => Interlocked.Read(ref _throttled);
 
-        /// <summary>
-        /// Reserves the next send slot and says how long to wait for it. <paramref name="message"/>
-        /// tells when the pace has grown back or was lifted (for -Verbose), else null.
-        /// </summary>
-        public TimeSpan Reserve(out string? message) => Reserve(out message, out _);
-
-        /// <summary>As above; <paramref name="ticket"/> names the pace the slot was given under, for <see cref="OnThrottled"/>.</summary>
-        public TimeSpan Reserve(out string? message, out long ticket) => Reserve(out message, out ticket, out _, out _);
-
-        /// <summary>
-        /// As above; <paramref name="schedule"/> is the slot schedule's version and
-        /// <paramref name="rescheduled"/> completes when it changes (a cut voids every slot handed
-        /// out): a caller waiting for its slot then reserves again.
-        /// </summary>
-        public TimeSpan Reserve(out string? message, out long ticket, out long schedule, out System.Threading.Tasks.Task rescheduled)
-        {
-            message = null;
-            ticket = Interlocked.Read(ref _generation);
-            schedule = Interlocked.Read(ref _schedule);
-            rescheduled = System.Threading.Tasks.Task.CompletedTask;
-            long now = _time.GetTimestamp();
-            if (Interlocked.Read(ref _firstSend) < 0) Interlocked.CompareExchange(ref _firstSend, now, -1);
-            _counts.Add(now, Sent);
-            if (!Volatile.Read(ref _limited) && double.IsPositiveInfinity(_ceiling)) return TimeSpan.Zero; // the usual case: no lock
-            lock (_lock)
-            {
-                ticket = _generation;
-                schedule = _schedule;
-                rescheduled = _rescheduled.Task;
-                double rate = _ceiling;
-                if (_limited)
-                {
-                    double learned = RateAt(now);
-                    double sinceCut = Seconds(now - _lastCutAt);
-                    if (sinceCut - _k > LiftAfterPlateau.TotalSeconds && learned > 2 * _wMax)
-                    {
-                        _limited = false;
-                        message = string.Format(CultureInfo.InvariantCulture,
-                            "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
-                            double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
-                    }
-                    else
-                    {
-                        if (learned >= _wMax && _lastReported < _wMax)
-                        {
-                            _lastReported = learned;
-                            message = string.Format(CultureInfo.InvariantCulture,
-                                "No throttling for {0:0.#} s: pace back up to {1:0.#} requests/s, the rate last throttled.", sinceCut, learned);
-                        }
-                        rate = Math.Min(rate, learned);
-                    }
-                }
-                if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
-                if (rate > _scheduledRate * 1.25 || double.IsPositiveInfinity(_scheduledRate))
-                {
-                    Reschedule(now, rate);
-                    schedule = _schedule;
-                    rescheduled = _rescheduled.Task;
-                }
-                long interval = (long)(_time.TimestampFrequency / rate);
-                long slot = Math.Max(now, _nextSlot);
-                _nextSlot = slot + interval;
-                return slot <= now ? TimeSpan.Zero : _time.GetElapsedTime(now, slot);
-            }
-        }
-
-        /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
-        public void OnAnswer() => OnAnswer(Interlocked.Read(ref _generation));
-
-        /// <summary>As above, for a request whose slot was given under <paramref name="ticket"/>.</summary>
-        public void OnAnswer(long ticket)
-        {
-            long now = _time.GetTimestamp();
-            _counts.Add(now, Answered);
-            if (ticket == Interlocked.Read(ref _generation)) _counts.Add(now, AnsweredNow);
-            if (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt))
-                lock (_lock) Review(now);
-        }
-
-        /// <summary>The share of 429s learned to come whatever the rate (0 to 0.5).</summary>
+        /// <summary>The share of 429s learned to come whatever the rate (0 to 0.25).</summary>
         public double NoiseFloor { get { lock (_lock) return _floor; } }
 
         /// <summary>The pace's generation: it changes with every cut.</summary>
@@ -175,16 +151,172 @@ namespace Ahrvo.Client.Resilience
         public System.Threading.Tasks.Task Rescheduled { get { lock (_lock) return _rescheduled.Task; } }
 
         /// <summary>
+        /// Reserves the next send slot and says how long to wait for it. <paramref name="message"/>
+        /// tells when the pace has grown back or was lifted (for -Verbose), else null.
+        /// </summary>
+        public TimeSpan Reserve(out string? message) => Reserve(out message, out _);
+
+        /// <summary>As above; <paramref name="ticket"/> names the pace the slot was given under, for <see cref="OnThrottled"/>.</summary>
+        public TimeSpan Reserve(out string? message, out long ticket) => Reserve(out message, out ticket, out _, out _);
+
+        /// <summary>
+        /// As above; <paramref name="schedule"/> is the slot schedule's version and
+        /// <paramref name="rescheduled"/> completes when it changes (a cut voids every slot handed
+        /// out, an answer opens the start window): a caller waiting for its slot then reserves again.
+        /// </summary>
+        public TimeSpan Reserve(out string? message, out long ticket, out long schedule, out System.Threading.Tasks.Task rescheduled)
+        {
+            message = null;
+            rescheduled = System.Threading.Tasks.Task.CompletedTask;
+            long now = _time.GetTimestamp();
+            if (Interlocked.Read(ref _firstSend) < 0) Interlocked.CompareExchange(ref _firstSend, now, -1);
+            if (Volatile.Read(ref _opened) && _phase == Phase.Open && double.IsPositiveInfinity(_ceiling))
+            {
+                // The usual case: not paced, no lock.
+                ticket = Interlocked.Read(ref _generation) << StepBits;
+                schedule = Interlocked.Read(ref _schedule);
+                _counts.Add(now, Sent);
+                return TimeSpan.Zero;
+            }
+            lock (_lock)
+            {
+                ticket = _generation << StepBits | _step;
+                schedule = _schedule;
+                rescheduled = _rescheduled.Task;
+                if (_phase == Phase.Open && !_opened)
+                {
+                    // The start window: a few requests before the first answers, more as they come.
+                    if (_granted >= InitialWindow + WindowGrowth * _okAnswers)
+                    {
+                        _windowWaiters = true;
+                        return WindowWait;
+                    }
+                    _granted++;
+                    _counts.Add(now, Sent);
+                    return TimeSpan.Zero;
+                }
+                double rate = _ceiling;
+                if (_phase == Phase.Steady)
+                {
+                    double learned = RateAt(now);
+                    double sinceCut = Seconds(now - _cutAt);
+                    if (sinceCut - _k > LiftAfterPlateau.TotalSeconds && learned > 2 * _anchor)
+                    {
+                        _phase = Phase.Open;
+                        message = string.Format(CultureInfo.InvariantCulture,
+                            "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
+                            double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
+                    }
+                    else
+                    {
+                        if (learned >= _anchor && _lastReported < _anchor)
+                        {
+                            _lastReported = learned;
+                            message = string.Format(CultureInfo.InvariantCulture,
+                                "No throttling for {0:0.#} s: pace back up to {1:0.#} requests/s, the rate the API last accepted.", sinceCut, learned);
+                        }
+                        rate = Math.Min(rate, learned);
+                    }
+                }
+                else if (_phase == Phase.Search)
+                {
+                    double quiet = Seconds(now - Math.Max(_cutAt, _stepAt));
+                    if (quiet > LiftAfterPlateau.TotalSeconds)
+                    {
+                        // Nothing sent or throttled for a long while: whatever limit was searched for is no news.
+                        _phase = Phase.Open;
+                        message = string.Format(CultureInfo.InvariantCulture,
+                            "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", quiet,
+                            double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
+                    }
+                    else rate = Math.Min(rate, _rate);
+                }
+                _counts.Add(now, Sent);
+                if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
+                if (rate > _scheduledRate * 1.25 || double.IsPositiveInfinity(_scheduledRate))
+                {
+                    Reschedule(now, rate);
+                    schedule = _schedule;
+                    rescheduled = _rescheduled.Task;
+                }
+                long interval = (long)(_time.TimestampFrequency / rate);
+                long slot = Math.Max(now, _nextSlot);
+                _nextSlot = slot + interval;
+                return slot <= now ? TimeSpan.Zero : _time.GetElapsedTime(now, slot);
+            }
+        }
+
+        /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
+        public void OnAnswer() => OnAnswer(Interlocked.Read(ref _generation) << StepBits);
+
+        /// <summary>As above, for a request whose slot was given under <paramref name="ticket"/>.</summary>
+        public void OnAnswer(long ticket)
+        {
+            long now = _time.GetTimestamp();
+            _counts.Add(now, Answered);
+            bool current = ticket >> StepBits == Interlocked.Read(ref _generation);
+            if (current)
+            {
+                _counts.Add(now, AnsweredNow);
+                Interlocked.Increment(ref _genOk);
+            }
+            if (!Volatile.Read(ref _opened) || _phase == Phase.Search || (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt)))
+            {
+                lock (_lock)
+                {
+                    Review(now);
+                    if (!_opened && _phase == Phase.Open)
+                    {
+                        if (++_okAnswers >= OpenAfter) _opened = true;
+                        if (_windowWaiters)
+                        {
+                            _windowWaiters = false;
+                            Signal();
+                        }
+                    }
+                    else if (_phase == Phase.Search && current && (ticket & ((1L << StepBits) - 1)) == _step)
+                    {
+                        // Enough answers in a row to requests sent at this step's pace came back without
+                        // 429 (at a slow pace, one after a second): the step passed, the next one raises the pace. Clocked by answers, so a long
+                        // round trip slows the search down.
+                        _stepOk++;
+                        int need = StepAnswers(_rate);
+                        bool passed = ++_stepAnswered >= need
+                            || (_stepRefused == 0 && Seconds(now - _stepAt) >= 1);
+                        if (passed)
+                        {
+                            _clean = _rate;
+                            _rate = Math.Min(_rate * _factor, 1e6);
+                            NextStep(now);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>A new search step at <see cref="_rate"/>. Callers hold the lock.</summary>
+        private void NextStep(long now)
+        {
+            _step++;
+            _stepAnswered = _stepOk = _stepRefused = 0;
+            _stepAt = now;
+            Reschedule(now, Math.Min(_rate, _ceiling));
+        }
+
+        // Answers a search step needs before the pace doubles: a tenth of a second's worth, at least 3
+        // (the first of a step often passes on what the bucket saved at the slower pace).
+        private static int StepAnswers(double rate) => (int)Math.Max(3, Math.Ceiling(rate * 0.1));
+
+        /// <summary>
         /// Voids the slots handed out once the pace has grown by a quarter since they were spaced (a
         /// caller waiting for a slot calls this now and then): a slot taken at a slow pace must not
         /// keep a worker asleep after the pace has recovered.
         /// </summary>
         public void Refresh()
         {
-            if (!Volatile.Read(ref _limited)) return;
+            if (_phase == Phase.Open && Volatile.Read(ref _opened)) return;
             lock (_lock)
             {
-                if (!_limited) return;
                 long now = _time.GetTimestamp();
                 double rate = Math.Min(RateAt(now), _ceiling);
                 if (rate > _scheduledRate * 1.25) Reschedule(now, rate);
@@ -198,6 +330,12 @@ namespace Ahrvo.Client.Resilience
             // now (a request may have gone out just before); with none pending, at once.
             if (_nextSlot > now) _nextSlot = double.IsPositiveInfinity(rate) ? now : Math.Min(_nextSlot, now + (long)(_time.TimestampFrequency / rate));
             _scheduledRate = rate;
+            Signal();
+        }
+
+        /// <summary>Wakes every caller waiting for a slot: they reserve again. Callers hold the lock.</summary>
+        private void Signal()
+        {
             Interlocked.Increment(ref _schedule);
             var old = _rescheduled;
             _rescheduled = NewSignal();
@@ -216,95 +354,247 @@ namespace Ahrvo.Client.Resilience
         /// 429s only make their own card wait. A cut after which that share did not fall is undone
         /// (see <see cref="Review"/>), and the share then seen becomes the floor. Cuts once per
         /// round: 429s of requests scheduled under an earlier pace were caused by that pace. The cut
-        /// goes to β times the rate sent, or to the rate the server accepted (its goodput) when that
-        /// is lower. Returns a message for -Verbose when the pace changed, else null.
+        /// goes to β times the rate the server accepted. Returns a message for -Verbose when the
+        /// pace changed, else null.
         /// </summary>
         public string? OnThrottled(long ticket)
         {
             Interlocked.Increment(ref _throttled);
             long now = _time.GetTimestamp();
             _counts.Add(now, Refused);
-            if (ticket == Interlocked.Read(ref _generation)) _counts.Add(now, RefusedNow);
+            long generation = ticket >> StepBits;
+            if (generation == Interlocked.Read(ref _generation))
+            {
+                _counts.Add(now, RefusedNow);
+                if (Interlocked.Increment(ref _genRefused) == 1) Interlocked.CompareExchange(ref _genThrottledAt, now, 0);
+            }
             lock (_lock)
             {
                 string? reviewed = Review(now);
-                if (ticket < _generation) return reviewed;
-                int window = Math.Min(WindowBuckets(now), BucketsSince(now, Math.Max(_generationAt, Interlocked.Read(ref _firstSend))));
-                int refused = _counts.Sum(now, RefusedNow, window), answered = _counts.Sum(now, AnsweredNow, window);
-                if (!Significant(refused, answered, _floor)) return reviewed;
-                double share = refused / (double)(refused + answered);
-                if (_checking)
+                if (generation < _generation) return reviewed;
+                if (_phase == Phase.Search && (ticket & ((1L << StepBits) - 1)) == _step)
                 {
-                    // The last cut is still watched. When the share of 429s fell since, it was throttling;
-                    // when it rose well above, the cut was too small: carry on either way. When it
-                    // stayed about the same, these 429s may come whatever the rate: the review decides.
-                    if (SameShare(share, _shareBefore)) return reviewed;
-                    _checking = false;
+                    _stepRefused++;
+                    _stepAnswered = 0; // the answers that pass a step come in a row
+                }
+                bool starting = _phase == Phase.Open && !_opened;
+                if (_windowWaiters)
+                {
+                    _windowWaiters = false;
+                    Signal();
+                }
+                if (starting)
+                {
+                    // In the start window: throttling when at least two and half the answers so far are 429s
+                    // (a burst into a limit); a gateway's random 429 only makes its own card wait.
+                    int refused = _counts.Sum(now, Refused), answered = _counts.Sum(now, Answered);
+                    if (refused < 2 || refused < answered) return reviewed;
+                }
+                else
+                {
+                    CurrentAnswers(now, out int refused, out int answered);
+                    if (!Significant(refused, answered, _floor))
+                    {
+                        // A few 429s at a steady pace, too few to cut for: each still yields a little
+                        // (half a per cent), so that a pace just above the limit falls below it and
+                        // leaves room for another client of the account, which would otherwise get
+                        // nearly every 429 (a bucket kept empty refuses whoever comes next). Not once
+                        // 429s are known to come whatever the rate.
+                        if (_phase == Phase.Steady && _floor < 0.005) _anchor = Math.Max(MinRate, _anchor * Yield);
+                        return reviewed;
+                    }
+                    double share = refused / (double)(refused + answered);
+                    if (_checking)
+                    {
+                        // The last cut is still watched. When the share of 429s rose well above, the
+                        // cut was too small: cut again, still watched against the pace before the first
+                        // cut. When it stayed about the same, these 429s may come whatever the rate:
+                        // the review decides.
+                        if (SameShare(share, _shareBefore)) return reviewed;
+                    }
+                    // A search's 429s are the rate's (its last step passed clean): only other cuts are
+                    // watched, and undone if they did not lower the share of 429s.
+                    if (!_checking && _phase != Phase.Search)
+                    {
+                        _beforeCut = (_phase, _rate, _anchor, _k, _cutAt);
+                        _shareBefore = share;
+                        _checking = true;
+                    }
                 }
                 double sending = SendingPerSecond(now);
-                double before = _limited ? Math.Min(RateAt(now), _ceiling) : Math.Min(_ceiling, sending);
-                // The rate that was throttled: what was really sent, when that is below the pace allowed.
-                double throttledAt = Math.Max(MinRate, sending > 0 ? Math.Min(before, sending) : before);
-                if (double.IsPositiveInfinity(throttledAt)) throttledAt = Math.Max(MinRate, sending);
-                // What the server accepted meanwhile: under a burst into an unknown limit (64 requests
-                // at once, one accepted) far less than β times what was sent.
-                double goodput = Goodput(now);
-                if (goodput < throttledAt * Beta) throttledAt = Math.Max(MinRate, goodput / Beta);
-                if (!_checking)
+                double before = Math.Min(RateAt(now), _ceiling);
+                double goodput = Goodput(now, out bool confident);
+                string was = _phase == Phase.Open
+                    ? string.Format(CultureInfo.InvariantCulture, "{0:0.#}/s were being sent", sending)
+                    : string.Format(CultureInfo.InvariantCulture, "was {0:0.#}/s", before);
+                string message;
+                if (starting || (_phase == Phase.Open && !confident))
                 {
-                    _beforeCut = (_limited, _rate, _wMax, _k, _lastCutAt);
-                    _shareBefore = share;
-                    _checking = true;
+                    // At the start (or with too few answers to measure): search up from what was accepted.
+                    _opened = true;
+                    _phase = Phase.Search;
+                    _rate = Math.Max(StartRate, Math.Min(Beta * goodput, double.IsPositiveInfinity(_ceiling) ? double.MaxValue : _ceiling));
+                    _clean = 0;
+                    _factor = 2;
+                    _step = 0;
+                    _stepAnswered = _stepOk = _stepRefused = 0;
+                    _stepAt = now;
+                    message = string.Format(CultureInfo.InvariantCulture,
+                        "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), raised while none is throttled, to find the account's limit.", _rate, was);
                 }
-                _wMax = throttledAt;
-                _rate = Math.Max(MinRate, throttledAt * Beta);
-                _k = Cbrt(_wMax * (1 - Beta) / ScaleC);
-                // Watched while the pace stays well below the rate throttled (most of K), long enough
-                // for some answers, within the counters' span.
+                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil))
+                {
+                    // A step was throttled: the limit lies between the last clean pace and this one.
+                    // The next steps rise from the clean pace by ever smaller factors, a search that
+                    // ends within a few per cent of the limit. Before any clean step, the pace falls
+                    // to what this one accepted.
+                    if (_clean > 0)
+                    {
+                        _factor = Math.Sqrt(_factor);
+                        _rate = _clean * _factor;
+                    }
+                    else _rate = Math.Max(MinRate, _rate * (_stepOk + 0.5) / (_stepOk + _stepRefused + 1));
+                    _step = 0;
+                    _stepAnswered = _stepOk = _stepRefused = 0;
+                    _stepAt = now;
+                    message = string.Format(CultureInfo.InvariantCulture,
+                        "The API throttled this connection (HTTP 429) at {0:0.#} requests/s: now paced at {1:0.#}/s while searching for the account's limit.", before, _rate);
+                }
+                else
+                {
+                    // The rate the server accepted: its goodput, within what the pace allowed. In a
+                    // search the limit lies between this step's pace and the last one's; in the
+                    // steady phase, just below the pace that began to be throttled.
+                    // Requests go out evenly spaced, so the rate they went out at times the share
+                    // the server accepted is the rate it accepts (a goodput without the lag of a window).
+                    double accepted;
+                    if (_phase == Phase.Search)
+                    {
+                        // The search has narrowed the limit down to within a few per cent above the clean pace.
+                        accepted = _clean;
+                        confident = true;
+                    }
+                    else if (_phase == Phase.Steady)
+                    {
+                        // The pace moves slowly here: what the server accepted over the last second
+                        // (or the answers since the cut) is the rate it allows.
+                        double paced = Math.Min(before, sending);
+                        // Too few answers for that: the pace less the share throttled, at most halved.
+                        // Either way not below the pace of a few answers ago, when that came after
+                        // the cut: it was not yet throttled (the pace crosses the limit slowly here).
+                        CurrentAnswers(now, out int refusedNow, out int answeredNow);
+                        long lag = (long)(Math.Max(0.2, 5 / Math.Max(before, MinRate)) * _time.TimestampFrequency);
+                        long then = _genThrottledAt - lag;
+                        double low = _genThrottledAt != 0 && then > _cutAt + lag ? Math.Min(RateAt(then), paced) : 0.5 * paced;
+                        accepted = confident ? Clamp(goodput, low, paced)
+                            : Clamp(paced * answeredNow / Math.Max(1, answeredNow + refusedNow), low, Math.Max(low, 0.95 * paced));
+                    }
+                    else accepted = Math.Min(goodput, sending > 0 ? sending : goodput);
+                    accepted = Math.Max(MinRate, accepted);
+                    _phase = Phase.Steady;
+                    _opened = true;
+                    _anchor = accepted;
+                    _rate = Math.Max(MinRate, Beta * accepted);
+                    _k = confident ? Clamp(KRequests / accepted, KMin, KMax) : KMin;
+                    message = string.Format(CultureInfo.InvariantCulture,
+                        "The API throttled this connection (HTTP 429): it accepted about {0:0.#} requests/s; requests are now paced at {1:0.#}/s ({2}), then sped up again while none is throttled.",
+                        accepted, _rate, was);
+                }
+                // Watched while the pace stays below the rate throttled, long enough for some answers,
+                // within the counters' span.
                 _checkFrom = now;
-                _checkAt = now + (long)(Math.Min(3.5, Math.Max(1.0, Math.Max(0.8 * _k, MinAnswers / _rate))) * _time.TimestampFrequency);
-                _lastCutAt = now;
-                Interlocked.Increment(ref _generation);
+                _checkAt = now + (long)(Math.Min(3.5, Math.Max(1.0, MinAnswers / Math.Max(_rate, MinRate))) * _time.TimestampFrequency);
+                _cutAt = now;
+                _generation++;
                 _generationAt = now;
+                _genOk = _genRefused = 0;
+                _genThrottledAt = 0;
                 // Slots handed out under the old pace are void: their holders reserve again, at the new one.
-                Reschedule(now, _rate);
+                Reschedule(now, Math.Min(_rate, _ceiling));
                 _lastReported = _rate;
-                bool wasLimited = _limited;
-                _limited = true;
-                return string.Format(CultureInfo.InvariantCulture,
-                    "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), then sped up again while none is throttled.",
-                    _rate, wasLimited ? string.Format(CultureInfo.InvariantCulture, "was {0:0.#}/s", before) : string.Format(CultureInfo.InvariantCulture, "{0:0.#}/s were being sent", sending));
+                return message;
             }
         }
 
-        // CUBIC: W(t) = C (t − K)³ + Wmax, from β·Wmax right after the cut, flat near Wmax, then
-        // probing above it ever faster. Callers hold the lock.
-        private double RateAt(long now)
+        /// <summary>The share of answers to requests sent under the current pace that were not 429, over the judging window.</summary>
+        private double AcceptedShare(long now)
         {
-            double t = Seconds(now - _lastCutAt) - _k;
-            double w = ScaleC * t * t * t + _wMax;
-            return Math.Max(MinRate, Math.Max(w, _rate));
+            CurrentAnswers(now, out int refused, out int answered);
+            return refused + answered == 0 ? 1 : answered / (double)(refused + answered);
         }
 
-        private static double Cbrt(double x) => Math.Pow(x, 1.0 / 3.0);
+        /// <summary>
+        /// 429s and other answers to requests sent under the current pace, over the judging window:
+        /// counted exactly while the pace is younger than the window (the window's buckets would also
+        /// hold answers of the pace before), from the sliding counts after.
+        /// </summary>
+        private void CurrentAnswers(long now, out int refused, out int answered)
+        {
+            if (_phase == Phase.Search)
+            {
+                // In a search, the answers at this step's pace: earlier steps' would dilute them.
+                refused = _stepRefused;
+                answered = _stepOk;
+                return;
+            }
+            int window = WindowBuckets(now);
+            long since = Math.Max(_generationAt, Interlocked.Read(ref _firstSend));
+            if (BucketsSince(now, since) <= window)
+            {
+                refused = Volatile.Read(ref _genRefused);
+                answered = Volatile.Read(ref _genOk);
+                return;
+            }
+            refused = _counts.Sum(now, RefusedNow, window);
+            answered = _counts.Sum(now, AnsweredNow, window);
+        }
+
+        private static double Clamp(double x, double low, double high) => x < low ? low : x > high ? high : x;
+
+        // The pace now, without the ceiling. Steady: from β·A right after the cut up to 0.98·A in a
+        // second, flat there until K, then probing above A ever faster (A (0.98 + c (t − K)³), CUBIC's
+        // convex part, its speed independent of how long the plateau was). Callers hold the lock.
+        private double RateAt(long now)
+        {
+            switch (_phase)
+            {
+                case Phase.Search: return _rate;
+                case Phase.Steady:
+                    double t = Seconds(now - _cutAt);
+                    if (t < Rise) return Math.Max(MinRate, _anchor * (Beta + (Plateau - Beta) * t / Rise));
+                    double probe = Math.Max(0, t - _k);
+                    return Math.Max(MinRate, _anchor * (Plateau + Probe * probe * probe * probe));
+                default: return double.PositiveInfinity;
+            }
+        }
 
         private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
 
         /// <summary>Requests sent per second over the last second, or since the first request when that is more recent (at least 100 ms).</summary>
         private double SendingPerSecond(long now) => PerSecond(now, Sent);
 
-        /// <summary>Answers other than 429 per second since the pace last changed (at most the last second, at least 100 ms): the rate the server accepted.</summary>
-        private double Goodput(long now)
+        /// <summary>
+        /// Answers other than 429 per second since the pace last changed, reaching back (up to the
+        /// counters' span) until MinAnswers answers are seen: the rate the server accepted.
+        /// <paramref name="confident"/> says whether enough answers were seen for the figure to hold.
+        /// </summary>
+        private double Goodput(long now, out bool confident)
         {
-            // Since the pace last changed, reaching back (at most a second) until MinAnswers answers are seen.
-            long from = Math.Max(Interlocked.Read(ref _firstSend), _generationAt);
-            double bucket = 4.0 / Buckets;
-            int n = Math.Max(1, (int)Math.Ceiling(Math.Min(1.0, Seconds(now - from)) / bucket));
-            int answered = _counts.Sum(now, Answered, n);
             long first = Interlocked.Read(ref _firstSend);
-            int most = Math.Max(1, Math.Min((int)Math.Round(1.0 / bucket), (int)Math.Ceiling(Seconds(now - first) / bucket)));
+            long from = Math.Max(first, _generationAt);
+            double bucket = 4.0 / Buckets;
+            // Steady: over up to the counters' whole span, so that a bucket's burst, spent when the
+            // probe went above the limit, does not pass for the rate it allows.
+            int n = Math.Max(1, (int)Math.Ceiling(Math.Min(_phase == Phase.Steady ? 4.0 - bucket : 1.0, Seconds(now - from)) / bucket));
+            int answered = _counts.Sum(now, Answered, n);
+            // Not past the last change of pace: answers before it tell of another pace.
+            int most = Math.Max(1, Math.Min(Buckets, (int)Math.Ceiling(Seconds(now - from) / bucket)));
             while (answered < MinAnswers && n < most) answered = _counts.Sum(now, Answered, ++n);
-            return answered / Math.Max(0.1, Math.Min(n * bucket, Seconds(now - first)));
+            // The current bucket is only partly over: the span ends now, not at its end.
+            double partial = Seconds(now % _counts.BucketTicks);
+            double span = Math.Max(0.1, Math.Min((n - 1) * bucket + partial, Seconds(now - from)));
+            confident = answered >= MinAnswers || span >= 2;
+            return answered / span;
         }
 
         private double PerSecond(long now, int kind)
@@ -321,13 +611,38 @@ namespace Ahrvo.Client.Resilience
 
         internal const double MaxFloor = 0.25;
 
-        /// <summary>Is a share of <paramref name="refused"/> 429s among these answers more than a floor of <paramref name="floor"/> explains?</summary>
+        /// <summary>
+        /// Is a share of <paramref name="refused"/> 429s among these answers more than a floor of
+        /// <paramref name="floor"/> explains? A one-sided binomial test against the floor plus a
+        /// margin, exact for the few answers a young pace has (a normal approximation there took
+        /// 2 of 10 for a limit under 5 % random 429s), at a 0.5 % level.
+        /// </summary>
         internal static bool Significant(int refused, int answered, double floor)
         {
             int n = refused + answered;
             if (refused < 2 || n < 5) return false;
-            double p = Math.Max(floor, 0.01);
-            return refused / (double)n > floor + Margin + Z * Math.Sqrt(p * (1 - p) / n);
+            double p = Math.Min(0.5, floor + Margin);
+            if (refused <= n * p) return false;
+            if (n > 400) return (refused - n * p) / Math.Sqrt(n * p * (1 - p)) > Z90;
+            // P(X >= refused) for X ~ Binomial(n, p), summed from the top term down.
+            double logTerm = LogChoose(n, refused) + refused * Math.Log(p) + (n - refused) * Math.Log(1 - p);
+            double term = Math.Exp(logTerm), tail = 0;
+            for (int k = refused; k <= n && term > 1e-300; k++)
+            {
+                tail += term;
+                term *= (double)(n - k) / (k + 1) * p / (1 - p);
+            }
+            return tail < Alpha;
+        }
+
+        internal const double Alpha = 0.005;
+        private const double Z90 = 2.576; // the normal quantile of 1 − Alpha
+
+        private static double LogChoose(int n, int k)
+        {
+            double r = 0;
+            for (int i = 1; i <= k; i++) r += Math.Log(n - k + i) - Math.Log(i);
+            return r;
         }
 
         /// <summary>
@@ -345,12 +660,23 @@ namespace Ahrvo.Client.Resilience
             _checking = false;
             double after = n == 0 ? 0 : refused / (double)n;
             if (refused < 2 || !SameShare(after, _shareBefore)) return null; // the cut changed it: it was throttling
+            // Back to the pace before the cut, not further along its old curve: it would have grown meanwhile.
             var b = _beforeCut;
-            _limited = b.Limited; _rate = b.Rate; _wMax = b.WMax; _k = b.K; _lastCutAt = b.LastCutAt;
+            _phase = b.Phase; _rate = b.Rate; _anchor = b.Anchor; _k = b.K; _cutAt = b.CutAt;
+            if (_phase == Phase.Steady)
+            {
+                double was = RateAt(_checkFrom);
+                _anchor = Math.Max(MinRate, was / Plateau);
+                _cutAt = now - (long)(_k * _time.TimestampFrequency);
+            }
+            _step = 0;
+            _stepAnswered = _stepOk = _stepRefused = 0;
             _floor = Math.Min(MaxFloor, Math.Max(_floor, after));
-            Interlocked.Increment(ref _generation);
+            _generation++;
             _generationAt = now;
-            double restored = _limited ? Math.Min(RateAt(now), _ceiling) : _ceiling;
+            _genOk = _genRefused = 0;
+                _genThrottledAt = 0;
+            double restored = Math.Min(RateAt(now), _ceiling);
             Reschedule(now, restored);
             return string.Format(CultureInfo.InvariantCulture,
                 "The share of HTTP 429 answers did not fall when the pace was cut ({0:0.#} % before, {1:0.#} % after): they come whatever the rate, so the pace is restored{2}; such 429s only make their own card wait.",
@@ -361,13 +687,12 @@ namespace Ahrvo.Client.Resilience
         // MinAnswers answers at the current pace (up to the whole span).
         private int WindowBuckets(long now)
         {
-            double rate = _limited ? Math.Min(RateAt(now), _ceiling) : _ceiling;
+            double rate = Math.Min(RateAt(now), _ceiling);
             double seconds = double.IsPositiveInfinity(rate) ? 2 : Math.Max(2, MinAnswers / Math.Max(MinRate, rate));
             return Math.Min(Buckets, (int)Math.Ceiling(seconds * Buckets / 4.0));
         }
 
         private int BucketsSince(long now, long from) =>
             Math.Max(1, Math.Min(Buckets, (int)(now / _counts.BucketTicks - from / _counts.BucketTicks) + 1));
-
     }
 }

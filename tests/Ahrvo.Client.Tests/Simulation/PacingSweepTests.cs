@@ -9,9 +9,10 @@ namespace Ahrvo.Client.Tests.Simulation;
 /// Issue 17's matrix on the pacing simulation (<see cref="PacingSimulation"/>: the client's real pace
 /// and retry decision on a fake clock): every account limit, -ThrottleLimit, latency and Retry-After,
 /// buckets with and without burst, starting full or empty; random 429s; the -TimeoutSec 5 case.
-/// What every cell must hold: no card lost, and no request sent with under 100 ms of its card's
-/// time left. The rate reached and the share throttled are printed per cell (see the report in
-/// docs/reliability.md for where they stand against the 0.9x / 5 % targets).
+/// Every cell must lose no card and send no request with under 100 ms of its card's time left.
+/// The rate and throttling targets are asserted where the pace meets them, and as bounds that
+/// catch a regression where it does not yet (each such bound says what was measured; the full
+/// table is in docs/reliability.md).
 /// </summary>
 public sealed class PacingSweepTests(ITestOutputHelper log)
 {
@@ -77,6 +78,73 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         Gen.Select(Cells, Gen.Int[1, 1_000_000]).Sample((cell, seed) => AssertCell(cell, Run(cell, seed)), iter: 40, threads: 1);
     }
 
+    private sealed record Measured(Cell Cell, double Ratio, int Throttled, int ThrottledAtStart, int Cards);
+
+    private static IEnumerable<Measured> Matrix(Func<Cell, bool> which)
+    {
+        foreach (var burst in new[] { false, true })
+        foreach (var full in new[] { false, true })
+        foreach (var latency in LatenciesMs)
+        foreach (var ra in RetryAfters)
+        foreach (var limit in Limits)
+        foreach (var t in Throttles)
+        {
+            var cell = new Cell(limit, t, latency, ra, burst, full);
+            if (!which(cell)) continue;
+            double reach = Reachable(limit, t, latency);
+            int n = (int)Math.Max(15, Math.Ceiling(reach * 20));
+            var o = Run(cell, seed: 17);
+            Assert.True(o.Lost == 0, $"{cell}: {o}");
+            yield return new Measured(cell, o.SteadyRate / reach, o.Throttled, o.ThrottledAtStart, n);
+        }
+    }
+
+    private void Table(string title, IReadOnlyList<Measured> cells)
+    {
+        log.WriteLine(title);
+        foreach (var g in cells.GroupBy(m => m.Cell.Limit))
+            log.WriteLine($"  limit {g.Key,5}/s: {g.Count()} cells, rate {g.Average(m => m.Ratio):0.00}x of the limit on average (lowest {g.Min(m => m.Ratio):0.00}x, {g.Count(m => m.Ratio < 0.9)} below 0.9x); 429s after the first 3 s {100 * g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards):0.0} % of the cards on average (highest {100 * g.Max(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards):0.0} %), {g.Average(m => m.ThrottledAtStart):0.#} in the first 3 s");
+    }
+
+    /// <summary>
+    /// The part of the space the issue's table came from (limits 5 to 200/s, latency up to 50 ms,
+    /// -ThrottleLimit 4 to 64, every bucket and Retry-After): on average at least 0.9x of the limit
+    /// and at most 5 % of the cards throttled once the limit is found (the issue's targets, asserted
+    /// per cell where they hold: limits from 50/s). Measured at this commit: 0.95x on average, 4.5 %
+    /// throttled; 32 of 288 cells below 0.9x, mostly buckets without burst at 5 to 20/s.
+    /// </summary>
+    [Fact]
+    public void The_pace_reaches_the_limit_and_throttles_little_where_users_run_it()
+    {
+        var cells = Matrix(c => c.Limit >= 5 && c.Limit <= 200 && c.LatencyMs <= 50 && c.Throttle >= 4).ToList();
+        Table("Limits 5-200/s, latency 5-50 ms, ThrottleLimit 4-64:", cells);
+        Assert.True(cells.Average(m => m.Ratio) >= 0.9, $"{cells.Average(m => m.Ratio):0.000}x on average");
+        Assert.True(cells.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards) <= 0.05, "more than 5 % throttled after the start on average");
+        Assert.True(cells.Count(m => m.Ratio < 0.9) <= cells.Count / 6, $"{cells.Count(m => m.Ratio < 0.9)} cells below 0.9x");
+        foreach (var m in cells.Where(m => m.Cell.Limit >= 50))
+            Assert.True(m.Ratio >= 0.75, $"{m.Cell}: {m.Ratio:0.00}x");
+    }
+
+    /// <summary>
+    /// The whole matrix, with the limits the issue's targets are not met at yet: bounds that catch a
+    /// regression (measured: 1 and 2/s reach 0.7-0.8x of the limit with 40-90 % of their 20-40 cards
+    /// throttled once; 5/s 0.87x and 17 %; 10/s 0.94x and 9 %; above 20/s 0.95x or more and 5 % or less).
+    /// </summary>
+    [Fact]
+    public void Across_the_whole_matrix_the_pace_stays_within_the_measured_bounds()
+    {
+        var cells = Matrix(_ => true).ToList();
+        Table("Every limit, latency, ThrottleLimit, Retry-After and bucket:", cells);
+        foreach (var g in cells.GroupBy(m => m.Cell.Limit))
+        {
+            double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
+            double wantRatio = g.Key <= 2 ? 0.65 : g.Key <= 5 ? 0.8 : 0.9;
+            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.25 : g.Key <= 10 ? 0.12 : 0.06;
+            Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
+            Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
+        }
+    }
+
     [Fact]
     public void TimeoutSec_5_at_a_10_per_second_limit_with_ThrottleLimit_64_loses_nothing_and_sends_nothing_without_time()
     {
@@ -100,9 +168,17 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
             var server = new PacingSimulation.Server(double.PositiveInfinity, 1, true, TimeSpan.FromMilliseconds(latency), share, TimeSpan.FromSeconds(1));
             var o = new PacingSimulation(server, 429).Run(new PacingSimulation.Client(t, cards, TimeSpan.FromSeconds(120)))[0];
             double ideal = cards * latency / 1000.0 / t;
-            log.WriteLine($"random 429s {share:P0}, ThrottleLimit {t}, latency {latency} ms: {o.Duration.TotalSeconds:0.00} s against an ideal of {ideal:0.00} s ({o.Duration.TotalSeconds / (ideal + 1):0.00}x of ideal + 1 s); {o}");
+            double cost = o.Duration.TotalSeconds / (ideal + 1);
+            log.WriteLine($"random 429s {share:P0}, ThrottleLimit {t}, latency {latency} ms: {o.Duration.TotalSeconds:0.00} s against an ideal of {ideal:0.00} s ({cost:0.00}x of ideal + 1 s); {o}");
             Assert.Equal(0, o.Lost);
             Assert.Equal(0, o.SentWithLittleTime);
+            // The issue's targets: 1.1x at 1 %, 1.25x at 5 %. At 5 % a run whose ideal is under a few
+            // seconds cannot meet it by honouring Retry-After: of 2,000 cards about five draw two 429s
+            // in a row, 2 s of waits, and one of them near the end ends the run that much later
+            // (measured 1.3-2.3x when the ideal is under 2.5 s). Asserted where the ideal leaves room.
+            if (share <= 0.01) Assert.True(cost <= 1.1, $"{cost:0.00}x");
+            else if (ideal >= 5) Assert.True(cost <= 1.25, $"{cost:0.00}x");
+            else Assert.True(cost <= 2.5, $"{cost:0.00}x");
         }
     }
 

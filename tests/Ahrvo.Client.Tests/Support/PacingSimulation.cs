@@ -19,7 +19,7 @@ public sealed class PacingSimulation
 
     public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null);
 
-    public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate)
+    public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate, int ThrottledAtStart = 0)
     {
         public double Rate => Answered / Math.Max(1e-9, Duration.TotalSeconds);
         public override string ToString() =>
@@ -95,7 +95,7 @@ public sealed class PacingSimulation
         private readonly AdaptiveRateLimiter _pacer = new(sim._time, null);
         private readonly SortedSet<int> _ready = new();
         private readonly List<Card> _cards = new();
-        private int _next, _idle, _requests, _throttled, _little;
+        private int _next, _idle, _requests, _throttled, _little, _throttledAtStart;
         private long _start, _end;
         private TimeSpan _least = TimeSpan.MaxValue;
         private readonly List<long> _answeredAt = new();
@@ -212,6 +212,7 @@ public sealed class PacingSimulation
                 return;
             }
             _throttled++;
+            if (sim.Now - _start < 3 * sim._time.TimestampFrequency) _throttledAtStart++;
             var m = _pacer.OnThrottled(ticket);
             if (m != null) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m}");
             card.Throttles++;
@@ -235,6 +236,6 @@ public sealed class PacingSimulation
 
         public Outcome Result() => new(_cards.Count, _cards.Count(c => c.Done && !c.Lost), _cards.Count(c => !c.Done || c.Lost),
             _requests, _throttled, TimeSpan.FromSeconds((_end - _start) / (double)sim._time.TimestampFrequency), _little, _least,
-            _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0);
+            _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0, _throttledAtStart);
     }
 }
