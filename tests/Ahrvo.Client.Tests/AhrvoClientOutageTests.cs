@@ -56,6 +56,59 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
         Assert.False(client.Health.IsDown);
     }
 
+    /// <summary>
+    /// Issue 17's fault windows: each gateway failure (503, a CDN's 522 and 530, a connection reset,
+    /// a hang) for 0.5, 3 and 30 s in the middle of a bulk run: every window shorter than -TimeoutSec
+    /// (120 s by default) loses nothing, and the cards come out in order.
+    /// </summary>
+    [Theory]
+    [InlineData("503", 0.5)] [InlineData("503", 3)] [InlineData("503", 30)]
+    [InlineData("522", 0.5)] [InlineData("522", 3)] [InlineData("522", 30)]
+    [InlineData("530", 0.5)] [InlineData("530", 3)] [InlineData("530", 30)]
+    [InlineData("reset", 0.5)] [InlineData("reset", 3)] [InlineData("reset", 30)]
+    [InlineData("hang", 0.5)] [InlineData("hang", 3)] [InlineData("hang", 30)]
+    public async Task A_gateway_failure_window_shorter_than_the_budget_loses_nothing(string kind, double seconds)
+    {
+        long windowFrom = long.MaxValue, windowTo = long.MaxValue;
+        int answered = 0, inWindow = 0;
+        var handler = new ScriptedHandler(async (r, ct) =>
+        {
+            long now = _clock.GetTimestamp();
+            // The window opens once a third of the cards have been answered: a good run before it.
+            if (Interlocked.Increment(ref answered) == 100) { windowFrom = now; windowTo = now + (long)(seconds * _clock.TimestampFrequency); }
+            if (now >= windowFrom && now < windowTo)
+            {
+                Interlocked.Increment(ref inWindow);
+                switch (kind)
+                {
+                    case "522": return new HttpResponseMessage((System.Net.HttpStatusCode)522);
+                    case "530": return ScriptedHandler.Json(530, "<html>Origin DNS error</html>", "text/html");
+                    case "reset": throw new HttpRequestException("reset", new IOException("Connection reset by peer"));
+                    case "hang": await Task.Delay(Timeout.Infinite, ct); throw new InvalidOperationException("unreachable");
+                    default: return ScriptedHandler.Status(503);
+                }
+            }
+            return ScriptedHandler.Balance(r.CardId);
+        });
+        using var client = Client(handler);
+        using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
+        var taken = new List<BulkItem>();
+        var done = Task.Run(() =>
+        {
+            foreach (var i in Enumerable.Range(0, 300))
+            {
+                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
+                run.Add("card" + i);
+            }
+            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
+            return taken.Count;
+        });
+        await _clock.RunAsync(done, TimeSpan.FromMinutes(10));
+        log.WriteLine($"{kind} for {seconds} s: {handler.Total} requests for 300 cards, {inWindow} in the window; the longest card took {taken.Max(t => t.Result!.Elapsed).TotalSeconds:0.#} fake s");
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => "card" + i), taken.Select(t => t.CardId));
+        Assert.All(taken, t => Assert.True(t.Result!.Success, $"{t.CardId}: {t.Result!.Error?.Message}"));
+    }
+
     [Theory]
     [InlineData("503")]
     [InlineData("522")]   // a CDN in front of a dead origin, empty body

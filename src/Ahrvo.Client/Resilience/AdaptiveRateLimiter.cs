@@ -433,7 +433,7 @@ namespace Ahrvo.Client.Resilience
                     // At the start (or with too few answers to measure): search up from what was accepted.
                     _opened = true;
                     _phase = Phase.Search;
-                    _rate = Math.Max(StartRate, Math.Min(Beta * goodput, double.IsPositiveInfinity(_ceiling) ? double.MaxValue : _ceiling));
+                    _rate = Math.Max(StartRate, Math.Min(Beta * StartGoodput(now), double.IsPositiveInfinity(_ceiling) ? double.MaxValue : _ceiling));
                     _clean = 0;
                     _factor = 2;
                     _step = 0;
@@ -442,7 +442,7 @@ namespace Ahrvo.Client.Resilience
                     message = string.Format(CultureInfo.InvariantCulture,
                         "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), raised while none is throttled, to find the account's limit.", _rate, was);
                 }
-                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil))
+                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil) && !FakeClean())
                 {
                     // A step was throttled: the limit lies between the last clean pace and this one.
                     // The next steps rise from the clean pace by ever smaller factors, a search that
@@ -453,7 +453,7 @@ namespace Ahrvo.Client.Resilience
                         _factor = Math.Sqrt(_factor);
                         _rate = _clean * _factor;
                     }
-                    else _rate = Math.Max(MinRate, _rate * (_stepOk + 0.5) / (_stepOk + _stepRefused + 1));
+                    else _rate = Math.Max(MinRate, _rate * StepShare());
                     _step = 0;
                     _stepAnswered = _stepOk = _stepRefused = 0;
                     _stepAt = now;
@@ -468,7 +468,14 @@ namespace Ahrvo.Client.Resilience
                     // Requests go out evenly spaced, so the rate they went out at times the share
                     // the server accepted is the rate it accepts (a goodput without the lag of a window).
                     double accepted;
-                    if (_phase == Phase.Search)
+                    if (_phase == Phase.Search && FakeClean())
+                    {
+                        // This step got less accepted than the last clean pace: that one passed on a
+                        // bucket's saved burst, not on the rate. What this step got is the figure.
+                        accepted = StepShare() * _rate;
+                        confident = false;
+                    }
+                    else if (_phase == Phase.Search)
                     {
                         // The search has narrowed the limit down to within a few per cent above the clean pace.
                         accepted = _clean;
@@ -549,6 +556,26 @@ namespace Ahrvo.Client.Resilience
             answered = _counts.Sum(now, AnsweredNow, window);
         }
 
+        /// <summary>
+        /// What the server accepted at the start: the answers other than 429 since the first request,
+        /// over at least half a second (a bucket's burst, spent in the first few milliseconds, must not
+        /// pass for a rate of thousands a second).
+        /// </summary>
+        private double StartGoodput(long now)
+        {
+            long first = Interlocked.Read(ref _firstSend);
+            return _counts.Sum(now, Answered) / Math.Max(0.5, Seconds(now - first));
+        }
+
+        /// <summary>
+        /// The search's last clean pace passed on a bucket's saved burst, not on the rate: this step,
+        /// above it, had less accepted (over at least ten answers) than that pace. Callers hold the lock.
+        /// </summary>
+        private bool FakeClean() => _clean > 0 && _stepOk + _stepRefused >= 10 && StepShare() * _rate < 0.9 * _clean;
+
+        /// <summary>The share of this search step's answers that were not 429 (with half a count either way, so a few answers cannot say 0 or 1).</summary>
+        private double StepShare() => (_stepOk + 0.5) / (_stepOk + _stepRefused + 1);
+
         private static double Clamp(double x, double low, double high) => x < low ? low : x > high ? high : x;
 
         // The pace now, without the ceiling. Steady: from β·A right after the cut up to 0.98·A in a
@@ -570,8 +597,12 @@ namespace Ahrvo.Client.Resilience
 
         private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
 
-        /// <summary>Requests sent per second over the last second, or since the first request when that is more recent (at least 100 ms).</summary>
-        private double SendingPerSecond(long now) => PerSecond(now, Sent);
+        /// <summary>
+        /// Requests sent per second over the last second (or since the first request, at least 100 ms),
+        /// counted by their answers, 429s included: a reservation is no send (a caller whose slot was
+        /// voided reserves again, and 64 waiting workers counted 141 requests a second at a pace of 16).
+        /// </summary>
+        private double SendingPerSecond(long now) => PerSecond(now, Answered) + PerSecond(now, Refused);
 
         /// <summary>
         /// Answers other than 429 per second since the pace last changed, reaching back (up to the

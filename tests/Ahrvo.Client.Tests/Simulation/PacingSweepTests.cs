@@ -110,8 +110,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// The part of the space the issue's table came from (limits 5 to 200/s, latency up to 50 ms,
     /// -ThrottleLimit 4 to 64, every bucket and Retry-After): on average at least 0.9x of the limit
     /// and at most 5 % of the cards throttled once the limit is found (the issue's targets, asserted
-    /// per cell where they hold: limits from 50/s). Measured at this commit: 0.95x on average, 4.5 %
-    /// throttled; 32 of 288 cells below 0.9x, mostly buckets without burst at 5 to 20/s.
+    /// per cell where they hold: limits from 50/s). Measured at this commit: 0.96x on average, 5 %
+    /// throttled (5/s 15 %, 10/s 4 %, 20/s 4 %, 50-200/s 2 %); 28 of 288 cells below 0.9x, 24 of them at 5/s.
     /// </summary>
     [Fact]
     public void The_pace_reaches_the_limit_and_throttles_little_where_users_run_it()
@@ -128,7 +128,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// <summary>
     /// The whole matrix, with the limits the issue's targets are not met at yet: bounds that catch a
     /// regression (measured: 1 and 2/s reach 0.7-0.8x of the limit with 40-90 % of their 20-40 cards
-    /// throttled once; 5/s 0.87x and 17 %; 10/s 0.94x and 9 %; above 20/s 0.95x or more and 5 % or less).
+    /// throttled once the limit is found; 5/s 0.90x and 17 %; 10/s 0.94x and 9 %; 20/s 0.95x and 6 %;
+    /// from 50/s 0.95x or more and 4 % or less).
     /// </summary>
     [Fact]
     public void Across_the_whole_matrix_the_pace_stays_within_the_measured_bounds()
@@ -139,7 +140,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         {
             double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
             double wantRatio = g.Key <= 2 ? 0.65 : g.Key <= 5 ? 0.8 : 0.9;
-            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.25 : g.Key <= 10 ? 0.12 : 0.06;
+            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.25 : g.Key <= 10 ? 0.12 : g.Key <= 20 ? 0.08 : 0.05;
             Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
             Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
         }
@@ -190,5 +191,9 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         var end = both.Max(o => o.Duration);
         log.WriteLine($"two clients at 100/s: {string.Join("; ", both.Select(o => o.ToString()))}; together {1990 / end.TotalSeconds:0.#}/s");
         Assert.All(both, o => Assert.Equal(0, o.Lost));
+        // They share it: together at least 0.9x the limit, neither starved (measured 19.6 s and 19.4 s;
+        // a pace that counted reservations as sends left one at 1 request/s and ended at 28 s).
+        Assert.True(1990 / end.TotalSeconds >= 90, $"together {1990 / end.TotalSeconds:0.#}/s");
+        Assert.True(both.Min(o => o.Duration) >= 0.7 * end, "one client starved the other");
     }
 }
