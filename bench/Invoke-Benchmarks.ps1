@@ -330,10 +330,13 @@ $rows = @(
     [pscustomobject]@{ Measure = '   ideal N x latency / 16'; Figure = '{0:N0} ms = {1:N2} ms/card' -f $L.IdealMs, ($L.IdealMs / $L.Cards); Target = ''; Result = '' }
     [pscustomobject]@{ Measure = ('   floor N x measured server time ({0:N1} ms) / 16' -f $L.ServerMeanMs); Figure = '{0:N0} ms' -f ($L.Cards * $L.ServerMeanMs / $L.Throttle); Target = ''; Result = '' }
     [pscustomobject]@{ Measure = '   cmdlet / ideal'; Figure = '{0:N2} x' -f ($L.CmdletMs / $L.IdealMs); Target = '<= 1.20 x'; Result = if ($L.CmdletMs / $L.IdealMs -le 1.2) { 'PASS' } else { 'MISS' } }
-    [pscustomobject]@{ Measure = '   ForEach-Object -Parallel / cmdlet'; Figure = '{0:N2} x' -f ($L.ParallelMs / $L.CmdletMs); Target = '>= 3 x'; Result = if ($L.ParallelMs / $L.CmdletMs -ge 3) { 'PASS' } else { 'MISS' } }
+    # Issue 17 restated the ForEach-Object -Parallel target (>= 3 x, which depends on how fast pwsh
+    # runs on the machine) as one against the raw HttpClient loop, in the same run: within 1.05 x at
+    # 20 ms (below) and at least 0.9 x its rate at 0 ms (measure 2).
+    [pscustomobject]@{ Measure = '   ForEach-Object -Parallel / cmdlet'; Figure = '{0:N2} x' -f ($L.ParallelMs / $L.CmdletMs); Target = ''; Result = '' }
     [pscustomobject]@{ Measure = '   Invoke-RestMethod loop / cmdlet'; Figure = '{0:N1} x' -f ($L.LoopMs / $L.CmdletMs); Target = ''; Result = '' }
-    [pscustomobject]@{ Measure = '   cmdlet / raw HttpClient'; Figure = '{0:N2} x' -f ($L.CmdletMs / $L.RawMs); Target = ''; Result = '' }
-    [pscustomobject]@{ Measure = "2. $($T.Cards) cards @ 0 ms, cmdlet vs raw HttpClient (16)"; Figure = '{0:N0} vs {1:N0} cards/s = {2:N2}' -f $T.CmdletPerSecond, $T.RawPerSecond, ($T.CmdletPerSecond / $T.RawPerSecond); Target = '>= 0.80'; Result = if ($T.CmdletPerSecond / $T.RawPerSecond -ge 0.8) { 'PASS' } else { 'MISS' } }
+    [pscustomobject]@{ Measure = '   cmdlet / raw HttpClient'; Figure = '{0:N2} x' -f ($L.CmdletMs / $L.RawMs); Target = '<= 1.05 x'; Result = if ($L.CmdletMs / $L.RawMs -le 1.05) { 'PASS' } else { 'MISS' } }
+    [pscustomobject]@{ Measure = "2. $($T.Cards) cards @ 0 ms, cmdlet vs raw HttpClient (16)"; Figure = '{0:N0} vs {1:N0} cards/s = {2:N2}' -f $T.CmdletPerSecond, $T.RawPerSecond, ($T.CmdletPerSecond / $T.RawPerSecond); Target = '>= 0.90'; Result = if ($T.CmdletPerSecond / $T.RawPerSecond -ge 0.9) { 'PASS' } else { 'MISS' } }
     [pscustomobject]@{ Measure = '   cmdlet, first run in a new pwsh (3 runs)'; Figure = '{0:N0} cards/s' -f $T.CmdletFirstRunPerSecond; Target = ''; Result = '' }
     [pscustomobject]@{ Measure = '   cmdlet with progress on (3 runs)'; Figure = '{0:N0} cards/s' -f $T.CmdletWithProgressPerSecond; Target = ''; Result = '' }
     [pscustomobject]@{ Measure = '   CPU a card: cmdlet vs raw client (emulator)'; Figure = '{0:N0} vs {1:N0} us ({2:N0} us)' -f $T.CmdletCpuUs, $T.RawCpuUs, $T.EmulatorCpuUs; Target = ''; Result = '' }
