@@ -204,15 +204,12 @@ function Invoke-Test {
         & dotnet test $project.FullName --configuration $Configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $results
         $file = Join-Path $results $trx
         if (-not (Test-Path $file)) { Write-Host "No results from $($project.BaseName): counted as a failure." -ForegroundColor Red; $failed++; continue }
-        [xml] $x = Get-Content $file -Raw
-        $c = $x.TestRun.ResultSummary.Counters
-        $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-        $skipped += [int]$c.notExecuted
-        foreach ($r in @($x.TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -notin 'Passed', 'NotExecuted' })) {
-            $message = ("$($r.Output.ErrorInfo.Message)".Trim() -split '\r?\n' | Select-Object -First 3) -join "`n      "
-            $failedNames.Add("$($project.BaseName): $($r.testName) [$($r.outcome) after $($r.duration)]`n      $message")
-        }
-        if ($LASTEXITCODE -ne 0 -and ([int]$c.failed + [int]$c.error) -eq 0) { Write-Host "dotnet test exited $LASTEXITCODE" -ForegroundColor Red; $failed++ }
+        $exit = $LASTEXITCODE
+        # Skipped tests are counted from the results: the TRX counters leave them out (see the script).
+        $trxResult = & (Join-Path $Root 'build/Read-TrxResult.ps1') -Path $file -Project $project.BaseName
+        $passed += $trxResult.Passed; $failed += $trxResult.Failed; $skipped += $trxResult.Skipped
+        foreach ($n in $trxResult.FailedNames) { $failedNames.Add($n) }
+        if ($exit -ne 0 -and $trxResult.FailedCount -eq 0) { Write-Host "dotnet test exited $exit" -ForegroundColor Red; $failed++ }
     }
 
     Write-Host '== Pester' -ForegroundColor Cyan

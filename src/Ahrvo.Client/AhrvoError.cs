@@ -5,19 +5,19 @@ namespace Ahrvo.Client
     /// <summary>
     /// A per-card failure: the facts of what went wrong, a message that states them, and what to do
     /// in this library's terms. <see cref="Message"/> says what happened and never names a setting;
-    /// <see cref="RecommendedAction"/> names <see cref="AhrvoClientOptions"/> properties. A host
-    /// (the PowerShell module) words its own remedy from <see cref="Kind"/> and the facts.
+    /// <see cref="RecommendedAction"/> names <see cref="AhrvoClientOptions"/> properties. Remedies are
+    /// worded in one table (<see cref="Remedies"/>), which a host (the PowerShell module) reads in its
+    /// own terms.
     /// </summary>
     public sealed class AhrvoError
     {
-        public AhrvoError(AhrvoErrorKind kind, string message, int? httpStatus = null, string? apiCode = null, string? apiMessage = null, string? recommendedAction = null, Exception? exception = null)
+        public AhrvoError(AhrvoErrorKind kind, string message, int? httpStatus = null, string? apiCode = null, string? apiMessage = null, Exception? exception = null)
         {
             Kind = kind;
             Message = message;
             HttpStatus = httpStatus;
             ApiCode = apiCode;
             ApiMessage = apiMessage;
-            RecommendedAction = recommendedAction;
             Exception = exception;
         }
 
@@ -50,8 +50,8 @@ namespace Ahrvo.Client
         /// <summary>The wait the server last asked for (Retry-After), when it asked.</summary>
         public TimeSpan? RetryAfter { get; init; }
 
-        /// <summary>What to do, in this library's terms (the options' property names); null when nothing helps.</summary>
-        public string? RecommendedAction { get; }
+        /// <summary>What to do, in this library's terms (the options' property names), from <see cref="Remedies"/>' table.</summary>
+        public string RecommendedAction => Remedies.For(this, RemedyTerms.Client);
 
         /// <summary>The underlying cause, when an exception was one (a network error, a failed token provider, the audit log's IOException...).</summary>
         public Exception? Exception { get; }

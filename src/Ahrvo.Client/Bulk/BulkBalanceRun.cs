@@ -194,7 +194,7 @@ namespace Ahrvo.Client.Bulk
                             // card still gets an answer, or the caller would wait for it for ever.
                             result = BalanceResult.Failed(item.CardId, new AhrvoError(AhrvoErrorKind.ClientFailure,
                                 $"Card '{item.CardId}' was not read: this module failed on this machine ({ex.GetType().Name}). Nothing is known to be wrong with the API.",
-                                recommendedAction: "Try again; if it persists, report it to the module's maintainers with this message.", exception: ex) { CardId = item.CardId }, null, TimeSpan.Zero, 0);
+                                exception: ex) { CardId = item.CardId }, null, TimeSpan.Zero, 0); // its remedy: Remedies' table, as every error's
                         }
                     }
                     if (finished) Complete(item, result);

@@ -9,8 +9,8 @@ namespace Ahrvo.Client.Parsing
     /// <summary>
     /// Turns one answer (or one local failure) into a card's result: a balance, or an error that
     /// carries the facts (card, status, attempts, which limit ended it...), a message that states
-    /// them and a remedy in this library's terms. Never trusts the body. No text here names a
-    /// PowerShell parameter or cmdlet: the module words its own remedies (Errors/ErrorRecords.cs).
+    /// them. Never trusts the body. No remedy is worded here: every one is in <see cref="Remedies"/>'
+    /// table, which the error reads in this library's terms and the module in its own.
     /// </summary>
     internal sealed class ResponseInterpreter
     {
@@ -44,9 +44,9 @@ namespace Ahrvo.Client.Parsing
             public readonly TimeSpan? RetryAfter;
         }
 
-        private static AhrvoError Error(AhrvoErrorKind kind, in Facts f, string message, string? action, int? status = null, string? apiCode = null, string? apiMessage = null,
+        private static AhrvoError Error(AhrvoErrorKind kind, in Facts f, string message, int? status = null, string? apiCode = null, string? apiMessage = null,
             Exception? exception = null, AhrvoLimit? limit = null, bool throttled = false, TimeSpan? timeLimit = null) =>
-            new AhrvoError(kind, message, status, apiCode, apiMessage, action, exception)
+            new AhrvoError(kind, message, status, apiCode, apiMessage, exception)
             {
                 CardId = f.CardId,
                 Attempts = f.Attempts,
@@ -88,8 +88,7 @@ namespace Ahrvo.Client.Parsing
                     return Fail(InvalidResponse(f, "the body could not be decoded (Content-Encoding)", r, status));
                 if (r.BodyTooLarge)
                     return Fail(Error(AhrvoErrorKind.InvalidResponse, f,
-                        $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response.",
-                        "Check BaseUri: it may point at the wrong service.", status));
+                        $"The API's answer for card '{cardId}' is larger than 1 MB, far beyond a balance response.", status));
                 if (!BalanceResponseParser.TryParse(r.Body, r.BodyLength, out var body, out var problem))
                     return Fail(InvalidResponse(f, problem!, r, status));
                 // Checked before anything else reads it: it ends up in objects, CSV files and spreadsheets.
@@ -99,7 +98,6 @@ namespace Ahrvo.Client.Parsing
                 if (!string.Equals(body.Code, "SUCCESS", StringComparison.Ordinal))
                     return Fail(Error(AhrvoErrorKind.ApiError, f,
                         $"The API did not return a balance for card '{cardId}': code '{body.Code ?? "(none)"}'{(body.Message != null ? ": " + body.Message.Trim().TrimEnd('.') : string.Empty)}.",
-                        "Check the card and try again; contact Ahrvo support if it persists.",
                         status, body.Code, body.Message));
                 if (!body.HasData)
                     return Fail(InvalidResponse(f, "the 'data' object is missing", r, status));
@@ -126,48 +124,35 @@ namespace Ahrvo.Client.Parsing
                 case 400:
                     return Fail(Error(AhrvoErrorKind.InvalidCard, f,
                         $"Card '{cardId}' was refused (HTTP 400): the id is invalid or the card is not a Dedicated Funds card.{api}",
-                        "Check the card id. Shared Funds cards have no card balance: query their budget account balance instead.",
                         status, err.Code, err.Message));
                 case 401:
                     return Fail(Error(AhrvoErrorKind.Unauthorized, f,
                         $"The API refused the access token or API key (HTTP 401) while reading card '{cardId}'.{api}",
-                        "Give a valid access token and API key (or an AccessTokenProvider that returns a valid token), then try again.",
                         status, err.Code, err.Message));
                 case 403:
                     return Fail(Error(AhrvoErrorKind.Forbidden, f,
                         $"Card '{cardId}' was not read: card issuance is not enabled for this account (HTTP 403).{api}",
-                        "Ask your Ahrvo account manager to enable the card issuance balance API for this account.",
                         status, err.Code, err.Message));
                 case 404:
                     return Fail(Error(AhrvoErrorKind.CardNotFound, f,
                         $"Card '{cardId}' was not found (HTTP 404).{api}",
-                        "Verify the card id; the card may have been deleted or cancelled.",
                         status, err.Code, err.Message));
                 case 429:
                     // Throttling is never a failure that retries run out on: only the card's time ends it.
                     string asked = r.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero ? $"; the server last asked to wait {Seconds(ra)} s (Retry-After)" : string.Empty;
                     return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
                         $"The API kept throttling card '{cardId}' (HTTP 429) until its time budget left no room for another wait, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s of its {Seconds(_budget)} s budget{asked}.{api}",
-                        "Throttling is waited out while the card's time lasts: raise TotalTimeout, send fewer cards at once (or set MaxRequestsPerSecond), or ask Ahrvo about the account's rate limit.",
                         status, err.Code, err.Message, limit: AhrvoLimit.TotalTimeout, throttled: true));
             }
             if (status >= 300 && status < 400)
                 return Fail(Error(AhrvoErrorKind.Redirect, f,
-                    $"The API answered card '{cardId}' with a redirect (HTTP {status}) to '{_text.Clean(r.Location?.ToString(), 200)}'. Redirects are not followed, so that the API key and token never go to another address.",
-                    "Set BaseUri to the API's final address.", status));
+                    $"The API answered card '{cardId}' with a redirect (HTTP {status}) to '{_text.Clean(r.Location?.ToString(), 200)}'. Redirects are not followed, so that the API key and token never go to another address.", status));
             if (Transience.IsTransientStatus(status))
                 return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
                     $"The API answered HTTP {status} for card '{cardId}' after {attempts} attempt(s){Ended(limit)}.{api}",
-                    "Try again later; if this persists, raise " + limit switch
-                    {
-                        AhrvoLimit.MaxRetries => "MaxRetries.",
-                        AhrvoLimit.TotalTimeout => "TotalTimeout.",
-                        _ => "MaxRetries or TotalTimeout.",
-                    },
                     status, err.Code, err.Message));
             return Fail(Error(AhrvoErrorKind.UnexpectedStatus, f,
-                $"The API answered HTTP {status} for card '{cardId}', which this module does not expect.{api}",
-                "Check BaseUri and the API's status.", status, err.Code, err.Message));
+                $"The API answered HTTP {status} for card '{cardId}', which this module does not expect.{api}", status, err.Code, err.Message));
 
             BalanceResult Fail(AhrvoError e) => BalanceResult.Failed(cardId, e, status, elapsed, attempts);
         }
@@ -183,14 +168,12 @@ namespace Ahrvo.Client.Parsing
         // The problem may quote what the server sent (a balance string, a currency): cleaned like all server text.
         private AhrvoError InvalidResponse(in Facts f, string problem, AttemptResponse r, int status) =>
             Error(AhrvoErrorKind.InvalidResponse, f,
-                $"The API's answer for card '{f.CardId}' could not be read: {_text.Clean(problem, 300)} (HTTP {status}, {_text.Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.",
-                "Try again; if it persists, check BaseUri and report the response to Ahrvo support.", status);
+                $"The API's answer for card '{f.CardId}' could not be read: {_text.Clean(problem, 300)} (HTTP {status}, {_text.Clean(r.ContentType, 100) ?? "no content type"}). No balance is reported for this card.", status);
 
         /// <summary>An id that cannot be sent: refused before any request.</summary>
         public AhrvoError RefusedId(string cardId, string problem) =>
             Error(AhrvoErrorKind.InvalidCard, new Facts(cardId, 0, AhrvoLimit.None, null),
-                problem + " Nothing was sent.",
-                "Give the card's id as issued, for example card201907021723076245.");
+                problem + " Nothing was sent.");
 
         /// <summary>
         /// A card number has a known shape: digits, mask characters (* X x • #) and separators
@@ -248,28 +231,21 @@ namespace Ahrvo.Client.Parsing
                     };
                     return Error(AhrvoErrorKind.Timeout, f,
                         $"Card '{cardId}' got no answer in time after {attempts} attempt(s): {what}.",
-                        which switch
-                        {
-                            AhrvoLimit.AttemptTimeout => "Try again later, or raise AttemptTimeout (or MaxRetries).",
-                            AhrvoLimit.TotalTimeout => "Try again later, or raise TotalTimeout.",
-                            _ => "Try again later, or raise TotalTimeout or AttemptTimeout.",
-                        },
                         exception: ex, limit: which, timeLimit: t.Timeout);
                 }
                 case HttpRequestException _ when Transience.IsTlsFailure(ex):
                     return Error(AhrvoErrorKind.TlsFailure, f,
                         $"Card '{cardId}' was not read: the secure connection to {_host} could not be established ({_text.Clean(Innermost(ex).Message, 300)!.TrimEnd('.')}). Nothing was sent.",
-                        "Certificate checks are never turned off. Check BaseUri, the system clock, and that the server's certificate chain is trusted on this machine.",
                         exception: ex);
                 case HttpRequestException _:
                 case System.IO.IOException _:
                     return Error(AhrvoErrorKind.ServiceUnavailable, f,
                         $"Card '{cardId}' could not be read after {attempts} attempt(s){Ended(limit)}: {_text.Clean(Transience.Describe(ex), 300)!.TrimEnd('.')}.",
-                        "Check the network, the proxy (Proxy, or the system's) and BaseUri, then try again.", exception: ex);
+                        exception: ex);
                 case OperationCanceledException _:
                     return Error(AhrvoErrorKind.Timeout, f,
                         $"Card '{cardId}' was cancelled before an answer came after {attempts} attempt(s).",
-                        "Try again.", exception: ex);
+                        exception: ex);
                 default:
                     return ClientFailure(cardId, ex, attempts);
             }
@@ -279,19 +255,19 @@ namespace Ahrvo.Client.Parsing
         public AhrvoError ClientFailure(string cardId, Exception ex, int attempts = 0) =>
             Error(AhrvoErrorKind.ClientFailure, new Facts(cardId, attempts, AhrvoLimit.None, null),
                 $"Card '{cardId}' was not read: this module failed on this machine ({ex.GetType().Name}: {_text.Clean(ex.Message, 300)}). Nothing is known to be wrong with the API.",
-                "Try again; if it persists, report it to the module's maintainers with this message.", exception: ex);
+                exception: ex);
 
         /// <summary>The audit log could not be written: a local problem that stops the run.</summary>
         public AhrvoError AuditFailed(string cardId, AuditLogException ex, int attempts) =>
             Error(AhrvoErrorKind.AuditLogFailed, new Facts(cardId, attempts, AhrvoLimit.None, null),
                 $"The audit log '{ex.AuditPath}' could not be written while reading card '{cardId}' ({_text.Clean(ex.InnerException?.Message ?? ex.Message, 300)}), so the run stops: no query goes unaudited. Nothing is wrong with the API.",
-                "Free space or fix the permissions of the audit log's folder, or give another AuditLogPath.", exception: ex);
+                exception: ex);
 
         /// <summary>The token provider failed: the account cannot be read with this connection. Its text is cleaned like server text.</summary>
         public AhrvoError TokenProviderFailed(string cardId, Exception ex, int attempts, int? status) =>
             Error(AhrvoErrorKind.Unauthorized, new Facts(cardId, attempts, AhrvoLimit.None, null),
                 $"Card '{cardId}' was not read: {_text.Clean(ProviderMessage(ex), 300)}",
-                "Check the AccessTokenProvider (call it by hand and see what it returns), or give a fixed access token.", status, exception: ex);
+                status, exception: ex);
 
         // The provider's own words, never those of what it called (they could quote a secret).
         private static string ProviderMessage(Exception ex)
@@ -309,8 +285,7 @@ namespace Ahrvo.Client.Parsing
                 : $"Card '{cardId}' was not read after {attempts} attempt(s) (last: {_text.Clean(lastFailure, 300) ?? "no answer"})"; // an exception's text: cleaned like server text
             return Error(AhrvoErrorKind.CircuitOpen, new Facts(cardId, attempts, AhrvoLimit.TotalTimeout, null),
                 string.Format(CultureInfo.InvariantCulture, "{0}: the service at {1} has not answered for {2:0.#} s ({3}), longer than the card's {4} s budget allows (circuit open).",
-                    what, _host, downFor.TotalSeconds, reason ?? "requests failed", Seconds(_budget)),
-                "Check the service's status; when it answers again, query the cards that failed again (the next run probes it at once). TotalTimeout sets how long an outage is waited out.");
+                    what, _host, downFor.TotalSeconds, reason ?? "requests failed", Seconds(_budget)));
         }
     }
 }

@@ -78,39 +78,51 @@ namespace Ahrvo.Client.State
             }
             using (doc)
             {
-                var root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException("it is not a JSON object");
-                if (!root.TryGetProperty("version", out var version)) throw new InvalidDataException("it has no \"version\"");
-                if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v < 1)
-                    throw new InvalidDataException("its \"version\" is not a positive whole number");
-                if (v > CurrentVersion)
-                    throw new InvalidDataException(string.Format(CultureInfo.InvariantCulture,
-                        "it is version {0}, written by a newer module; this one reads version {1}", v, CurrentVersion));
-                generation = Generation(root, "the file");
-                if (!root.TryGetProperty("cards", out var cards) || cards.ValueKind != JsonValueKind.Object)
-                    throw new InvalidDataException("it has no \"cards\" object");
-
-                var list = new List<AlertStateEntry>();
-                var seen = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var card in cards.EnumerateObject())
+                try
                 {
-                    var id = card.Name;
-                    if (id.Length == 0) throw new InvalidDataException("a card has an empty id");
-                    // JsonDocument keeps duplicate names; two entries for one card would make the outcome a guess.
-                    if (!seen.Add(id)) throw new InvalidDataException("card '" + id + "' is listed twice");
-                    var c = card.Value;
-                    if (c.ValueKind != JsonValueKind.Object) throw new InvalidDataException("card '" + id + "' is not a JSON object");
-                    list.Add(new AlertStateEntry(id,
-                        RequiredString(c, id, "level"),
-                        Money(c, id),
-                        RequiredString(c, id, "currency"),
-                        Time(c, id, "observedAt") ?? throw Missing(id, "observedAt"),
-                        Time(c, id, "levelSince") ?? throw Missing(id, "levelSince"),
-                        Time(c, id, "lastAlertedAt"),
-                        Generation(c, "card '" + id + "'")));
+                    return Read(doc.RootElement, out generation);
                 }
-                return list;
+                catch (InvalidOperationException ex)
+                {
+                    // Looking a property up compares names, which unescapes them and throws too.
+                    throw NotText("a name or a value", ex);
+                }
             }
+        }
+
+        private static IReadOnlyList<AlertStateEntry> Read(JsonElement root, out long generation)
+        {
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException("it is not a JSON object");
+            if (!root.TryGetProperty("version", out var version)) throw new InvalidDataException("it has no \"version\"");
+            if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v < 1)
+                throw new InvalidDataException("its \"version\" is not a positive whole number");
+            if (v > CurrentVersion)
+                throw new InvalidDataException(string.Format(CultureInfo.InvariantCulture,
+                    "it is version {0}, written by a newer module; this one reads version {1}", v, CurrentVersion));
+            generation = Generation(root, "the file");
+            if (!root.TryGetProperty("cards", out var cards) || cards.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException("it has no \"cards\" object");
+
+            var list = new List<AlertStateEntry>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var card in cards.EnumerateObject())
+            {
+                var id = Name(card);
+                if (id.Length == 0) throw new InvalidDataException("a card has an empty id");
+                // JsonDocument keeps duplicate names; two entries for one card would make the outcome a guess.
+                if (!seen.Add(id)) throw new InvalidDataException("card '" + id + "' is listed twice");
+                var c = card.Value;
+                if (c.ValueKind != JsonValueKind.Object) throw new InvalidDataException("card '" + id + "' is not a JSON object");
+                list.Add(new AlertStateEntry(id,
+                    RequiredString(c, id, "level"),
+                    Money(c, id),
+                    RequiredString(c, id, "currency"),
+                    Time(c, id, "observedAt") ?? throw Missing(id, "observedAt"),
+                    Time(c, id, "levelSince") ?? throw Missing(id, "levelSince"),
+                    Time(c, id, "lastAlertedAt"),
+                    Generation(c, "card '" + id + "'")));
+            }
+            return list;
         }
 
         private static long Generation(JsonElement e, string what)
@@ -128,8 +140,38 @@ namespace Ahrvo.Client.State
         {
             if (!c.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) throw Missing(id, name);
             if (p.ValueKind != JsonValueKind.String) throw new InvalidDataException("card '" + id + "': \"" + name + "\" is not a string");
-            return p.GetString()!;
+            return Text(p, "card '" + id + "': \"" + name + "\"");
         }
+
+        // GetString() and JsonProperty.Name throw InvalidOperationException for an escape that is not
+        // text (a lone surrogate such as \ud800), which a hand edit or a damaged file can hold: that is
+        // the file's fault, said as such, never a raw exception.
+        private static string Text(JsonElement p, string what)
+        {
+            try
+            {
+                return p.GetString()!;
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw NotText(what, ex);
+            }
+        }
+
+        private static string Name(JsonProperty card)
+        {
+            try
+            {
+                return card.Name;
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw NotText("a card id", ex);
+            }
+        }
+
+        private static InvalidDataException NotText(string what, Exception ex) =>
+            new InvalidDataException(what + " holds an escape that is not text (a lone surrogate such as \\ud800)", ex);
 
         private static decimal Money(JsonElement c, string id)
         {
@@ -137,7 +179,7 @@ namespace Ahrvo.Client.State
             // A number is taken from its text as written (GetRawText), never through double.
             string text = p.ValueKind switch
             {
-                JsonValueKind.String => p.GetString()!,
+                JsonValueKind.String => Text(p, "card '" + id + "': \"balance\""),
                 JsonValueKind.Number => p.GetRawText(),
                 _ => throw new InvalidDataException("card '" + id + "': \"balance\" is not a number or a string"),
             };
@@ -150,7 +192,17 @@ namespace Ahrvo.Client.State
         {
             if (!c.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) return null;
             // ISO 8601 only (TryGetDateTimeOffset is culture-free), as written.
-            if (p.ValueKind != JsonValueKind.String || !p.TryGetDateTimeOffset(out var t))
+            bool isTime;
+            DateTimeOffset t = default;
+            try
+            {
+                isTime = p.ValueKind == JsonValueKind.String && p.TryGetDateTimeOffset(out t);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw NotText("card '" + id + "': \"" + name + "\"", ex);
+            }
+            if (!isTime)
                 throw new InvalidDataException("card '" + id + "': \"" + name + "\" is not an ISO 8601 time such as 2026-01-31T09:00:00+00:00");
             return t;
         }

@@ -23,12 +23,21 @@ namespace Ahrvo.PowerShell.Cmdlets
         private TimeSpan _lastHeldAt;
         private int _heldWritten;
 
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        // Binding by property name matches any case; the separators users put in headers are aliases.
-        [Alias("card_id", "Id", "card-id", "Card ID")]
+        /// <summary>
+        /// The ledger line itself (or a card id string), by value, as the other cmdlets take it:
+        /// bound by property name, a row without a recognised id column was refused by PowerShell's
+        /// binder, which names neither the columns found nor -CardIdProperty. <see cref="CardIdInput"/>
+        /// finds the id (any case, spaces, '_' or '-') or refuses the row before any request.
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [Alias("card_id", "Id")]
         [ArgumentCompleter(typeof(CardIdCompleter))]
         [ValidateCardId]
-        public string CardId { get; set; } = "";
+        public object[] CardId { get; set; } = Array.Empty<object>();
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? CardIdProperty { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("balance", "expected", "expected_balance")]
@@ -53,11 +62,11 @@ namespace Ahrvo.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            // The expected balance is bound per pipeline record, so it travels with its card.
-            // Never sent with the white space a text file put around it.
-            var id = Ahrvo.Client.Parsing.CardIdRules.Trim(CardId);
-            if (id.Length != CardId.Length) WriteVerbose("Card id '" + CardId + "' has white space around it: read as '" + id + "'.");
-            Enqueue(id, ExpectedBalance);
+            // The expected balance is bound per pipeline record (strictly, by MoneyTransformation),
+            // so it travels with its card. A line without a card id is refused here, one error
+            // naming its columns, and nothing is sent for it; ids are trimmed (said under -Verbose).
+            foreach (var id in CardListCmdlet.CardIdsOf(this, CardId, CardIdProperty))
+                Enqueue(id, ExpectedBalance);
         }
 
         protected override void EndProcessing()

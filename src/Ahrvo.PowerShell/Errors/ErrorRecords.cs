@@ -32,79 +32,34 @@ namespace Ahrvo.PowerShell.Errors
             _ => ErrorCategory.ProtocolError,
         };
 
+        /// <summary>
+        /// Connect-Ahrvo's names for what a remedy refers to. Only names: the sentences are the
+        /// client's one table (<see cref="Remedies"/>), so the module and the client cannot word a
+        /// remedy two ways.
+        /// </summary>
+        internal static readonly RemedyTerms Terms = new RemedyTerms
+        {
+            TotalTimeout = "-TimeoutSec",
+            AttemptTimeout = "-AttemptTimeoutSec",
+            MaxRetries = "-MaxRetries",
+            BaseUri = "-BaseUri",
+            Proxy = "-Proxy",
+            AuditLogPath = "-AuditLogPath",
+            TokenProviderTimeout = "-TokenProviderTimeoutSec",
+            Where = " on Connect-Ahrvo",
+            FewerAtOnce = "lower -ThrottleLimit",
+            Reconnect = "run Connect-Ahrvo again",
+            CredentialSources = " (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY)",
+            TokenProvider = "the script given to Connect-Ahrvo -TokenProvider",
+            FixedToken = "-AccessToken",
+            ReadAgain = "run the command again for the cards that failed (the next command probes it at once)",
+        };
+
         /// <summary>What the user should do, naming the cmdlet and parameter that help, from the error's kind and facts.</summary>
-        public static string RecommendedAction(AhrvoError error) => error.Kind switch
-        {
-            AhrvoErrorKind.CardNotFound => "Verify the card id; the card may have been deleted or cancelled.",
-            AhrvoErrorKind.InvalidCard => error.HttpStatus == null
-                ? "Give the card's id as issued, for example card201907021723076245."
-                : InvalidCardAction(error),
-            AhrvoErrorKind.Unauthorized => error.TokenProviderFailed
-                ? (error.TokenProviderDidNotAnswer
-                    ? "The script given to Connect-Ahrvo -TokenProvider did not answer in time: run it by hand to see why; raise -TokenProviderTimeoutSec if it is only slow. The next query asks it again."
-                    : "Check the script given to Connect-Ahrvo -TokenProvider (run it by hand), or connect again with -AccessToken.")
-                : "Run Connect-Ahrvo again with a valid access token and API key (or fix AHRVO_ACCESS_TOKEN / AHRVO_API_KEY).",
-            AhrvoErrorKind.Forbidden => "Ask your Ahrvo account manager to enable the card issuance balance API for this account.",
-            AhrvoErrorKind.ApiError => "Check the card and try again; contact Ahrvo support if it persists.",
-            AhrvoErrorKind.InvalidResponse => "Try again; if it persists, check -BaseUri on Connect-Ahrvo (it may point at the wrong service) and report the response to Ahrvo support.",
-            AhrvoErrorKind.ServiceUnavailable when error.Throttled =>
-                "Throttling is waited out while the card's time lasts: raise -TimeoutSec on Connect-Ahrvo" + AboveRetryAfter(error)
-                + ", lower -ThrottleLimit, or ask Ahrvo about the account's rate limit.",
-            AhrvoErrorKind.ServiceUnavailable when error.HttpStatus == null =>
-                "Check the network, the proxy (-Proxy on Connect-Ahrvo, or the system's) and -BaseUri, then try again.",
-            AhrvoErrorKind.ServiceUnavailable => "Try again later; if this persists, raise " + Lifting(error.LimitReached) + " on Connect-Ahrvo.",
-            AhrvoErrorKind.Timeout => error.LimitReached switch
-            {
-                AhrvoLimit.AttemptTimeout => "Try again later, or raise -AttemptTimeoutSec (or -MaxRetries) on Connect-Ahrvo.",
-                AhrvoLimit.TotalTimeout => "Try again later, or raise -TimeoutSec on Connect-Ahrvo.",
-                _ => "Try again later, or raise -TimeoutSec or -AttemptTimeoutSec on Connect-Ahrvo.",
-            },
-            AhrvoErrorKind.CircuitOpen => "Check the service's status; when it answers again, run the command again for the cards that failed (the next command probes it at once). -TimeoutSec on Connect-Ahrvo sets how long an outage is waited out.",
-            AhrvoErrorKind.Redirect => "Check -BaseUri on Connect-Ahrvo: use the API's final address.",
-            AhrvoErrorKind.UnexpectedStatus => "Check -BaseUri on Connect-Ahrvo and the API's status.",
-            AhrvoErrorKind.TlsFailure => "Certificate checks are never turned off. Check -BaseUri on Connect-Ahrvo, the system clock, and that the server's certificate chain is trusted on this machine.",
-            AhrvoErrorKind.AuditLogFailed => "Free space or fix the permissions of the audit log's folder, or run Connect-Ahrvo again with another -AuditLogPath.",
-            AhrvoErrorKind.ClientFailure => "Try again; if it persists, report it to the module's maintainers with this message.",
-            // A kind this table does not know yet: the client's own advice, else a general one.
-            _ => error.RecommendedAction ?? "Try again; if it persists, report it to the module's maintainers with this message.",
-        };
+        public static string RecommendedAction(AhrvoError error) => Remedies.For(error, Terms);
 
-        /// <summary>Which of the vendor's two 400 cases the API's code and message name, if they name one.</summary>
-        internal enum BadRequestCase { Unknown, InvalidId, NotDedicated }
-
-        internal static BadRequestCase ClassifyBadRequest(string? apiCode, string? apiMessage)
-        {
-            var text = ((apiCode ?? "") + " " + (apiMessage ?? "")).ToUpperInvariant().Replace('_', ' ').Replace('-', ' ');
-            // The card-type case first: its message may also say "card" and "invalid" ("invalid card type").
-            if (text.Contains("DEDICATED") || text.Contains("SHARED") || text.Contains("BUDGET") || text.Contains("CARD TYPE"))
-                return BadRequestCase.NotDedicated;
-            if (text.Contains("CARD ID") || text.Contains("CARDID") || text.Contains("INVALID") || text.Contains("MISSING") || text.Contains("MALFORMED"))
-                return BadRequestCase.InvalidId;
-            return BadRequestCase.Unknown;
-        }
-
-        // The vendor's 400 means either case: the remedy names the one the API named, both only when it named none.
-        private static string InvalidCardAction(AhrvoError error) => ClassifyBadRequest(error.ApiCode, error.ApiMessage) switch
-        {
-            BadRequestCase.InvalidId => "Check the card id: the API says it is missing or invalid. Give the id as issued, for example card201907021723076245, with nothing around it.",
-            BadRequestCase.NotDedicated => "This card is not a Dedicated Funds card: Shared Funds cards have no card balance. Query the budget account balance of its budget account instead.",
-            _ => "Check the card id (it may be invalid); if it is right, the card may be a Shared Funds card, which has no card balance: query its budget account balance instead.",
-        };
-
-        // The parameter that lifts the limit that ended the card.
-        private static string Lifting(AhrvoLimit limit) => limit switch
-        {
-            AhrvoLimit.MaxRetries => "-MaxRetries",
-            AhrvoLimit.AttemptTimeout => "-AttemptTimeoutSec",
-            AhrvoLimit.TotalTimeout => "-TimeoutSec",
-            _ => "-MaxRetries or -TimeoutSec",
-        };
-
-        // The card's time must outlast the waits the server asks for.
-        private static string AboveRetryAfter(AhrvoError error) =>
-            error.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero
-                ? string.Format(CultureInfo.InvariantCulture, " (the server asked to wait {0:0.###} s)", ra.TotalSeconds)
-                : string.Empty;
+        /// <summary>The remedy for an id refused before any request (the table's InvalidCard without a status).</summary>
+        public static string RefusedIdAction => RecommendedAction(new AhrvoError(AhrvoErrorKind.InvalidCard, "refused before sending"));
 
         /// <summary>The facts, then what to do: what $_.Exception.Message, logs and the report's failed cards show.</summary>
         public static string Describe(AhrvoError error) => error.Message + " " + RecommendedAction(error);

@@ -8,8 +8,10 @@ namespace Ahrvo.PowerShell
     public sealed class BalanceSummary
     {
         public BalanceSummary(int count, decimal total, decimal? average, decimal? minimum, decimal? maximum,
-            IReadOnlyList<BalanceBucket> distribution, IReadOnlyList<string> failed, string? currency, IReadOnlyList<string> currencies)
+            IReadOnlyList<BalanceBucket> distribution, IReadOnlyList<string> failed, string? currency, IReadOnlyList<string> currencies, int refused = 0)
         {
+            if (refused < 0) throw new ArgumentOutOfRangeException(nameof(refused));
+            Refused = refused;
             Count = count;
             Total = total;
             Average = average;
@@ -42,6 +44,15 @@ namespace Ahrvo.PowerShell
         /// <summary>Ids of the cards that could not be read, in input order.</summary>
         public string[] Failed { get; }
 
+        /// <summary>
+        /// Inputs refused before any request (a row without a card id, an object that is not a card
+        /// balance): they have no id to list in <see cref="Failed"/>, but were meant as cards.
+        /// </summary>
+        public int Refused { get; }
+
+        /// <summary>What could not be measured: the failed cards plus the refused inputs, never fewer.</summary>
+        public int FailedCount => Failed.Length + Refused;
+
         /// <summary>The balances' currency; null when there were none, or more than one (see Currencies).</summary>
         public string? Currency { get; }
 
@@ -49,7 +60,8 @@ namespace Ahrvo.PowerShell
         public string[] Currencies { get; }
 
         public override string ToString() =>
-            string.Format(CultureInfo.InvariantCulture, "{0} cards, total {1} {2}", Count, Total, Currency ?? string.Join("/", Currencies));
+            string.Format(CultureInfo.InvariantCulture, "{0} cards, total {1} {2}", Count, Total, Currency ?? string.Join("/", Currencies))
+            + (FailedCount > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0} failed", FailedCount) : string.Empty);
 
         private static T[] ToArray<T>(IReadOnlyList<T> list)
         {

@@ -60,7 +60,7 @@ namespace Ahrvo.PowerShell.Parameters
             }
             if (value == null)
             {
-                result.Refusal = Refuse(input, "The card id is null.", "Give the card's id as issued, for example card201907021723076245.", command);
+                result.Refusal = Refuse(input, "The card id is null.", Errors.ErrorRecords.RefusedIdAction, command);
                 return result;
             }
             var columns = Columns(input!, value);
@@ -94,7 +94,7 @@ namespace Ahrvo.PowerShell.Parameters
                     AddText(result, s, input);
                     return;
                 case null:
-                    result.Refusal = Refuse(input, "The card id in property '" + name + "' is empty.", "Give the card's id as issued, for example card201907021723076245.", command);
+                    result.Refusal = Refuse(input, "The card id in property '" + name + "' is empty.", Errors.ErrorRecords.RefusedIdAction, command);
                     return;
                 case IEnumerable list when !(v is IDictionary):
                     // An array of ids in one property, as binding by property name took it.
@@ -129,7 +129,7 @@ namespace Ahrvo.PowerShell.Parameters
             var problem = CardIdRules.Check(trimmed);
             if (problem != null)
             {
-                result.Refusal = Refuse(input, problem + " Nothing was sent for it.", "Give the card's id as issued, for example card201907021723076245.", "");
+                result.Refusal = Refuse(input, problem + " Nothing was sent for it.", Errors.ErrorRecords.RefusedIdAction, "");
                 return;
             }
             if (trimmed.Length != text.Length) result.Trimmed.Add(text);

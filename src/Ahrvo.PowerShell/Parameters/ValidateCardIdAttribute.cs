@@ -19,7 +19,7 @@ namespace Ahrvo.PowerShell.Parameters
             var text = (string?)value;
             var problem = CardIdRules.Check(text == null ? null : CardIdRules.Trim(text));
             if (problem != null)
-                throw new ValidationMetadataException(problem + " Give the card's id as issued, for example card201907021723076245.");
+                throw new ValidationMetadataException(problem + " " + Errors.ErrorRecords.RefusedIdAction);
         }
     }
 }

@@ -87,7 +87,9 @@ namespace Ahrvo.PowerShell.Reports
                 BalanceBuckets.Build(_bucketCounts),
                 _failures.Select(f => f.CardId).ToList(),
                 _currencies.Count == 1 ? _currencies.Min : null,
-                _currencies.ToList());
+                _currencies.ToList(),
+                // Refused inputs count as failed, never as nothing (as the export's ahrvo_inputs_refused).
+                _refused.Count);
         }
 
         /// <summary>The warning for mixed currencies, or null.</summary>

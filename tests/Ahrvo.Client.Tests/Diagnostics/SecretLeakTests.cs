@@ -63,15 +63,21 @@ public sealed class SecretLeakTests(ITestOutputHelper log)
     }
 
     /// <summary>A base64-like secret with '/', '+' and '=' in it.</summary>
-    private static string Base64Secret(Random rng, int bytes)
+    /// <remarks>
+    /// A multiple of 3 bytes has no '=' padding: such a size looped here for ever, which is what
+    /// made the two sweeps below look "too slow" (they never got past their first secret).
+    /// </remarks>
+    internal static string Base64Secret(Random rng, int bytes)
     {
-        while (true)
+        if (bytes % 3 == 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "base64 of a multiple of 3 bytes has no '=': give another size");
+        for (int tries = 0; tries < 10_000; tries++)
         {
             var b = new byte[bytes];
             rng.NextBytes(b);
             var s = Convert.ToBase64String(b);
-            if (s.Contains('/') && s.Contains('+') && s.Contains('=') && s.Length >= 40) return s;
+            if (s.Contains('/') && s.Contains('+') && s.Length >= 40) return s;
         }
+        throw new InvalidOperationException($"no base64 secret of {bytes} bytes with '/' and '+' in 10000 tries");
     }
 
     /// <summary>
@@ -99,14 +105,14 @@ public sealed class SecretLeakTests(ITestOutputHelper log)
     private static ServerText Text(string apiKey, string token = "tok-unrelated-0000") =>
         new(TestSecrets.Secure(apiKey), () => TestSecrets.Secure(token));
 
-    [Fact(Skip = "Too slow for the suite: did not finish in 150 s. ServerText.Clean and Preview themselves are linear (about 0.2 s for a 1 MB body of escapes, measured) and SecretForms.Run keeps its live ends distinct, so the cost is the sweep's volume; to be cut down before enabling")]
+    [Fact]
     public void The_preview_never_shows_four_characters_of_a_secret_wherever_the_cut_falls_in_any_form_and_body_size()
     {
         var rng = new Random(182);
         // One filler, sliced: building a fresh one per body would cost more than the checks.
         var filler = FillerOf(rng, Cut + 80_000);
         int checkedCount = 0, redactedWhole = 0;
-        foreach (var bytes in new[] { 30, 64 })
+        foreach (var bytes in new[] { 31, 64 })
         {
             var secret = Base64Secret(rng, bytes);
             var text = Text(secret);
@@ -201,12 +207,12 @@ public sealed class SecretLeakTests(ITestOutputHelper log)
         }
     }
 
-    [Fact(Skip = "Too slow for the suite: did not finish in 150 s. ServerText.Clean and Preview themselves are linear (about 0.2 s for a 1 MB body of escapes, measured) and SecretForms.Run keeps its live ends distinct, so the cost is the sweep's volume; to be cut down before enabling")]
+    [Fact]
     public async Task The_real_clients_debug_output_never_shows_an_echoed_secret_whatever_the_body_and_cut()
     {
         // Driven end to end: the client's own -Debug lines for answers whose body echoes the key or
         // the token in some form, at some offset around the cut, in a body of some size.
-        var gen = from keyBytes in Gen.Int[30, 64]
+        var gen = from keyBytes in Gen.Int[30, 64].Where(b => b % 3 != 0)
                   from seed in Gen.Int
                   from form in Gen.Enum<Form>()
                   from offsetFromCut in Gen.Int[-700, 20]
@@ -240,6 +246,6 @@ public sealed class SecretLeakTests(ITestOutputHelper log)
             lock (lines) everything = string.Join("\n", lines) + "\n" + result.Error?.Message + "\n" + result.Error?.ApiMessage;
             Assert.Contains("HTTP " + t.status, everything); // the preview line was written
             AssertNothingOf(secret, pieces, everything, "debug output");
-        }, iter: 60, threads: 1, print: t => t.ToString());
+        }, iter: 200, threads: 1, print: t => t.ToString());
     }
 }

@@ -195,17 +195,39 @@ public sealed class CardIdInputTests(EmulatorFixture fx, ITestOutputHelper log) 
         Csv("other.csv", $"card-id,balance\n{Low},42.17\n");
         Csv("bad.csv", $"number,balance,owner\n{Good},1,{Owner}\n");
         var r = Run("""
-            (Import-Csv $dir/ledger.csv | Compare-AhrvoCardBalance).Status
+            (Import-Csv $dir/ledger.csv | Compare-AhrvoCardBalance -Verbose).Status
             (Import-Csv $dir/other.csv | Compare-AhrvoCardBalance).Status
             Import-Csv $dir/bad.csv | Compare-AhrvoCardBalance
             """);
         NoTerminating(r);
         Assert.Equal(new[] { "Matched", "Matched" }, r.Output.Select(o => o.ToString()));
-        Assert.Single(r.Errors); // PowerShell's binding refuses the row: no card id
+        Assert.Contains(r.Verbose, v => v.Contains("has white space around it"));
+        // Refused as the other cmdlets refuse it, not by PowerShell's binder: the columns found and how to map one.
+        var error = Assert.Single(r.Errors);
+        Assert.StartsWith("Ahrvo.NoCardId", error.FullyQualifiedErrorId);
+        foreach (var column in new[] { "'number'", "'balance'", "'owner'" }) Assert.Contains(column, error.ErrorDetails.Message);
+        Assert.Contains("-CardIdProperty 'number' to Compare-AhrvoCardBalance", error.ErrorDetails.RecommendedAction);
         Assert.DoesNotContain(Owner, r.AllText());
         var stats = await fx.Emulator.GetStatsAsync();
         Assert.Equal(new[] { Good, Low }.OrderBy(x => x), stats.RequestsPerCard.Keys.OrderBy(x => x));
         AuditHoldsOnly(Good, Low);
+    }
+
+    [Fact]
+    public async Task Compare_reads_the_column_named_by_CardIdProperty_and_keeps_its_amounts_strict()
+    {
+        Csv("semi.csv", $"Card No;expected\n{Good};1468.87\n{Low};\"42,17\"\n");
+        var r = Run("""
+            Import-Csv $dir/semi.csv -Delimiter ';' | Compare-AhrvoCardBalance -CardIdProperty 'card no' | ForEach-Object { "$($_.CardId) $($_.Status)" }
+            """);
+        NoTerminating(r);
+        // The decimal comma is refused for its row (never read as 4217), and nothing is sent for that row.
+        Assert.Equal(new[] { $"{Good} Matched" }, r.Output.Select(o => o.ToString()));
+        var error = Assert.Single(r.Errors);
+        Assert.Contains("42,17", error.ToString());
+        var stats = await fx.Emulator.GetStatsAsync();
+        Assert.Equal(new[] { Good }, stats.RequestsPerCard.Keys);
+        AuditHoldsOnly(Good);
     }
 
     [Fact]

@@ -122,7 +122,11 @@ public sealed class CompareAhrvoCardBalanceCommandTests(EmulatorFixture fx) : IA
             """, ("good", good));
         NoTerminating(r);
         Assert.Equal(good, Prop<string>(Assert.Single(r.Output), "CardId"));
-        Assert.StartsWith("ParameterArgumentValidationError", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        // The row is resolved as Get-AhrvoCardBalance resolves it (issue 22): refused before any request.
+        var error = Assert.Single(r.Errors);
+        Assert.StartsWith("Ahrvo.InvalidCard,", error.FullyQualifiedErrorId);
+        Assert.Contains("Nothing was sent", error.Exception.Message);
+        Assert.Equal(1, await fx.RequestsForAsync(good));
     }
 
     [Fact]

@@ -229,6 +229,40 @@ public sealed class GetAhrvoCardBalanceCommandTests(EmulatorFixture fx, ITestOut
         Assert.True(stats.BalanceRequests <= 2, $"{stats.BalanceRequests} requests were sent after a 401");
     }
 
+    public static TheoryData<int, string> HostileRefusals()
+    {
+        // Issue 18: bodies whose reading threw InvalidOperationException (a lone surrogate escape,
+        // in a value or a name), or that are not text at all; each as a 401 and as a 403.
+        var bodies = new[]
+        {
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(@"{""code"":""\ud800""}")),
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(@"{""code"":""UNAUTHORIZED"",""message"":""token \udc00 expired""}")),
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(@"{""\ud800"":1,""code"":""E""}")),
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(@"{""code"":""\ud8")),
+            Convert.ToBase64String(new byte[] { 0x7B, 0x22, 0x63, 0x6F, 0x64, 0x65, 0x22, 0x3A, 0x22, 0xFF, 0xC0, 0xAF, 0x22, 0x7D }), // {"code":"<invalid UTF-8>"}
+        };
+        var data = new TheoryData<int, string>();
+        foreach (var status in new[] { 401, 403 })
+            foreach (var body in bodies) data.Add(status, body);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileRefusals))]
+    public async Task A_401_or_403_whose_body_cannot_be_read_still_stops_the_command_with_one_terminating_error(int status, string bodyBase64)
+    {
+        await fx.Emulator.SetConfigAsync(new { faults = new object[] { new { kind = "body", status, bodyBase64 } } });
+        var r = Run($"try {{ Get-AhrvoCardBalance {Good},{Low},{Good},{Low},{Good},{Low} -ThrottleLimit 1 }} catch {{ $caught = $_ }}; $caught");
+        log.WriteLine(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(bodyBase64)) + " -> " + string.Join(" | ", r.Output.Select(o => o.ToString())));
+        // Caught by try/catch, so terminating; and not one error per card.
+        var record = Assert.IsType<ErrorRecord>(Assert.Single(r.Output).BaseObject);
+        Assert.Empty(r.Errors);
+        Assert.StartsWith(status == 401 ? "Ahrvo.Unauthorized," : "Ahrvo.Forbidden,", record.FullyQualifiedErrorId);
+        Assert.Equal(Good, record.TargetObject);
+        var stats = await fx.Emulator.GetStatsAsync();
+        Assert.True(stats.BalanceRequests <= 2, $"{stats.BalanceRequests} requests were sent after a {status}");
+    }
+
     [Fact]
     public async Task Forbidden_is_one_terminating_error()
     {

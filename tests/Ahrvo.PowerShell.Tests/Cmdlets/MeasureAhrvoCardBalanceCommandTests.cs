@@ -88,6 +88,46 @@ public sealed class MeasureAhrvoCardBalanceCommandTests(EmulatorFixture fx) : IA
         Assert.Contains(r.Warning, w => w.Contains("EUR, USD"));
         var error = Assert.Single(r.Errors);
         Assert.Equal("Ahrvo.UnsupportedInput,Ahrvo.PowerShell.Cmdlets.MeasureAhrvoCardBalanceCommand", error.FullyQualifiedErrorId);
+        // The refused input counts as failed, never as nothing.
+        Assert.Equal(1, Prop<int>(s, "Refused"));
+        Assert.Equal(1, Prop<int>(s, "FailedCount"));
+    }
+
+    [Fact]
+    public async Task Measure_counts_refused_inputs_as_failed_never_as_nothing()
+    {
+        // Issue 22: rows without a card id (here -CardId given rows of a CSV whose id column has
+        // another name) and a failed card. The summary must not read as "nothing failed".
+        var a = await fx.PlantAsync("10.00");
+        var unknown = NewCardId();
+        var dir = NewTempDir();
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "cards.csv"), $"number,owner\n{a},alice\n{a},bob\n");
+            var r = Run("""
+                Update-FormatData -AppendPath $format
+                $s = Measure-AhrvoCardBalance -CardId (@(Import-Csv (Join-Path $dir 'cards.csv')) + $a + $unknown)
+                $s
+                $s.ToString()
+                ($s | Format-List | Out-String -Width 200)
+                """, ("a", a), ("unknown", unknown), ("dir", dir), ("format", FormatFile));
+            NoTerminating(r);
+            var s = r.Output[0];
+            Assert.Equal(1, Prop<int>(s, "Count"));
+            Assert.Equal(new[] { unknown }, Prop<string[]>(s, "Failed"));
+            Assert.Equal(2, Prop<int>(s, "Refused"));
+            Assert.Equal(3, Prop<int>(s, "FailedCount"));
+            Assert.Equal("1 cards, total 10.00 USD, 3 failed", r.Output[1].ToString());
+            Assert.Contains("Failed       : 3: " + unknown + ", 2 input(s) refused (no card id)", r.Output[2].ToString());
+            Assert.Equal(3, r.Errors.Count); // two Ahrvo.NoCardId, one Ahrvo.CardNotFound
+            Assert.Equal(2, r.Errors.Count(e => e.FullyQualifiedErrorId.StartsWith("Ahrvo.NoCardId")));
+            Assert.Equal(1, await fx.RequestsForAsync(unknown));
+            Assert.Equal(1, await fx.RequestsForAsync(a)); // the rows were never sent
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

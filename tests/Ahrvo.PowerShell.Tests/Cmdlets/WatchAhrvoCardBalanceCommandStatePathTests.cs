@@ -144,6 +144,8 @@ public sealed class WatchAhrvoCardBalanceCommandStatePathTests(EmulatorFixture f
     [InlineData("{ \"version\": 1, \"cards\": { \"x\": ", "not valid JSON")]
     [InlineData("{ \"version\": 7, \"cards\": {} }", "version 7")]
     [InlineData("", "empty")]
+    // A lone surrogate escape, which System.Text.Json parses but cannot turn into a string (issue 18).
+    [InlineData("{ \"version\": 1, \"cards\": { \"card\\ud800\": {} } }", "not text")]
     public async Task A_corrupt_file_is_a_terminating_error_naming_the_file_and_no_card_is_read(string content, string reason)
     {
         var ids = await PlantAsync("10.00");

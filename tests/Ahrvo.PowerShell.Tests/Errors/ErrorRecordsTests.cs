@@ -10,16 +10,15 @@ namespace Ahrvo.PowerShell.Tests.Errors;
 
 /// <summary>
 /// The module's side of an error: every kind the client has gets an ErrorId, a category and a
-/// remedy worded here, in PowerShell's terms, from the error's facts. The client's own remedy
-/// (in AhrvoClientOptions' terms) never reaches the user.
+/// remedy in PowerShell's terms, from the error's facts (the wording is the client's one table,
+/// Remedies; the names are Connect-Ahrvo's). The client's own terms (AhrvoClientOptions' property
+/// names) never reach the user.
 /// </summary>
 public sealed class ErrorRecordsTests(ITestOutputHelper log)
 {
-    private const string ClientAdvice = "Raise TotalTimeout (the client's own advice).";
-
     private static AhrvoError Error(AhrvoErrorKind kind, int? status = null, Exception? exception = null, AhrvoLimit limit = AhrvoLimit.None,
         bool throttled = false, TimeSpan? retryAfter = null) =>
-        new(kind, $"Card 'card1' failed as {kind}.", status, apiCode: status == null ? null : "CODE", apiMessage: null, recommendedAction: ClientAdvice, exception: exception)
+        new(kind, $"Card 'card1' failed as {kind}.", status, apiCode: status == null ? null : "CODE", apiMessage: null, exception: exception)
         {
             CardId = "card1",
             Attempts = 2,
@@ -65,8 +64,9 @@ public sealed class ErrorRecordsTests(ITestOutputHelper log)
         Assert.Equal("card1", record.TargetObject);
         var action = record.ErrorDetails?.RecommendedAction;
         Assert.False(string.IsNullOrWhiteSpace(action));
-        Assert.NotEqual(ClientAdvice, action); // worded here, not passed through
-        Assert.DoesNotContain("TotalTimeout", action);
+        Assert.Equal(Ahrvo.Client.Remedies.For(error, ErrorRecords.Terms), action); // the one table's wording
+        Assert.DoesNotContain("TotalTimeout", action); // never the client's terms
+        Assert.DoesNotContain("AccessTokenProvider", action);
         // The console shows the facts and then "Recommendation:"; $_.Exception.Message has both.
         Assert.Equal(error.Message, record.ErrorDetails!.Message);
         var exception = Assert.IsType<AhrvoException>(record.Exception);
@@ -132,7 +132,7 @@ public sealed class ErrorRecordsTests(ITestOutputHelper log)
     [InlineData("BAD_REQUEST", "Bad request", "both")]
     public void A_400_remedy_names_the_case_the_API_named_and_both_only_when_it_named_none(string? code, string? message, string expected)
     {
-        var error = new AhrvoError(AhrvoErrorKind.InvalidCard, "Card 'card1' was refused (HTTP 400).", 400, code, message, ClientAdvice) { CardId = "card1" };
+        var error = new AhrvoError(AhrvoErrorKind.InvalidCard, "Card 'card1' was refused (HTTP 400).", 400, code, message) { CardId = "card1" };
         var action = ErrorRecords.ForCard("card1", error).ErrorDetails!.RecommendedAction;
         log.WriteLine($"{code}/{message}: {action}");
         bool namesShared = action.Contains("Shared Funds"), namesId = action.Contains("Check the card id");
@@ -142,6 +142,37 @@ public sealed class ErrorRecordsTests(ITestOutputHelper log)
             case "shared": Assert.True(namesShared && !namesId, action); break;
             default: Assert.True(namesShared && namesId, action); break;
         }
+    }
+
+    [Fact]
+    public void No_remedy_is_worded_outside_the_one_table()
+    {
+        // Issue 18: ResponseInterpreter wrote remedies that this class rewrote, and BulkBalanceRun
+        // had a ClientFailure text of its own. Every sentence the table makes, in either host's
+        // terms and for any facts, is found in no source file but Remedies.cs.
+        var sentences = new HashSet<string>(StringComparer.Ordinal);
+        var causes = new Exception?[] { null, new TokenProviderException("failed"), new TokenProviderException("hung", didNotAnswer: true) };
+        foreach (var kind in Enum.GetValues<AhrvoErrorKind>())
+            foreach (var status in new int?[] { null, 400, 429, 503 })
+                foreach (var limit in Enum.GetValues<AhrvoLimit>())
+                    foreach (var throttled in new[] { false, true })
+                        foreach (var cause in causes)
+                            foreach (var terms in new[] { RemedyTerms.Client, ErrorRecords.Terms })
+                            {
+                                var e = new AhrvoError(kind, "m", status, exception: cause) { LimitReached = limit, Throttled = throttled };
+                                foreach (var sentence in Ahrvo.Client.Remedies.For(e, terms).Split(new[] { ". ", ": ", "; " }, StringSplitOptions.RemoveEmptyEntries))
+                                    if (sentence.Length >= 25) sentences.Add(sentence.TrimEnd('.'));
+                            }
+        Assert.True(sentences.Count > 30, $"{sentences.Count} sentences");
+        var src = Path.Combine(Ahrvo.PowerShell.Tests.Support.PwshProcess.RepoRoot, "src");
+        var files = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar) && !f.Contains(Path.DirectorySeparatorChar + "bin" + Path.DirectorySeparatorChar))
+            .Where(f => Path.GetFileName(f) != "Remedies.cs")
+            .ToList();
+        Assert.Contains(files, f => f.EndsWith("ResponseInterpreter.cs"));
+        var found = (from f in files let text = File.ReadAllText(f) from sentence in sentences where text.Contains(sentence, StringComparison.Ordinal)
+                     select Path.GetRelativePath(src, f) + ": " + sentence).ToList();
+        Assert.True(found.Count == 0, "Remedies worded outside src/Ahrvo.Client/Remedies.cs:\n" + string.Join("\n", found));
     }
 
     private static SecureString Secure(string s)

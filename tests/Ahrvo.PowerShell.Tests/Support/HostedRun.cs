@@ -130,6 +130,9 @@ public sealed class HostedRun : IDisposable
     {
         // A script that will not stop (a failed test) is left to the process: disposing it would
         // wait for it, and the test is to fail now, not hang.
+        // Stopping counts too: a stop that never completes leaves the state there, and Dispose would wait.
+        var state = _ps.InvocationStateInfo.State;
+        if (state is PSInvocationState.Stopping) return;
         if (IsRunning && !_ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10))) return;
         _ps.Dispose();
         if (_ownRunspace) _runspace.Dispose();
