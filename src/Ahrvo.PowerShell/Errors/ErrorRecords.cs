@@ -29,6 +29,7 @@ namespace Ahrvo.PowerShell.Errors
             AhrvoErrorKind.TlsFailure => ErrorCategory.SecurityError,
             AhrvoErrorKind.AuditLogFailed => ErrorCategory.WriteError,
             AhrvoErrorKind.ClientFailure => ErrorCategory.InvalidOperation,
+            AhrvoErrorKind.MayHaveBeenApplied => ErrorCategory.InvalidResult, // the result is unknown (Invoke-AhrvoRequest)
             _ => ErrorCategory.ProtocolError,
         };
 
@@ -65,6 +66,7 @@ namespace Ahrvo.PowerShell.Errors
             AhrvoErrorKind.TlsFailure => "Certificate checks are never turned off. Check -BaseUri on Connect-Ahrvo, the system clock, and that the server's certificate chain is trusted on this machine.",
             AhrvoErrorKind.AuditLogFailed => "Free space or fix the permissions of the audit log's folder, or run Connect-Ahrvo again with another -AuditLogPath.",
             AhrvoErrorKind.ClientFailure => "Try again; if it persists, report it to the module's maintainers with this message.",
+            AhrvoErrorKind.MayHaveBeenApplied => "Check whether the write took effect before sending it again; give writes an -IdempotencyKey (Invoke-AhrvoRequest).",
             // A kind this table does not know yet: the client's own advice, else a general one.
             _ => error.RecommendedAction ?? "Try again; if it persists, report it to the module's maintainers with this message.",
         };
