@@ -16,19 +16,19 @@ namespace Ahrvo.Client.Requests
             problem = null;
             if (string.IsNullOrWhiteSpace(path))
             {
-                problem = "The path is empty: give the endpoint's path, for example /card/issuance/api/issuing/card/v2/normal/balance.";
+                problem = "The path is empty: give the endpoint's path, for example /card/issuance/api/issuing/card/v2/normal/balance. Nothing was sent.";
                 return null;
             }
             foreach (var c in path)
                 if (char.IsControl(c) || c == ' ')
                 {
-                    problem = "The path '" + Printable(path) + "' holds a space or a control character: put values with spaces in -Query, which encodes them.";
+                    problem = "The path '" + Printable(path) + "' holds a space or a control character: put values with spaces in the query, which encodes them. Nothing was sent.";
                     return null;
                 }
             // "//host/x" is a URI of another host without a scheme: never resolved against the base.
             if (path.StartsWith("//", StringComparison.Ordinal) || path.StartsWith("\\\\", StringComparison.Ordinal) || path.IndexOf('\\') >= 0)
             {
-                problem = "The path '" + Printable(path) + "' names another host (or holds a backslash): give a path under the connection's base URI, such as /card/issuance/api/...";
+                problem = "The path '" + Printable(path) + "' names another host (or holds a backslash): give a path under the connection's base URI, such as /card/issuance/api/... Nothing was sent.";
                 return null;
             }
             var root = baseUri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
