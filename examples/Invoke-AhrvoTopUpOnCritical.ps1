@@ -20,11 +20,12 @@
     ("Top-up Dedicated Funds Card") but not its path or fields. Take both from the vendor's top-up
     document and shape -TopUpBody after it; the default body (card_id, amount) is a placeholder.
 
-    A top-up is a write: Invoke-AhrvoRequest never sends it twice when it may have been applied.
-    Each one carries an Idempotency-Key made of the card, the amount and the day, so a retry (by
-    the module, or by you running the script again the same day) is recognised by an API that
-    honours the key. A top-up whose fate is unknown (Ahrvo.MayHaveBeenApplied) is reported on
-    standard error: check the card's balance and funding orders before sending it again.
+    A top-up is a write: Invoke-AhrvoRequest never sends it twice when it may have been applied
+    (a timeout, a connection lost after sending, a 5xx); such a top-up (Ahrvo.MayHaveBeenApplied)
+    is reported on standard error: check the card's balance and funding orders before sending it
+    again. With -UseIdempotencyKey each top-up carries an Idempotency-Key made of the card, the
+    amount and the day, and the module may then retry it; give it only if the vendor's top-up
+    document says the API honours that header (the balance document does not say).
 
     Exit codes: 0 every card read and every top-up sent (or shown, under -WhatIf); 1 the check
     could not run; 2 some cards could not be read; 3 a top-up failed or its fate is unknown (its
@@ -38,6 +39,9 @@
     The top-up endpoint's path, from the vendor's top-up document.
 .PARAMETER TopUpTo
     The balance a Critical card is topped up to (default 250, the vendor's Low threshold).
+.PARAMETER UseIdempotencyKey
+    Sends an Idempotency-Key (card, amount, day) with each top-up, which lets the module retry it.
+    Only for an API that honours the header.
 .PARAMETER TopUpBody
     Makes the request body from the alert ($args[0]) and the amount ($args[1], a decimal). Shape it
     from the vendor's top-up document.
@@ -57,6 +61,7 @@ param(
     [decimal] $Critical = 50,
     [decimal] $Warning = 100,
     [decimal] $Low = 250,
+    [switch] $UseIdempotencyKey,
     [scriptblock] $TopUpBody = {
         param($alert, [decimal] $amount)
         # A placeholder: take the field names (and any other required field) from the vendor's top-up document.
@@ -110,8 +115,9 @@ try {
             $alert = $_
             $amount = $TopUpTo - $alert.AvailableBalance
             if ($amount -le 0) { return }
-            $key = 'topup-{0}-{1}-{2}' -f $alert.CardId, $amount.ToString('0.00', [cultureinfo]::InvariantCulture), [DateTime]::UtcNow.ToString('yyyyMMdd')
-            $answer = Invoke-AhrvoRequest -Method POST -Path $TopUpPath -Body (& $TopUpBody $alert $amount) -IdempotencyKey $key -Confirm:$false -ErrorAction Stop
+            $request = @{ Method = 'POST'; Path = $TopUpPath; Body = (& $TopUpBody $alert $amount) }
+            if ($UseIdempotencyKey) { $request.IdempotencyKey = 'topup-{0}-{1}-{2}' -f $alert.CardId, $amount.ToString('0.00', [cultureinfo]::InvariantCulture), [DateTime]::UtcNow.ToString('yyyyMMdd') }
+            $answer = Invoke-AhrvoRequest @request -Confirm:$false -ErrorAction Stop
             if (-not $WhatIfPreference) { 'TOPUP {0} {1} {2} ({3})' -f $alert.CardId, $amount.ToString('0.00', [cultureinfo]::InvariantCulture), $alert.Currency, $answer.code }
         }
 } catch {

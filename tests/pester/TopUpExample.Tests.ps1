@@ -51,8 +51,8 @@ Describe 'The top-up example' {
         Test-Path $state | Should -BeFalse -Because 'the dry run worked on a copy of the state'
     }
 
-    It 'with -WhatIf:$false tops the Critical card up to 250 once, with an Idempotency-Key, and not again the next run' {
-        $r = Invoke-TopUp -Extra '-WhatIf:$false'
+    It 'with -WhatIf:$false tops the Critical card up to 250 once, with an Idempotency-Key when asked, and not again the next run' {
+        $r = Invoke-TopUp -Extra '-WhatIf:$false', '-UseIdempotencyKey'
         $r.ExitCode | Should -Be 0 -Because $r.Stderr
         $r.Stdout | Should -Match 'TOPUP topup-critical 207\.83 USD \(SUCCESS\)'
         $sent = @(Get-TopUps)
@@ -68,7 +68,7 @@ Describe 'The top-up example' {
         @(Get-TopUps).Count | Should -Be 1 -Because 'the card is still Critical, but that alert was acted on'
     }
 
-    It 'exits 3 and names the card when the top-up may have been applied, without sending it twice' {
+    It 'exits 3 and names the card when the top-up may have been applied, without sending it twice (no key: the default)' {
         Invoke-RestMethod -Method Put -Uri "$($emu.BaseUri)_emulator/routes" -ContentType 'application/json' -Body (ConvertTo-Json -Depth 6 @(
             @{ method = 'POST'; path = $topUp; status = 503 })) | Out-Null
         Remove-Item $state -ErrorAction SilentlyContinue
