@@ -41,7 +41,8 @@ namespace Ahrvo.PowerShell.Cmdlets
         public IDictionary? Query { get; set; }
 
         /// <summary>A string is sent as it is; any other object as JSON. Either way as UTF-8, with the charset stated.</summary>
-        [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        // By property name only: bound by value, any piped object (one with Method and Path too) would become a body.
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         public object? Body { get; set; }
 
         [Parameter]

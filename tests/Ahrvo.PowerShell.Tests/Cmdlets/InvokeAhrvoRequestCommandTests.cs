@@ -67,6 +67,28 @@ public sealed class InvokeAhrvoRequestCommandTests(EmulatorFixture fx, ITestOutp
     }
 
     [Fact]
+    public async Task Requests_come_from_the_pipeline_by_property_name_one_each_in_order()
+    {
+        await Routes("[" + Route("POST", TopUp, """{"status":200,"body":{"code":"SUCCESS"}}""") + "," + Route("GET", Details, """{"status":200,"body":{"code":"DETAILS"}}""") + "]");
+        var r = Run($$"""
+            @(
+                [pscustomobject]@{ Method = 'POST'; Path = '{{TopUp}}'; Body = @{ amount = '1.00' }; IdempotencyKey = 'k-1' }
+                [pscustomobject]@{ Method = 'GET'; Path = '{{Details}}'; Query = @{ card_id = 'c2' } }
+                [pscustomobject]@{ Method = 'POST'; Path = '{{TopUp}}'; Body = @{ amount = '3.00' } }
+            ) | Invoke-AhrvoRequest -Confirm:$false | ForEach-Object code
+            """);
+        NoTerminating(r);
+        Assert.Empty(r.Errors);
+        Assert.Equal(new[] { "SUCCESS", "DETAILS", "SUCCESS" }, r.Output.Select(o => o.ToString()));
+        var records = (await fx.Emulator.GetStatsAsync()).Requests.Where(x => x.Route != null).ToList();
+        Assert.Equal(new[] { "POST", "GET", "POST" }, records.Select(x => x.Method));
+        Assert.Equal("k-1", records[0].IdempotencyKey);
+        Assert.Null(records[1].BodyBase64); // the GET carried no body: the piped object is not one
+        Assert.Equal("card_id=c2", records[1].RawQuery);
+        Assert.Equal("""{"amount":"3.00"}""", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(records[2].BodyBase64!)));
+    }
+
+    [Fact]
     public async Task A_post_whose_connection_resets_after_sending_is_not_retried()
     {
         await Routes("[" + Route("POST", TopUp, """{"fault":"reset"}""", """{"status":200}""") + "]");
