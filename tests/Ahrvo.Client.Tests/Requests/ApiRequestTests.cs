@@ -275,4 +275,24 @@ public sealed class ApiRequestTests : IDisposable
         Assert.True(span >= TimeSpan.FromSeconds(1.8), $"20 requests at 10/s went out within {span}");
         Assert.Equal(20, client.RequestsSent);
     }
+
+    [Fact]
+    public async Task A_request_s_failures_put_the_connection_in_the_outage_state_that_balance_queries_wait_on()
+    {
+        // A GET that only ever gets 503: its failures are the connection's outage signal, as a card's are.
+        var (client, api) = Make(_ => RecordingApi.Json(503, """{"code":"SERVICE_UNAVAILABLE","message":"down"}"""),
+            o => { o.MaxRetries = 20; o.TotalTimeout = TimeSpan.FromSeconds(5); o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); o.MaxRetryDelay = TimeSpan.FromMilliseconds(50); });
+        using (client)
+        {
+            var r = await _clock.RunAsync(client.SendAsync(new ApiRequest("GET", "/card/issuance/api/issuing/card/v2/normal/details")));
+            Assert.True(client.ServiceDownSince != null, $"{r.Error?.Kind} after {r.Attempts} attempts: {r.Error?.Message}");
+            Assert.Equal(AhrvoErrorKind.CircuitOpen, r.Error?.Kind);
+            // A balance query now meets that outage: it is given up with it (or sent as its one probe).
+            int before = api.Count;
+            var balance = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+            Assert.False(balance.Success);
+            // Probes only (a new command probes at once): on its own, the card would have failed 8 times in a row first.
+            Assert.True(api.Count - before <= 5, $"{api.Count - before} requests sent while the service was down");
+        }
+    }
 }
