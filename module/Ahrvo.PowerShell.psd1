@@ -22,6 +22,7 @@
         'Measure-AhrvoCardBalance'
         'Export-AhrvoBalanceReport'
         'Export-AhrvoBalanceMetric'
+        'Invoke-AhrvoRequest'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

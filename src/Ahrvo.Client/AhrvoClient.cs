@@ -24,7 +24,7 @@ namespace Ahrvo.Client
     /// again. A bulk run parks a card between steps without holding a worker; a single call awaits.
     /// Design and reasons: docs/reliability.md.
     /// </remarks>
-    public sealed class AhrvoClient : IDisposable
+    public sealed partial class AhrvoClient : IDisposable
     {
         private static readonly ResiliencePropertyKey<bool> ProbeKey = new ResiliencePropertyKey<bool>("ahrvo.probe");
         private static readonly ResiliencePropertyKey<long> DeadlineKey = new ResiliencePropertyKey<long>("ahrvo.deadline");
@@ -228,78 +228,16 @@ namespace Ahrvo.Client
                 call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
             }
 
-            bool probe;
-            long ticket;
             var minLeft = MinTimeToAnswer;
-            while (true)
+            var slot = await TakeSendSlotAsync(call, minLeft, cancellationToken).ConfigureAwait(false);
+            if (slot == null)
             {
-                // 1. The service: while it is down only one probe goes out; the other cards wait.
-                while (true)
-                {
-                    // The probe gets the hang threshold to answer: a card with less time left would
-                    // probe with a timeout of its own, learn nothing and delay the recovery.
-                    var probeNeeds = _health.HangThreshold;
-                    if (probeNeeds.Ticks > _options.TotalTimeout.Ticks / 2) probeNeeds = TimeSpan.FromTicks(_options.TotalTimeout.Ticks / 2);
-                    var admission = _health.Admit(call.Deadline - Clock.Ticks(_time, minLeft), call.RunStart, _options.TotalTimeout, probeNeeds, out long waitUntil, out var changed);
-                    if (admission == Admission.Send || admission == Admission.Probe)
-                    {
-                        probe = admission == Admission.Probe;
-                        break;
-                    }
-                    if (admission == Admission.GiveUp)
-                    {
-                        var since = _health.DownSince;
-                        var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
-                        return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts)));
-                    }
-                    var wait = Clock.Until(_time, waitUntil);
-                    // Always a real wait, however short: a loop that only re-asks would spin until then.
-                    using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                    {
-                        var timer = _time.Delay(wait > MinPause ? wait : MinPause, stop.Token);
-                        await Task.WhenAny(changed, timer).ConfigureAwait(false);
-                        stop.Cancel(); // the timer, when the change came first
-                    }
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                // 2. The pace: this card's own send slot, spaced from every other request of the
-                // connection. Its budget stands still meanwhile; a cut of the pace while it waited
-                // voids the slot, and it takes a new one.
-                try
-                {
-                    while (true)
-                    {
-                        var pause = _pacer.Reserve(out var paceMessage, out ticket, out long schedule, out var rescheduled);
-                        if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
-                        if (pause < MinPause) break;
-                        long before = _time.GetTimestamp(), slotAt = before + Clock.Ticks(_time, pause);
-                        // Woken early when the slots are respaced (a cut, or a pace grown by a
-                        // quarter): a slot taken at a slow pace must not hold a worker for long.
-                        while (_pacer.Schedule == schedule && _time.GetTimestamp() < slotAt)
-                        {
-                            var left = Clock.Until(_time, slotAt);
-                            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                            {
-                                var timer = _time.Delay(left < MaxSlotWait ? (left > MinPause ? left : MinPause) : MaxSlotWait, stop.Token);
-                                await Task.WhenAny(rescheduled, timer).ConfigureAwait(false);
-                                stop.Cancel();
-                            }
-                            cancellationToken.ThrowIfCancellationRequested();
-                            _pacer.Refresh();
-                        }
-                        call.Deadline = Clock.Add(call.Deadline, _time.GetTimestamp() - before);
-                        if (_pacer.Schedule == schedule) break;
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    if (probe) _health.ReleaseProbe();
-                    throw;
-                }
-                // The service went down while this card waited for its slot: back to the queue.
-                if (probe || !_health.IsDown) break;
+                var since = _health.DownSince;
+                var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
+                return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts)));
             }
+            bool probe = slot.Value.Probe;
+            long ticket = slot.Value.Ticket;
 
             // The token to send: a provider's is renewed shortly before it expires.
             AccessTokens.Current token;
@@ -416,6 +354,83 @@ namespace Ahrvo.Client
             }
             _health.OnAttemptEnd(sentAt, AttemptHealth.Up, probe);
             return StepOutcome.Answered(Audit(Final(call, answer, null)));
+        }
+
+        /// <summary>
+        /// Steps 1 and 2 of every request of this connection (a card's, or an
+        /// <see cref="SendAsync(ApiRequest, RequestDiagnostics?, CancellationToken)"/> call's): waits
+        /// while the service is down, then for the call's send slot in the connection's one pace.
+        /// Null when the service has been down longer than the call's time allows.
+        /// </summary>
+        private async Task<(bool Probe, long Ticket)?> TakeSendSlotAsync(CardCall call, TimeSpan minLeft, CancellationToken cancellationToken)
+        {
+            bool probe;
+            long ticket;
+            while (true)
+            {
+                // 1. The service: while it is down only one probe goes out; the other cards wait.
+                while (true)
+                {
+                    // The probe gets the hang threshold to answer: a card with less time left would
+                    // probe with a timeout of its own, learn nothing and delay the recovery.
+                    var probeNeeds = _health.HangThreshold;
+                    if (probeNeeds.Ticks > _options.TotalTimeout.Ticks / 2) probeNeeds = TimeSpan.FromTicks(_options.TotalTimeout.Ticks / 2);
+                    var admission = _health.Admit(call.Deadline - Clock.Ticks(_time, minLeft), call.RunStart, _options.TotalTimeout, probeNeeds, out long waitUntil, out var changed);
+                    if (admission == Admission.Send || admission == Admission.Probe)
+                    {
+                        probe = admission == Admission.Probe;
+                        break;
+                    }
+                    if (admission == Admission.GiveUp) return null;
+                    var wait = Clock.Until(_time, waitUntil);
+                    // Always a real wait, however short: a loop that only re-asks would spin until then.
+                    using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                    {
+                        var timer = _time.Delay(wait > MinPause ? wait : MinPause, stop.Token);
+                        await Task.WhenAny(changed, timer).ConfigureAwait(false);
+                        stop.Cancel(); // the timer, when the change came first
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                // 2. The pace: this card's own send slot, spaced from every other request of the
+                // connection. Its budget stands still meanwhile; a cut of the pace while it waited
+                // voids the slot, and it takes a new one.
+                try
+                {
+                    while (true)
+                    {
+                        var pause = _pacer.Reserve(out var paceMessage, out ticket, out long schedule, out var rescheduled);
+                        if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
+                        if (pause < MinPause) break;
+                        long before = _time.GetTimestamp(), slotAt = before + Clock.Ticks(_time, pause);
+                        // Woken early when the slots are respaced (a cut, or a pace grown by a
+                        // quarter): a slot taken at a slow pace must not hold a worker for long.
+                        while (_pacer.Schedule == schedule && _time.GetTimestamp() < slotAt)
+                        {
+                            var left = Clock.Until(_time, slotAt);
+                            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                            {
+                                var timer = _time.Delay(left < MaxSlotWait ? (left > MinPause ? left : MinPause) : MaxSlotWait, stop.Token);
+                                await Task.WhenAny(rescheduled, timer).ConfigureAwait(false);
+                                stop.Cancel();
+                            }
+                            cancellationToken.ThrowIfCancellationRequested();
+                            _pacer.Refresh();
+                        }
+                        call.Deadline = Clock.Add(call.Deadline, _time.GetTimestamp() - before);
+                        if (_pacer.Schedule == schedule) break;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    if (probe) _health.ReleaseProbe();
+                    throw;
+                }
+                // The service went down while this card waited for its slot: back to the queue.
+                if (probe || !_health.IsDown) break;
+            }
+            return (probe, ticket);
         }
 
         /// <summary>Tests only: called as each request is sent, with its card and the time its card has left.</summary>

@@ -50,6 +50,9 @@ namespace Ahrvo.Client
         /// <summary>The wait the server last asked for (Retry-After), when it asked.</summary>
         public TimeSpan? RetryAfter { get; init; }
 
+        /// <summary>The error is a request's (AhrvoClient.SendAsync: the vendor's other endpoints), not a card's balance query: its remedy speaks of the request.</summary>
+        public bool ForRequest { get; set; }
+
         /// <summary>What to do, in this library's terms (the options' property names), from <see cref="Remedies"/>' table.</summary>
         public string RecommendedAction => Remedies.For(this, RemedyTerms.Client);
 

@@ -31,5 +31,11 @@ namespace Ahrvo.Client
         AuditLogFailed,
         /// <summary>This module failed locally, in a way it does not know: not the API's fault.</summary>
         ClientFailure,
+        /// <summary>
+        /// A write (POST, PUT, PATCH, DELETE of Invoke-AhrvoRequest) that may have reached the server
+        /// and got no answer that says whether it was applied (a timeout, a connection lost after
+        /// sending, a 5xx): never re-sent, and never reported as a plain failure.
+        /// </summary>
+        MayHaveBeenApplied,
     }
 }

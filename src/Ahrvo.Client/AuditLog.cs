@@ -117,6 +117,33 @@ namespace Ahrvo.Client
                 json.WriteNumber("attempts", attempts);
                 json.WriteEndObject();
             }
+            Append(buffer);
+        }
+
+        /// <summary>
+        /// A request of Invoke-AhrvoRequest: its method, its path (never the query or a body: a body
+        /// may hold amounts and card data) and its outcome.
+        /// </summary>
+        public void WriteRequest(string method, string path, string outcome, int? httpStatus, TimeSpan elapsed, int attempts)
+        {
+            var buffer = new MemoryStream(256);
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                json.WriteString("time", DateTimeOffset.UtcNow);
+                json.WriteString("method", method);
+                json.WriteString("path", path);
+                json.WriteString("outcome", outcome);
+                if (httpStatus is int s) json.WriteNumber("httpStatus", s); else json.WriteNull("httpStatus");
+                json.WriteNumber("durationMs", Math.Round(elapsed.TotalMilliseconds, 1));
+                json.WriteNumber("attempts", attempts);
+                json.WriteEndObject();
+            }
+            Append(buffer);
+        }
+
+        private void Append(MemoryStream buffer)
+        {
             buffer.WriteByte((byte)'\n');
             lock (_gate)
             {

@@ -23,6 +23,7 @@ public static class AdminEndpoints
         admin.MapPost("/reset", (bool? config) =>
         {
             state.Stats.Reset();
+            state.Routes = config == true ? state.StartupRoutes.Restarted() : state.Routes.Restarted();
             if (config == true)
             {
                 state.Config = state.StartupConfig;
@@ -51,6 +52,8 @@ public static class AdminEndpoints
                 return BadRequest("INVALID_CONFIG", ex.Message);
             }
         });
+
+        RouteAdmin.Map(admin, state);
 
         admin.MapGet("/cards", () => Results.Json(state.Cards.Snapshot(), Json.ConfigOptions));
 

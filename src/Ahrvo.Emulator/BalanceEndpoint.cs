@@ -156,7 +156,7 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
     }
 
     /// <summary>Exact match, one value each: a duplicated header counts as wrong, as a strict gateway would treat it.</summary>
-    private static bool IsAuthorized(IHeaderDictionary headers, EmulatorConfig config)
+    internal static bool IsAuthorized(IHeaderDictionary headers, EmulatorConfig config)
     {
         var auth = headers.Authorization;
         var key = headers["x-api-key"];

@@ -7,6 +7,7 @@ public sealed class EmulatorOptions
 {
     public int Port { get; private set; }
     public string? CardsPath { get; private set; }
+    public string? RoutesPath { get; private set; }
     public int? GenerateCount { get; private set; }
     public int Seed { get; private set; } = CardGenerator.DefaultSeed;
     public int LatencyMs { get; private set; }
@@ -49,6 +50,12 @@ public sealed class EmulatorOptions
                                  0.00 to 10000.00, every 50th card Shared); the same N and seed always
                                  give the same cards.
           --seed S               Seed for --generate (default 1).
+
+        The vendor's other endpoints (top-up, card details, funding orders...)
+          --routes FILE          Answer these methods and paths from a route table: a JSON array of
+                                 {"method","path","responses":[{"status","headers","body"}]}, the
+                                 nth request to a route getting its nth response (the last repeats).
+                                 Also set while it runs: PUT /_emulator/routes. See the tool's README.
 
         Credentials it expects (give Connect-Ahrvo the same ones)
           --api-key K            The x-api-key value (default emulator-api-key).
@@ -95,6 +102,7 @@ public sealed class EmulatorOptions
           GET  /_emulator/stats          requests counted per card and per status
           POST /_emulator/reset          zero the counters (?config=true: also undo config changes)
           GET  /_emulator/config         the live settings;  POST: change some of them
+          GET  /_emulator/routes         the route table;  PUT: replace it;  DELETE: clear it
           GET  /_emulator/cards[/{id}]   the cards;  PUT /_emulator/cards/{id}: add or change one
                                          (e.g. set its balance low);  DELETE: remove one
         """;
@@ -108,6 +116,7 @@ public sealed class EmulatorOptions
         new(["--help", "-h", "-?", "/?"], false, (o, _, _) => o.ShowHelp = true),
         new(["--port"], true, (o, n, v) => o.Port = ParseInt(n, v!, 0, 65535)),
         new(["--cards"], true, (o, _, v) => o.CardsPath = v),
+        new(["--routes"], true, (o, _, v) => o.RoutesPath = v),
         new(["--generate"], true, (o, n, v) => o.GenerateCount = ParseInt(n, v!, 0, 50_000_000)),
         new(["--seed"], true, (o, n, v) => o.Seed = ParseInt(n, v!, int.MinValue, int.MaxValue)),
         new(["--latency-ms"], true, (o, n, v) => o.LatencyMs = ParseInt(n, v!, 0, int.MaxValue)),

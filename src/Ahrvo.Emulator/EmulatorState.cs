@@ -16,6 +16,18 @@ public sealed class EmulatorState(CardStore cards, EmulatorConfig startupConfig,
     /// <summary>The config from the command line, restored by POST /_emulator/reset?config=true.</summary>
     public EmulatorConfig StartupConfig { get; } = startupConfig;
 
+    private volatile RouteTable _routes = RouteTable.Empty;
+
+    /// <summary>The routes of the vendor's other endpoints (--routes, PUT /_emulator/routes); restored by reset?config=true.</summary>
+    public RouteTable Routes
+    {
+        get => _routes;
+        set => _routes = value;
+    }
+
+    /// <summary>The routes from the command line (--routes FILE).</summary>
+    public RouteTable StartupRoutes { get; set; } = RouteTable.Empty;
+
     public EmulatorConfig Config
     {
         get => _config;

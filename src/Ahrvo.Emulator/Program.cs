@@ -37,6 +37,18 @@ catch (ArgumentException ex)
 }
 
 var state = new EmulatorState(new CardStore(cards), startupConfig, TimeProvider.System);
+if (options.RoutesPath is { } routesPath)
+{
+    try
+    {
+        state.Routes = state.StartupRoutes = RouteTable.LoadFile(routesPath);
+    }
+    catch (Exception ex) when (ex is ConfigException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"Ahrvo.Emulator: {ex.Message}");
+        return 2;
+    }
+}
 
 // Our flags are not ASP.NET configuration, so args are not handed to the builder.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -64,7 +76,11 @@ app.Use((ctx, next) =>
 var balance = new BalanceEndpoint(state);
 app.MapGet(EmulatorDefaults.BalancePath, balance.HandleAsync);
 AdminEndpoints.Map(app, state);
-app.MapFallback((HttpContext ctx) => Responses.WriteAsync(ctx, 404, Responses.NotFound));
+var routes = new RouteTableEndpoint(state);
+app.MapFallback(async (HttpContext ctx) =>
+{
+    if (!await routes.TryHandleAsync(ctx)) await Responses.WriteAsync(ctx, 404, Responses.NotFound);
+});
 
 await app.StartAsync();
 

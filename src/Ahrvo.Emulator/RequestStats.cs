@@ -37,6 +37,18 @@ public sealed class RequestStats
         return Interlocked.Increment(ref box.Value);
     }
 
+    private long _routeRequests;
+    private volatile ConcurrentDictionary<string, StrongBox<int>> _perRoute = NewPerCard();
+
+    /// <summary>A request answered by a route of the route table: counted per route, and logged with the balance requests.</summary>
+    public void CountRoute(string route, EmulatorRequestRecord record)
+    {
+        Interlocked.Increment(ref _routeRequests);
+        var box = _perRoute.GetOrAdd(route, static _ => new StrongBox<int>());
+        Interlocked.Increment(ref box.Value);
+        _ring.Add(record);
+    }
+
     public void CountRateLimited() => Interlocked.Increment(ref _rateLimited);
 
     public void EndBalanceRequest(EmulatorRequestRecord record)
@@ -52,6 +64,8 @@ public sealed class RequestStats
     public void Reset()
     {
         _perCard = NewPerCard();
+        _perRoute = NewPerCard();
+        Interlocked.Exchange(ref _routeRequests, 0);
         _ring = new Ring();
         _statusCounts = new long[600];
         Interlocked.Exchange(ref _rateLimited, 0);
@@ -70,6 +84,8 @@ public sealed class RequestStats
         RateLimited = Interlocked.Read(ref _rateLimited),
         StatusCounts = StatusCountsSnapshot(),
         Requests = _ring.Snapshot(maxRequests),
+        RouteRequests = Interlocked.Read(ref _routeRequests),
+        RequestsPerRoute = _perRoute.ToDictionary(kv => kv.Key, kv => Volatile.Read(ref kv.Value.Value), StringComparer.Ordinal),
     };
 
     private Dictionary<string, long> StatusCountsSnapshot()

@@ -237,6 +237,14 @@ public sealed class EmulatorProcess : IAsyncDisposable, IDisposable
         await EnsureSuccessAsync(response).ConfigureAwait(false);
     }
 
+    /// <summary>Replaces the route table (PUT /_emulator/routes) with a JSON array of routes; the emulator's message when it refuses it.</summary>
+    public async Task SetRoutesAsync(string routesJson, CancellationToken cancellationToken = default)
+    {
+        using var content = new StringContent(routesJson, Encoding.UTF8, "application/json");
+        using var response = await _admin.PutAsync("_emulator/routes", content, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response).ConfigureAwait(false);
+    }
+
     public async Task<JsonObject> GetConfigAsync(CancellationToken cancellationToken = default) =>
         await GetJsonAsync<JsonObject>("_emulator/config", cancellationToken).ConfigureAwait(false);
 

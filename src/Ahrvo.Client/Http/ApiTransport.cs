@@ -84,7 +84,7 @@ namespace Ahrvo.Client.Http
         /// configuration (header parsing) each time, which showed up per request in profiles. The
         /// handler pipeline underneath is the factory's pooled one either way.
         /// </summary>
-        private HttpClient GetHttpClient()
+        internal HttpClient GetHttpClient()
         {
             var client = Volatile.Read(ref _http);
             long now = Stopwatch.GetTimestamp();
@@ -145,22 +145,22 @@ namespace Ahrvo.Client.Http
             return attempt;
         }
 
-        private static async Task ReadBodyAsync(HttpContent content, AttemptResponse attempt, CancellationToken cancellationToken)
+        internal static async Task ReadBodyAsync(HttpContent content, AttemptResponse attempt, CancellationToken cancellationToken, int maxBodyBytes = MaxBodyBytes)
         {
-            if (content.Headers.ContentLength is long declared && declared > MaxBodyBytes)
+            if (content.Headers.ContentLength is long declared && declared > maxBodyBytes)
             {
                 attempt.BodyTooLarge = true;
                 return;
             }
             using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
-            var buffer = new byte[Math.Min(MaxBodyBytes + 1, (int)(content.Headers.ContentLength ?? 512) + 1)];
+            var buffer = new byte[Math.Min(maxBodyBytes + 1, (int)(content.Headers.ContentLength ?? 512) + 1)];
             int total = 0;
             while (true)
             {
                 if (total == buffer.Length)
                 {
-                    if (buffer.Length > MaxBodyBytes) { attempt.BodyTooLarge = true; return; }
-                    Array.Resize(ref buffer, Math.Min(MaxBodyBytes + 1, buffer.Length * 2));
+                    if (buffer.Length > maxBodyBytes) { attempt.BodyTooLarge = true; return; }
+                    Array.Resize(ref buffer, Math.Min(maxBodyBytes + 1, buffer.Length * 2));
                 }
                 int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
                 if (read == 0) break;

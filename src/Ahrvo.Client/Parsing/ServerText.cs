@@ -52,6 +52,17 @@ namespace Ahrvo.Client.Parsing
             return text.Substring(0, cut) + (cut < text.Length || take < length ? "…" : string.Empty);
         }
 
+        /// <summary>
+        /// Only the secrets redacted, nothing else changed: for what a caller gets back as data (an
+        /// answer's body and headers), whose digits and characters must stay as the server sent them.
+        /// </summary>
+        public string? RedactSecrets(string? text)
+        {
+            if (string.IsNullOrEmpty(text)) return text;
+            var secrets = Secrets(text!.Length);
+            return secrets.Count > 0 ? SecretForms.Redact(text, secrets) : text;
+        }
+
         public void Clean(ParsedBody body)
         {
             body.Code = Clean(body.Code, 100);

@@ -32,4 +32,14 @@ public sealed class EmulatorRequestRecord
     /// <summary>Accept and User-Agent are not secret, and tests assert on them.</summary>
     public string? Accept { get; init; }
     public string? UserAgent { get; init; }
+
+    /// <summary>The method and path (no query); for a request to a route of the route table, the route ("POST /card/...").</summary>
+    public string? Method { get; init; }
+    public string? Path { get; init; }
+    public string? Route { get; init; }
+
+    /// <summary>Route requests only: the request's Content-Type, its Idempotency-Key header (not a secret) and its body (the first 64 KB, base64).</summary>
+    public string? ContentType { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public string? BodyBase64 { get; init; }
 }

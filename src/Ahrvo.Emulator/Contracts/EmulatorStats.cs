@@ -24,6 +24,12 @@ public sealed class EmulatorStats
     /// </summary>
     public Dictionary<string, long> StatusCounts { get; init; } = new();
 
-    /// <summary>The most recent balance requests (up to 100,000), in completion order.</summary>
+    /// <summary>Requests answered by a route of the route table (PUT /_emulator/routes or --routes).</summary>
+    public long RouteRequests { get; init; }
+
+    /// <summary>Route requests per route ("POST /card/issuance/api/...").</summary>
+    public Dictionary<string, int> RequestsPerRoute { get; init; } = new();
+
+    /// <summary>The most recent balance and route requests (up to 100,000), in completion order.</summary>
     public List<EmulatorRequestRecord> Requests { get; init; } = new();
 }

@@ -29,6 +29,7 @@ namespace Ahrvo.PowerShell.Errors
             AhrvoErrorKind.TlsFailure => ErrorCategory.SecurityError,
             AhrvoErrorKind.AuditLogFailed => ErrorCategory.WriteError,
             AhrvoErrorKind.ClientFailure => ErrorCategory.InvalidOperation,
+            AhrvoErrorKind.MayHaveBeenApplied => ErrorCategory.InvalidResult, // the result is unknown (Invoke-AhrvoRequest)
             _ => ErrorCategory.ProtocolError,
         };
 
@@ -53,6 +54,7 @@ namespace Ahrvo.PowerShell.Errors
             TokenProvider = "the script given to Connect-Ahrvo -TokenProvider",
             FixedToken = "-AccessToken",
             ReadAgain = "run the command again for the cards that failed (the next command probes it at once)",
+            IdempotencyKey = "-IdempotencyKey (Invoke-AhrvoRequest)",
         };
 
         /// <summary>What the user should do, naming the cmdlet and parameter that help, from the error's kind and facts.</summary>

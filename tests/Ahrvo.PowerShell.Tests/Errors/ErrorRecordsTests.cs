@@ -44,6 +44,7 @@ public sealed class ErrorRecordsTests(ITestOutputHelper log)
         { AhrvoErrorKind.TlsFailure, ErrorCategory.SecurityError },
         { AhrvoErrorKind.AuditLogFailed, ErrorCategory.WriteError },
         { AhrvoErrorKind.ClientFailure, ErrorCategory.InvalidOperation },
+        { AhrvoErrorKind.MayHaveBeenApplied, ErrorCategory.InvalidResult },
     };
 
     [Fact]
