@@ -39,6 +39,7 @@ namespace Ahrvo.Client.Resilience
         internal const double KMin = 2, KMax = 20;
         internal const double Rise = 1;            // seconds from β to the plateau after a cut
         internal const double Probe = 0.002;       // the probe's growth: +5 % of the anchor 3 s past the plateau, twice it after 8 s
+        internal const double Cap = 1.05;          // the steady pace's ceiling over the goodput of the last four seconds, while 429s came in them
         internal const double Yield = 0.995;       // the anchor kept on a 429 too lone to cut for
         internal const double RefineUntil = 1.05; // a search ends once its steps are this small
         internal const double StartRate = 8;      // where a search starts at least (a step above the limit falls back to what it accepted)
@@ -590,12 +591,29 @@ namespace Ahrvo.Client.Resilience
                     double t = Seconds(now - _cutAt);
                     if (t < Rise) return Math.Max(MinRate, _anchor * (Beta + (Plateau - Beta) * t / Rise));
                     double probe = Math.Max(0, t - _k);
-                    return Math.Max(MinRate, _anchor * (Plateau + Probe * probe * probe * probe));
+                    double curve = _anchor * (Plateau + Probe * probe * probe * probe);
+                    // While the server throttled within the last four seconds, never far above what it
+                    // accepted over them: a bucket's saved burst hides a probe above the limit until it
+                    // is spent, and the 429s then come all at once. Four seconds without a 429 lift it.
+                    if (curve > _anchor * Plateau && _counts.Sum(now, Refused) > 0)
+                    {
+                        double accepted = LongGoodput(now);
+                        if (accepted > 0 && curve > Cap * accepted) curve = Math.Max(_anchor * Plateau, Cap * accepted);
+                    }
+                    return Math.Max(MinRate, curve);
                 default: return double.PositiveInfinity;
             }
         }
 
         private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
+
+        /// <summary>Answers other than 429 per second over the counters' whole span (complete buckets), once the connection is that old; else 0.</summary>
+        private double LongGoodput(long now)
+        {
+            long first = Interlocked.Read(ref _firstSend);
+            if (first < 0 || now - first < _counts.SpanTicks) return 0;
+            return _counts.SumBack(now, Answered, Answered, int.MaxValue, Buckets - 1, out int buckets) / Math.Max(0.1, buckets * Seconds(_counts.BucketTicks));
+        }
 
         /// <summary>
         /// Requests sent per second over the last second (or since the first request, at least 100 ms),

@@ -251,7 +251,7 @@ public sealed class InvokeAhrvoRequestCommandTests(EmulatorFixture fx, ITestOutp
     /// rewrite of AdaptiveRateLimiter): 93 of 593 requests throttled (15.7 %); balance queries alone,
     /// 500 cards, 107 of 607 (17.6 %): the learned pace, not the sharing, misses 5 % here.
     /// </summary>
-    [Fact(Skip = "The learned pace misses 5 % under a 20/s limit with balance queries alone too (17.6 % measured); unskip with the new AdaptiveRateLimiter.")]
+    [Fact]
     public Task Balance_queries_and_requests_on_one_connection_share_the_learned_pace_under_a_20_per_second_limit() =>
         SharedPace("");
 
