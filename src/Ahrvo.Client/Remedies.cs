@@ -40,6 +40,18 @@ namespace Ahrvo.Client
         /// <summary>Lower case: how to read the failed cards again after an outage.</summary>
         public string ReadAgain { get; set; } = "";
 
+        /// <summary>A request's query and body ("the request's query and body", "-Query and -Body").</summary>
+        public string RequestQuery { get; set; } = "";
+
+        /// <summary>A request's path and the ids in it.</summary>
+        public string RequestPath { get; set; } = "";
+
+        /// <summary>Follows "the vendor's document for this endpoint": how to see the answer itself, or "".</summary>
+        public string InspectAnswer { get; set; } = "";
+
+        /// <summary>How to read a card's balance.</summary>
+        public string CheckBalance { get; set; } = "";
+
         /// <summary>How a write is given an idempotency key ("Idempotency-Key header (ApiRequest.IdempotencyKey)", "-IdempotencyKey (Invoke-AhrvoRequest)").</summary>
         public string IdempotencyKey { get; set; } = "";
 
@@ -61,6 +73,9 @@ namespace Ahrvo.Client
             FixedToken = "a fixed AccessToken",
             ReadAgain = "query the cards that failed again (the next run probes it at once)",
             IdempotencyKey = "Idempotency-Key (ApiRequest.IdempotencyKey)",
+            RequestQuery = "the request's query and body",
+            RequestPath = "the path and the ids in it",
+            CheckBalance = "the card's balance",
         };
     }
 
@@ -80,9 +95,9 @@ namespace Ahrvo.Client
             new List<KeyValuePair<AhrvoErrorKind, Func<AhrvoError, RemedyTerms, string>>>
             {
                 Entry(AhrvoErrorKind.CardNotFound, (e, t) => e.ForRequest
-                    ? "Check the path and the ids in it against the vendor's document."
+                    ? "Check " + t.RequestPath + " against the vendor's document."
                     : "Verify the card id; the card may have been deleted or cancelled."),
-                Entry(AhrvoErrorKind.InvalidCard, (e, t) => e.ForRequest ? "Check the request's query and body against the vendor's document for this endpoint."
+                Entry(AhrvoErrorKind.InvalidCard, (e, t) => e.ForRequest ? "Check " + t.RequestQuery + " against the vendor's document for this endpoint."
                     : e.HttpStatus == null
                     ? "Give the card's id as issued, for example " + ExampleId + "."
                     : BadRequest(ClassifyBadRequest(e.ApiCode, e.ApiMessage))),
@@ -95,7 +110,7 @@ namespace Ahrvo.Client
                 Entry(AhrvoErrorKind.ApiError, (e, t) => "Check the card and try again; contact Ahrvo support if it persists."),
                 Entry(AhrvoErrorKind.InvalidResponse, (e, t) => "Try again; if it persists, check " + t.BaseUri + t.Where + " (it may point at the wrong service) and report the response to Ahrvo support."),
                 Entry(AhrvoErrorKind.ServiceUnavailable, (e, t) =>
-                    e.Throttled ? "Throttling is waited out while the " + (e.ForRequest ? "request" : "card") + "'s time lasts: raise " + t.TotalTimeout + t.Where + AboveRetryAfter(e) + ", " + t.FewerAtOnce + ", or ask Ahrvo about the account's rate limit."
+                    e.Throttled ? (e.ForRequest ? "It was not processed. " : "") + "Throttling is waited out while the " + (e.ForRequest ? "request" : "card") + "'s time lasts: raise " + t.TotalTimeout + t.Where + AboveRetryAfter(e) + ", " + t.FewerAtOnce + ", or ask Ahrvo about the account's rate limit."
                     : e.HttpStatus == null ? "Check the network, the proxy (" + t.Proxy + t.Where + ", or the system's) and " + t.BaseUri + ", then try again."
                     : "Try again later; if this persists, raise " + Lifting(e.LimitReached, t) + t.Where + "."),
                 Entry(AhrvoErrorKind.Timeout, (e, t) => e.LimitReached switch
@@ -107,12 +122,13 @@ namespace Ahrvo.Client
                 Entry(AhrvoErrorKind.CircuitOpen, (e, t) => "Check the service's status; when it answers again, " + (e.ForRequest ? "send the request again" : t.ReadAgain) + ". " + t.TotalTimeout + t.Where + " sets how long an outage is waited out."),
                 Entry(AhrvoErrorKind.Redirect, (e, t) => "Check " + t.BaseUri + t.Where + ": use the API's final address."),
                 Entry(AhrvoErrorKind.UnexpectedStatus, (e, t) => e.ForRequest
-                    ? "Check the request against the vendor's document for this endpoint, and " + t.BaseUri + t.Where + "."
+                    ? "Check the request against the vendor's document for this endpoint" + t.InspectAnswer + ", and " + t.BaseUri + t.Where + "."
                     : "Check " + t.BaseUri + t.Where + " and the API's status."),
                 Entry(AhrvoErrorKind.TlsFailure, (e, t) => "Certificate checks are never turned off. Check " + t.BaseUri + t.Where + ", the system clock, and that the server's certificate chain is trusted on this machine."),
                 Entry(AhrvoErrorKind.AuditLogFailed, (e, t) => "Free space or fix the permissions of the audit log's folder, or " + t.Reconnect + " with another " + t.AuditLogPath + "."),
                 Entry(AhrvoErrorKind.ClientFailure, (e, t) => "Try again; if it persists, report it to the module's maintainers with this message."),
-                Entry(AhrvoErrorKind.MayHaveBeenApplied, (e, t) => "Check whether it took effect (for a top-up or withdrawal: the card's balance and its funding orders) before sending it again; a write sent with an " + t.IdempotencyKey + " may be sent again with the same key where the API honours it."),
+                Entry(AhrvoErrorKind.MayHaveBeenApplied, (e, t) => "Check whether it took effect before sending it again (for a top-up or a withdrawal: " + t.CheckBalance + " and the card's funding orders). "
+                    + "A write given an " + t.IdempotencyKey + " may be sent again with the same key where the API honours it, without applying it twice."),
             };
 
         private static readonly Dictionary<AhrvoErrorKind, Func<AhrvoError, RemedyTerms, string>> ByKind = Index();

@@ -265,28 +265,13 @@ namespace Ahrvo.PowerShell.Cmdlets
         private static ErrorRecord ErrorRecordFor(ApiResponse response, AhrvoError error)
         {
             var target = response.Method + " " + response.Path;
-            var action = RecommendedAction(error);
+            var action = ErrorRecords.RecommendedAction(error); // the one table, in the module's terms (error.ForRequest words it for a request)
             var exception = new AhrvoException(error.Message + " " + action, error.Kind, null, error.HttpStatus, error.ApiCode, error.Exception);
             return new ErrorRecord(exception, ErrorRecords.ErrorId(error.Kind), ErrorRecords.Category(error.Kind), target)
             {
                 ErrorDetails = new ErrorDetails(error.Message) { RecommendedAction = action },
             };
         }
-
-        /// <summary>What to do, in this cmdlet's terms.</summary>
-        internal static string RecommendedAction(AhrvoError error) => error.Kind switch
-        {
-            AhrvoErrorKind.MayHaveBeenApplied => "Check whether it took effect before sending it again (for a top-up or a withdrawal: Get-AhrvoCardBalance and the card's funding orders). "
-                + "Give writes an -IdempotencyKey, so that a retry with the same key cannot apply them twice.",
-            AhrvoErrorKind.InvalidCard => "Check -Query and -Body against the vendor's document for this endpoint.",
-            AhrvoErrorKind.CardNotFound => "Check -Path and the ids in -Query or -Body.",
-            AhrvoErrorKind.UnexpectedStatus => "Check the request against the vendor's document for this endpoint (-SkipHttpErrorCheck returns the answer to inspect).",
-            AhrvoErrorKind.Forbidden => "Ask your Ahrvo account manager to enable this API for the account.",
-            AhrvoErrorKind.ServiceUnavailable when error.Throttled =>
-                "It was not processed. Throttling is waited out while the request's time lasts: raise -TimeoutSec on Connect-Ahrvo, or ask Ahrvo about the account's rate limit.",
-            AhrvoErrorKind.CircuitOpen => "Check the service's status, and send it again when it answers. -TimeoutSec on Connect-Ahrvo sets how long an outage is waited out.",
-            _ => ErrorRecords.RecommendedAction(error),
-        };
 
         private static ErrorRecord Invalid(Exception ex, string action) =>
             new ErrorRecord(ex, "Ahrvo.InvalidRequest", ErrorCategory.InvalidArgument, null)

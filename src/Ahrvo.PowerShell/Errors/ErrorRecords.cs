@@ -55,6 +55,10 @@ namespace Ahrvo.PowerShell.Errors
             FixedToken = "-AccessToken",
             ReadAgain = "run the command again for the cards that failed (the next command probes it at once)",
             IdempotencyKey = "-IdempotencyKey (Invoke-AhrvoRequest)",
+            RequestQuery = "-Query and -Body",
+            RequestPath = "-Path and the ids in -Query or -Body",
+            InspectAnswer = " (-SkipHttpErrorCheck returns the answer to inspect)",
+            CheckBalance = "Get-AhrvoCardBalance",
         };
 
         /// <summary>What the user should do, naming the cmdlet and parameter that help, from the error's kind and facts.</summary>
