@@ -265,43 +265,11 @@ namespace Ahrvo.Client
             }
 
             // 3. One attempt.
-            var context = ResilienceContextPool.Shared.Get(cancellationToken);
-            context.Properties.Set(ProbeKey, probe);
-            context.Properties.Set(DeadlineKey, call.Deadline);
-            call.Attempts++;
-            Interlocked.Increment(ref _requests);
-            if (call.Attempts > 1) Interlocked.Increment(ref _retries);
-            long sentAt = _time.GetTimestamp();
-            SentObserver?.Invoke(call.CardId, Clock.Until(_time, call.Deadline));
-
-            _health.OnAttemptStart();
-            var diagnostics = call.Diagnostics;
-            if (diagnostics != null) EnterFlight(diagnostics);
-            AttemptResponse? response = null;
-            Exception? failure = null;
-            try
-            {
-                response = await _attemptTimeout.ExecuteAsync(
-                    static (ctx, s) => new ValueTask<AttemptResponse>(s.transport.SendAsync(s.call.CardId, s.token, s.call.Diagnostics, ctx.CancellationToken)),
-                    context, (transport: _transport, call, token)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
+            var (response, failure, sentAt) = await AttemptAsync(call, probe,
+                static (ctx, s) => new ValueTask<AttemptResponse>(s.transport.SendAsync(s.call.CardId, s.token, s.call.Diagnostics, ctx.CancellationToken)),
                 // The request went out, so the API saw a query: it gets its audit line.
-                try { _audit?.WriteCancelled(call.CardId, Spent(call), call.Attempts); }
-                catch (AuditLogException) { } // the command is stopping anyway
-                throw;
-            }
-            catch (Exception ex)
-            {
-                failure = ex;
-            }
-            finally
-            {
-                if (diagnostics != null) LeaveFlight(diagnostics);
-                ResilienceContextPool.Shared.Return(context);
-            }
+                static s => s.self._audit?.WriteCancelled(s.call.CardId, s.self.Spent(s.call), s.call.Attempts),
+                (transport: _transport, call, token, self: this), cancellationToken).ConfigureAwait(false);
 
             // 4. What the answer means for this card and for the connection.
             if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket);
@@ -431,6 +399,52 @@ namespace Ahrvo.Client
                 if (probe || !_health.IsDown) break;
             }
             return (probe, ticket);
+        }
+
+        /// <summary>
+        /// One attempt, with the bookkeeping every attempt shares (balance queries and
+        /// <see cref="SendAsync(ApiRequest, CancellationToken)"/> alike): the counters, the outage
+        /// detector, -Debug's in-flight count, and the attempt timeout. Returns the answer or the
+        /// failure. When the command is stopped while the request is on its way, the request is
+        /// audited by <paramref name="onCancelled"/> (it reached the API) and the stop goes on.
+        /// </summary>
+        private async Task<(T? Answer, Exception? Failure, long SentAt)> AttemptAsync<T, TState>(CardCall call, bool probe,
+            Func<ResilienceContext, TState, ValueTask<T>> send, Action<TState> onCancelled, TState state, CancellationToken cancellationToken)
+            where T : class
+        {
+            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(ProbeKey, probe);
+            context.Properties.Set(DeadlineKey, call.Deadline);
+            call.Attempts++;
+            Interlocked.Increment(ref _requests);
+            if (call.Attempts > 1) Interlocked.Increment(ref _retries);
+            long sentAt = _time.GetTimestamp();
+            SentObserver?.Invoke(call.CardId, Clock.Until(_time, call.Deadline));
+
+            _health.OnAttemptStart();
+            var diagnostics = call.Diagnostics;
+            if (diagnostics != null) EnterFlight(diagnostics);
+            try
+            {
+                var answer = await _attemptTimeout.ExecuteAsync(send, context, state).ConfigureAwait(false);
+                return (answer, null, sentAt);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
+                try { onCancelled(state); }
+                catch (AuditLogException) { } // the command is stopping anyway
+                throw;
+            }
+            catch (Exception ex)
+            {
+                return (null, ex, sentAt);
+            }
+            finally
+            {
+                if (diagnostics != null) LeaveFlight(diagnostics);
+                ResilienceContextPool.Shared.Return(context);
+            }
         }
 
         /// <summary>Tests only: called as each request is sent, with its card and the time its card has left.</summary>

@@ -100,42 +100,10 @@ namespace Ahrvo.Client
                 return Done(rc, rc.LastAnswer, call.LastException, AhrvoLimit.TotalTimeout);
             }
 
-            var context = ResilienceContextPool.Shared.Get(cancellationToken);
-            context.Properties.Set(ProbeKey, probe);
-            context.Properties.Set(DeadlineKey, call.Deadline);
-            call.Attempts++;
-            Interlocked.Increment(ref _requests);
-            if (call.Attempts > 1) Interlocked.Increment(ref _retries);
-            long sentAt = _time.GetTimestamp();
-            SentObserver?.Invoke(call.CardId, Clock.Until(_time, call.Deadline));
-
-            _health.OnAttemptStart();
-            var diagnostics = call.Diagnostics;
-            if (diagnostics != null) EnterFlight(diagnostics);
-            RequestAnswer? answer = null;
-            Exception? failure = null;
-            try
-            {
-                answer = await _attemptTimeout.ExecuteAsync(
-                    static (ctx, s) => new ValueTask<RequestAnswer>(RequestTransport.SendAsync(s.Self._transport, s.Self._options, s.Self._text, s.Rc.Request, s.Rc.Target, s.Token, s.Rc.Call.Diagnostics, ctx.CancellationToken)),
-                    context, (Self: this, Rc: rc, Token: token)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
-                try { _audit?.WriteRequest(rc.Request.Method, rc.Target.AbsolutePath, "Cancelled", null, Clock.Since(_time, call.Started), call.Attempts); }
-                catch (AuditLogException) { } // the command is stopping anyway
-                throw;
-            }
-            catch (Exception ex)
-            {
-                failure = ex;
-            }
-            finally
-            {
-                if (diagnostics != null) LeaveFlight(diagnostics);
-                ResilienceContextPool.Shared.Return(context);
-            }
+            var (answer, failure, sentAt) = await AttemptAsync(call, probe,
+                static (ctx, s) => new ValueTask<RequestAnswer>(RequestTransport.SendAsync(s.Self._transport, s.Self._options, s.Self._text, s.Rc.Request, s.Rc.Target, s.Token, s.Rc.Call.Diagnostics, ctx.CancellationToken)),
+                static s => s.Self._audit?.WriteRequest(s.Rc.Request.Method, s.Rc.Target.AbsolutePath, "Cancelled", null, Clock.Since(s.Self._time, s.Rc.Call.Started), s.Rc.Call.Attempts),
+                (Self: this, Rc: rc, Token: token), cancellationToken).ConfigureAwait(false);
 
             bool isWrite = rc.Request.IsWrite, hasKey = rc.Request.IdempotencyKey != null;
             if (failure != null || answer!.StatusCode != 429) _pacer.OnAnswer(ticket);
