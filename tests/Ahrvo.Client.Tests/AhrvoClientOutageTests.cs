@@ -13,6 +13,42 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
 
     private AhrvoClient Client(ScriptedHandler handler, Action<AhrvoClientOptions>? tune = null) => InMemoryClient.Create(handler, _clock, tune);
 
+    /// <summary>What a failing gateway does with a request: 503, a CDN's 522 (no body) or 530 (HTML), a reset, or no answer at all.</summary>
+    private static async Task<HttpResponseMessage> Fault(string kind, CancellationToken ct)
+    {
+        switch (kind)
+        {
+            case "522": return new HttpResponseMessage((System.Net.HttpStatusCode)522);
+            case "530": return ScriptedHandler.Json(530, "<html>Origin DNS error</html>", "text/html");
+            case "reset": throw new HttpRequestException("reset", new IOException("Connection reset by peer"));
+            case "hang": await Task.Delay(Timeout.Infinite, ct); throw new InvalidOperationException("unreachable");
+            default: return ScriptedHandler.Status(503);
+        }
+    }
+
+    /// <summary>
+    /// Cards card0..card{n-1} through a bulk run of 16 workers as the cmdlets drive it (add while
+    /// there is room, else wait and take), on the fake clock; the results in the order taken. The
+    /// 50 ms waits are the caller's polls, not a measure: the clock moves only when the code waits.
+    /// </summary>
+    private async Task<List<BulkItem>> RunBulkAsync(AhrvoClient client, int n, TimeSpan limit)
+    {
+        using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
+        var taken = new List<BulkItem>();
+        var done = Task.Run(() =>
+        {
+            foreach (var i in Enumerable.Range(0, n))
+            {
+                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
+                run.Add("card" + i);
+            }
+            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
+            return taken.Count;
+        });
+        await _clock.RunAsync(done, limit);
+        return taken;
+    }
+
     [Theory]
     [InlineData(503, "json")]
     [InlineData(522, "empty")] // a CDN that cannot reach the origin: no body
@@ -79,31 +115,12 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
             if (now >= windowFrom && now < windowTo)
             {
                 Interlocked.Increment(ref inWindow);
-                switch (kind)
-                {
-                    case "522": return new HttpResponseMessage((System.Net.HttpStatusCode)522);
-                    case "530": return ScriptedHandler.Json(530, "<html>Origin DNS error</html>", "text/html");
-                    case "reset": throw new HttpRequestException("reset", new IOException("Connection reset by peer"));
-                    case "hang": await Task.Delay(Timeout.Infinite, ct); throw new InvalidOperationException("unreachable");
-                    default: return ScriptedHandler.Status(503);
-                }
+                return await Fault(kind, ct);
             }
             return ScriptedHandler.Balance(r.CardId);
         });
         using var client = Client(handler);
-        using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
-        var taken = new List<BulkItem>();
-        var done = Task.Run(() =>
-        {
-            foreach (var i in Enumerable.Range(0, 300))
-            {
-                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-                run.Add("card" + i);
-            }
-            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-            return taken.Count;
-        });
-        await _clock.RunAsync(done, TimeSpan.FromMinutes(10));
+        var taken = await RunBulkAsync(client, 300, TimeSpan.FromMinutes(10));
         log.WriteLine($"{kind} for {seconds} s: {handler.Total} requests for 300 cards, {inWindow} in the window; the longest card took {taken.Max(t => t.Result!.Elapsed).TotalSeconds:0.#} fake s");
         Assert.Equal(Enumerable.Range(0, 300).Select(i => "card" + i), taken.Select(t => t.CardId));
         Assert.All(taken, t => Assert.True(t.Result!.Success, $"{t.CardId}: {t.Result!.Error?.Message}"));
@@ -118,29 +135,10 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
     {
         var handler = new ScriptedHandler(async (r, ct) =>
         {
-            switch (kind)
-            {
-                case "522": return new HttpResponseMessage((System.Net.HttpStatusCode)522);
-                case "530": return ScriptedHandler.Json(530, "<html>Origin DNS error</html>", "text/html");
-                case "reset": throw new HttpRequestException("reset", new IOException("Connection reset by peer"));
-                case "hang": await Task.Delay(Timeout.Infinite, ct); throw new InvalidOperationException("unreachable");
-                default: return ScriptedHandler.Status(503);
-            }
+            return await Fault(kind, ct);
         });
         using var client = Client(handler, o => o.TotalTimeout = TimeSpan.FromSeconds(10));
-        using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
-        var taken = new List<BulkItem>();
-        var done = Task.Run(() =>
-        {
-            foreach (var i in Enumerable.Range(0, 2000))
-            {
-                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-                run.Add("card" + i);
-            }
-            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-            return taken.Count;
-        });
-        await _clock.RunAsync(done, TimeSpan.FromMinutes(5));
+        var taken = await RunBulkAsync(client, 2000, TimeSpan.FromMinutes(5));
         var spent = taken.Max(t => t.Result!.Elapsed);
         log.WriteLine($"{handler.Total} requests for 2000 cards; the longest card took {spent.TotalSeconds:0.#} fake s");
         Assert.Equal(Enumerable.Range(0, 2000).Select(i => "card" + i), taken.Select(t => t.CardId));

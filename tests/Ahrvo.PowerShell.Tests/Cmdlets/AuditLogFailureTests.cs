@@ -14,21 +14,8 @@ namespace Ahrvo.PowerShell.Tests.Cmdlets;
 /// permission reaches the same code through the same IOException / UnauthorizedAccessException.
 /// </summary>
 [Collection(EmulatorCollection.Name)]
-public sealed class AuditLogFailureTests(EmulatorFixture fx) : IAsyncLifetime
+public sealed class AuditLogFailureTests(EmulatorFixture fx) : EmulatorTestWithTempDir(fx)
 {
-    private string _dir = "";
-
-    public Task InitializeAsync()
-    {
-        _dir = NewTempDir();
-        return fx.FreshAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_dir, recursive: true);
-        return Task.CompletedTask;
-    }
 
     private ScriptResult Run(string script, string audit) =>
         PowerShellHost.Run(Try(script), fx.Variables(("audit", audit)));
@@ -45,7 +32,7 @@ public sealed class AuditLogFailureTests(EmulatorFixture fx) : IAsyncLifetime
     [Fact]
     public async Task Connect_fails_at_once_when_the_audit_file_cannot_be_created()
     {
-        var file = Path.Combine(_dir, "not-a-folder");
+        var file = Path.Combine(Dir, "not-a-folder");
         File.WriteAllText(file, "");
         var audit = Path.Combine(file, "audit.jsonl"); // a path under a regular file: ENOTDIR, for root too
         var r = Run(EmulatorFixtureBase.Connect("-AuditLogPath $audit") + "'connected'", audit);
@@ -56,7 +43,7 @@ public sealed class AuditLogFailureTests(EmulatorFixture fx) : IAsyncLifetime
     [Fact]
     public void Connect_creates_the_audit_file_owner_only_before_any_query()
     {
-        var audit = Path.Combine(_dir, "logs", "audit.jsonl");
+        var audit = Path.Combine(Dir, "logs", "audit.jsonl");
         var r = PowerShellHost.Run(EmulatorFixtureBase.Connect("-AuditLogPath $audit"), fx.Variables(("audit", audit)));
         NoTerminating(r);
         Assert.True(File.Exists(audit));
@@ -68,7 +55,7 @@ public sealed class AuditLogFailureTests(EmulatorFixture fx) : IAsyncLifetime
     [Fact]
     public async Task A_folder_that_became_unwritable_after_Connect_is_AuditLogFailed_at_the_first_query()
     {
-        var folder = Path.Combine(_dir, "logs");
+        var folder = Path.Combine(Dir, "logs");
         var audit = Path.Combine(folder, "audit.jsonl");
         // Connect (the file is created), then the folder is replaced by a file before the first query opens the log.
         var r = Run(EmulatorFixtureBase.Connect("-AuditLogPath $audit") + $$"""

@@ -13,34 +13,20 @@ namespace Ahrvo.PowerShell.Tests.Cmdlets;
 /// card ids only.
 /// </summary>
 [Collection(EmulatorCollection.Name)]
-public sealed class CardIdInputTests(EmulatorFixture fx, ITestOutputHelper log) : IAsyncLifetime
+public sealed class CardIdInputTests(EmulatorFixture fx, ITestOutputHelper log) : EmulatorTestWithTempDir(fx)
 {
     private const string Good = EmulatorFixture.Sample;     // 1468.87
     private const string Low = "card201907021723076248";    // 42.17
     private const string Owner = "alice-the-cardholder";
 
-    private string _dir = "";
-
-    public Task InitializeAsync()
-    {
-        _dir = NewTempDir();
-        return fx.FreshAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_dir, recursive: true);
-        return Task.CompletedTask;
-    }
-
-    private string Audit => Path.Combine(_dir, "audit.jsonl");
+    private string Audit => Path.Combine(Dir, "audit.jsonl");
 
     private ScriptResult Run(string script) =>
-        PowerShellHost.Run(EmulatorFixtureBase.Connect("-MaxRetries 0 -AuditLogPath $audit") + script, fx.Variables(("audit", Audit), ("dir", _dir)));
+        PowerShellHost.Run(EmulatorFixtureBase.Connect("-MaxRetries 0 -AuditLogPath $audit") + script, fx.Variables(("audit", Audit), ("dir", Dir)));
 
     private string Csv(string name, string text)
     {
-        var path = Path.Combine(_dir, name);
+        var path = Path.Combine(Dir, name);
         File.WriteAllText(path, text);
         return path;
     }
@@ -248,8 +234,8 @@ public sealed class CardIdInputTests(EmulatorFixture fx, ITestOutputHelper log) 
     [Fact]
     public async Task An_export_whose_inputs_were_all_refused_leaves_the_previous_file_untouched()
     {
-        var prom = Path.Combine(_dir, "x.prom");
-        var html = Path.Combine(_dir, "x.html");
+        var prom = Path.Combine(Dir, "x.prom");
+        var html = Path.Combine(Dir, "x.html");
         File.WriteAllText(prom, "previous good metrics\n");
         File.WriteAllText(html, "previous good report\n");
         Csv("cards.csv", $"card_id,owner\n{Good},{Owner}\n{Low},{Owner}\n");
@@ -278,11 +264,11 @@ public sealed class CardIdInputTests(EmulatorFixture fx, ITestOutputHelper log) 
             Export-AhrvoBalanceReport -Path $dir/r.html -CardId (@('{{Low}}') + $rows)
             """);
         NoTerminating(r);
-        var metrics = File.ReadAllText(Path.Combine(_dir, "m.prom"));
+        var metrics = File.ReadAllText(Path.Combine(Dir, "m.prom"));
         Assert.Contains("\nahrvo_cards_read 1\n", metrics);
         Assert.Contains("\nahrvo_cards_failed 2\n", metrics);
         Assert.Contains("\nahrvo_inputs_refused 2\n", metrics);
-        var report = File.ReadAllText(Path.Combine(_dir, "r.html"));
+        var report = File.ReadAllText(Path.Combine(Dir, "r.html"));
         Assert.Contains("id=\"failed-cards\">2<", report);
         Assert.Contains("input without a card id", report);
     }

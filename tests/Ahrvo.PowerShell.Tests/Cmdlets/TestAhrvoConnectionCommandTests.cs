@@ -9,24 +9,11 @@ namespace Ahrvo.PowerShell.Tests.Cmdlets;
 
 /// <summary>Issue 22, 5: Test-AhrvoConnection checks the credentials with one audited request and says which case it is.</summary>
 [Collection(EmulatorCollection.Name)]
-public sealed class TestAhrvoConnectionCommandTests(EmulatorFixture fx) : IAsyncLifetime
+public sealed class TestAhrvoConnectionCommandTests(EmulatorFixture fx) : EmulatorTestWithTempDir(fx)
 {
     private const string Probe = "card000000000000000000";
-    private string _dir = "";
 
-    public Task InitializeAsync()
-    {
-        _dir = NewTempDir();
-        return fx.FreshAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_dir, recursive: true);
-        return Task.CompletedTask;
-    }
-
-    private string Audit => Path.Combine(_dir, "audit.jsonl");
+    private string Audit => Path.Combine(Dir, "audit.jsonl");
 
     private ScriptResult Run(string script, string key = "$emuKeySecure", string uri = "$emuUri") =>
         PowerShellHost.Run($"Connect-Ahrvo -BaseUri {uri} -ApiKey {key} -AccessToken $emuTokenSecure -AuditLogPath $audit -MaxRetries 3 -RetryBaseDelayMs 10 | Out-Null\n" + script,
