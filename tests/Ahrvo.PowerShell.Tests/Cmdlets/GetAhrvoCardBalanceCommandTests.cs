@@ -208,7 +208,9 @@ public sealed class GetAhrvoCardBalanceCommandTests(EmulatorFixture fx, ITestOut
         Assert.StartsWith("Ahrvo.Unauthorized", record.FullyQualifiedErrorId);
         Assert.Equal(Refused, record.TargetObject);
         var stats = await fx.Emulator.WaitUntilIdleAsync(); // the held request was cancelled, not left to run
-        Assert.Equal(1, stats.RequestsPerCard[Good]);
+        // The first card's request is usually in flight when the 401 comes back; when the 401 is
+        // quicker, it is never sent (a clean-clone run saw that). Either way it is never sent again.
+        Assert.InRange(stats.RequestsPerCard.TryGetValue(Good, out var sent) ? sent : 0, 0, 1);
     }
 
     [Fact]
