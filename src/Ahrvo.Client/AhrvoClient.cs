@@ -55,7 +55,7 @@ namespace Ahrvo.Client
             var text = _text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options);
-            _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond);
+            _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond, slowStart: true);
             _health = new ServiceHealth(_time, options.AttemptTimeout, budget: options.TotalTimeout);
             _health.HangDetected = RelayHang;
             // Polly times each attempt: the usual one gets -AttemptTimeoutSec, a probe of a service
@@ -368,7 +368,7 @@ namespace Ahrvo.Client
                 {
                     while (true)
                     {
-                        var pause = _pacer.Reserve(out var paceMessage, out ticket, out long schedule, out var rescheduled);
+                        var pause = _pacer.Reserve(out var paceMessage, out ticket, out long schedule, out var rescheduled, call.Order);
                         if (paceMessage != null) call.Diagnostics?.Verbose(paceMessage);
                         if (pause < MinPause) break;
                         long before = _time.GetTimestamp(), slotAt = before + Clock.Ticks(_time, pause);

@@ -110,10 +110,15 @@ namespace Ahrvo.Client.Bulk
         public string? FatalCardId => Volatile.Read(ref _fatal)?.CardId;
 
         /// <summary>Starts a card. The caller must not add while <see cref="IsFull"/>: take results first.</summary>
+        private long _sendOrder;
+
         public BulkItem Add(string cardId, object? state = null)
         {
             if (IsFull) throw new InvalidOperationException("The window is full; take finished results before adding more.");
             var item = new BulkItem(_sequence++, cardId, state);
+            // Its place among the cards that will send a request (an id refused before sending leaves
+            // no gap): the pace's start window admits cards in this order.
+            if (Parsing.CardIdRules.Check(cardId) == null) item.SendOrder = _sendOrder++;
             _window.Enqueue(item);
             _pending.Enqueue(item);
             // On the thread pool, so the caller's (pipeline) thread never runs request code.
@@ -150,6 +155,7 @@ namespace Ahrvo.Client.Bulk
                             if (call == null)
                             {
                                 call = item.Call = _client.StartCall(item.CardId, _diagnostics, _runStart, out result);
+                                if (call != null) call.Order = item.SendOrder;
                                 if (call != null && Volatile.Read(ref _parked) == 0
                                     && item.Sequence >= Volatile.Read(ref _taken) + _lead && Volatile.Read(ref _latencyTicks) >= HoldBackMinLatencyTicks)
                                     await HoldBackAsync(item.Sequence, token).ConfigureAwait(false);

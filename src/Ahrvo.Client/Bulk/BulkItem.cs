@@ -18,6 +18,9 @@ namespace Ahrvo.Client.Bulk
         }
 
         public long Sequence { get; }
+
+        /// <summary>Its place among the run's cards that send a request (-1: its id is refused before sending).</summary>
+        internal long SendOrder { get; set; } = -1;
         public string CardId { get; }
         public object? State { get; }
 

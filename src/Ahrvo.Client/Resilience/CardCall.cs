@@ -26,6 +26,9 @@ namespace Ahrvo.Client.Resilience
         /// <summary>When its time is up; moved later by the time it waited for a send slot (the pace is not the card's fault).</summary>
         public long Deadline { get; set; }
 
+        /// <summary>The card's position in its bulk run's input (-1: not in one), for the pace's start window.</summary>
+        public long Order { get; set; } = -1;
+
         /// <summary>Requests sent for this card.</summary>
         public int Attempts { get; set; }
 

@@ -90,6 +90,26 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.Equal(AdaptiveRateLimiter.WindowGrowth, again.Count(w => w == TimeSpan.Zero));
     }
 
+    [Fact]
+    public void The_start_window_admits_a_bulk_runs_cards_by_their_place_in_the_input_not_by_who_asks_first()
+    {
+        var time = new FakeTimeProvider(); // frozen: the window's own fallback never comes
+        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
+        // Later cards' workers ask first: none of them takes the window from the cards before them.
+        var late = Enumerable.Range(4, 12).Select(n => pacer.Reserve(out _, out _, out _, out var signal, order: n)).ToArray();
+        Assert.All(late, w => Assert.True(w > TimeSpan.Zero));
+        // The first four go, whenever they ask; a card the caller waits for is never held behind them.
+        var first = Enumerable.Range(0, 4).Select(n => { var w = pacer.Reserve(out _, out long t, out _, out _, order: n); return (w, t); }).ToArray();
+        Assert.All(first, r => Assert.Equal(TimeSpan.Zero, r.w));
+        // Cards 1 to 3 hang; card 0's answer lets the next two in the input go, and only them.
+        pacer.OnAnswer(first[0].t);
+        Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out _, out _, out _, order: 4));
+        Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out _, out _, out _, order: 5));
+        Assert.True(pacer.Reserve(out _, out _, out _, out _, order: 6) > TimeSpan.Zero);
+        // A retry of a card already admitted is never held.
+        Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out _, out _, out _, order: 2));
+    }
+
     [Theory]
     [InlineData(10, 4)]
     [InlineData(10, 64)]

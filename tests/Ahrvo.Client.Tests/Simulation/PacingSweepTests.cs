@@ -110,8 +110,10 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// The part of the space the table came from (limits 5 to 200/s, latency up to 50 ms,
     /// -ThrottleLimit 4 to 64, every bucket and Retry-After): on average at least 0.9x of the limit
     /// and at most 5 % of the cards throttled once the limit is found (the targets, asserted
-    /// per cell where they hold: limits from 50/s). Measured at this commit: 0.96x on average, 5 %
-    /// throttled (5/s 15 %, 10/s 4 %, 20/s 4 %, 50-200/s 2 %); 28 of 288 cells below 0.9x, 24 of them at 5/s.
+    /// per cell where they hold: limits from 20/s), and a start that costs a handful of 429s, not one
+    /// per worker (the start window). Measured at this commit: 0.92-0.98x on average; 429s after the
+    /// first 3 s 11.8 % of the cards at 5/s, 2.8 % at 10/s, 0.6-1.0 % from 20/s; in the first 3 s 15
+    /// (5/s) to 50 (100/s), 33 on average (56 without the start window).
     /// </summary>
     [Fact]
     public void The_pace_reaches_the_limit_and_throttles_little_where_users_run_it()
@@ -121,15 +123,19 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         Assert.True(cells.Average(m => m.Ratio) >= 0.9, $"{cells.Average(m => m.Ratio):0.000}x on average");
         Assert.True(cells.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards) <= 0.05, "more than 5 % throttled after the start on average");
         Assert.True(cells.Count(m => m.Ratio < 0.9) <= cells.Count / 6, $"{cells.Count(m => m.Ratio < 0.9)} cells below 0.9x");
-        foreach (var m in cells.Where(m => m.Cell.Limit >= 50))
-            Assert.True(m.Ratio >= 0.75, $"{m.Cell}: {m.Ratio:0.00}x");
+        foreach (var m in cells.Where(m => m.Cell.Limit >= 20))
+        {
+            Assert.True(m.Ratio >= 0.8, $"{m.Cell}: {m.Ratio:0.00}x");
+            Assert.True((m.Throttled - m.ThrottledAtStart) / (double)m.Cards <= 0.05, $"{m.Cell}: {m.Throttled - m.ThrottledAtStart} of {m.Cards} throttled after the start");
+        }
+        Assert.True(cells.Average(m => m.ThrottledAtStart) <= 40, $"{cells.Average(m => m.ThrottledAtStart):0.#} throttled in the first 3 s on average");
     }
 
     /// <summary>
     /// The whole matrix, with the limits the targets are not met at yet: bounds that catch a
-    /// regression (measured without the start window, which is off in the client: 1 and 2/s reach
-    /// 0.73-0.83x of the limit with 125 % and 47 % of their 20-40 cards throttled once the limit is found; 5/s 0.90x and 17 %; 10/s 0.94x and 9 %; 20/s 0.95x and 6 %;
-    /// from 50/s 0.95x or more and 4 % or less).
+    /// regression (measured at this commit: 1 and 2/s reach 0.78 and 0.85x of the limit with 92 % and
+    /// 43 % of their 20-40 cards throttled once the limit is found; 5/s 0.91x and 16 %; 10/s 0.94x
+    /// and 8 %; 20/s 0.95x and 3.5 %; from 50/s 0.95x or more and 2.6 % or less).
     /// </summary>
     [Fact]
     public void Across_the_whole_matrix_the_pace_stays_within_the_measured_bounds()
@@ -139,8 +145,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         foreach (var g in cells.GroupBy(m => m.Cell.Limit))
         {
             double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
-            double wantRatio = g.Key <= 2 ? 0.65 : g.Key <= 5 ? 0.8 : 0.9;
-            double wantLate = g.Key <= 1 ? 1.5 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.25 : g.Key <= 10 ? 0.12 : g.Key <= 20 ? 0.08 : 0.05;
+            double wantRatio = g.Key <= 2 ? 0.72 : g.Key <= 5 ? 0.85 : 0.9;
+            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.18 : g.Key <= 10 ? 0.1 : g.Key <= 20 ? 0.05 : 0.035;
             Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
             Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
         }

@@ -92,7 +92,7 @@ public sealed class PacingSimulation
     private sealed class ClientRun(PacingSimulation sim, Client spec)
     {
         public readonly Client Spec = spec;
-        private readonly AdaptiveRateLimiter _pacer = new(sim._time, null);
+        private readonly AdaptiveRateLimiter _pacer = new(sim._time, null, slowStart: true); // as the client's
         private readonly SortedSet<int> _ready = new();
         private readonly List<Card> _cards = new();
         private int _next, _idle, _requests, _throttled, _little, _throttledAtStart;
@@ -155,7 +155,7 @@ public sealed class PacingSimulation
 
         private void Reserve(Card card)
         {
-            var pause = _pacer.Reserve(out _, out long ticket, out long schedule, out _);
+            var pause = _pacer.Reserve(out _, out long ticket, out long schedule, out _, card.Sequence);
             Respaced(schedule);
             if (pause <= TimeSpan.Zero) { Send(card, ticket); return; }
             long waitFrom = sim.Now, slotAt = sim.Now + sim.Ticks(pause);
