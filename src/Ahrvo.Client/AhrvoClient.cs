@@ -269,9 +269,11 @@ namespace Ahrvo.Client
                 static (ctx, s) => new ValueTask<AttemptResponse>(s.transport.SendAsync(s.call.CardId, s.token, s.call.Diagnostics, ctx.CancellationToken)),
                 // The request went out, so the API saw a query: it gets its audit line.
                 static s => s.self._audit?.WriteCancelled(s.call.CardId, s.self.Spent(s.call), s.call.Attempts),
-                (transport: _transport, call, token, self: this), cancellationToken).ConfigureAwait(false);
+                (transport: _transport, call, token, self: this), cancellationToken, staleAfterRecovery: true).ConfigureAwait(false);
 
             // 4. What the answer means for this card and for the connection.
+            // Hung in an outage the service has since recovered from: sent again now, at no cost.
+            if (failure is StaleAttemptException) return StepOutcome.RetryAt(_time.GetTimestamp());
             if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket);
             if (failure != null)
             {
@@ -408,11 +410,21 @@ namespace Ahrvo.Client
         /// failure. When the command is stopped while the request is on its way, the request is
         /// audited by <paramref name="onCancelled"/> (it reached the API) and the stop goes on.
         /// </summary>
+        /// <remarks>
+        /// <paramref name="staleAfterRecovery"/>: when true (a query that is safe to send again), the
+        /// attempt is abandoned as soon as the service answers again after an outage it was sent
+        /// before: a request that hung in the outage would otherwise hold its card for the whole
+        /// attempt timeout (30 s by default) after the service is back. It then ends as a
+        /// <see cref="StaleAttemptException"/>, which is nobody's failure.
+        /// </remarks>
         private async Task<(T? Answer, Exception? Failure, long SentAt)> AttemptAsync<T, TState>(CardCall call, bool probe,
-            Func<ResilienceContext, TState, ValueTask<T>> send, Action<TState> onCancelled, TState state, CancellationToken cancellationToken)
+            Func<ResilienceContext, TState, ValueTask<T>> send, Action<TState> onCancelled, TState state, CancellationToken cancellationToken,
+            bool staleAfterRecovery = false)
             where T : class
         {
-            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            var stale = staleAfterRecovery ? _health.UntilRecovery : CancellationToken.None;
+            var linked = stale.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stale) : null;
+            var context = ResilienceContextPool.Shared.Get(linked?.Token ?? cancellationToken);
             context.Properties.Set(ProbeKey, probe);
             context.Properties.Set(DeadlineKey, call.Deadline);
             call.Attempts++;
@@ -436,6 +448,11 @@ namespace Ahrvo.Client
                 catch (AuditLogException) { } // the command is stopping anyway
                 throw;
             }
+            catch (OperationCanceledException) when (stale.IsCancellationRequested)
+            {
+                _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
+                return (null, new StaleAttemptException(), sentAt);
+            }
             catch (Exception ex)
             {
                 return (null, ex, sentAt);
@@ -444,6 +461,7 @@ namespace Ahrvo.Client
             {
                 if (diagnostics != null) LeaveFlight(diagnostics);
                 ResilienceContextPool.Shared.Return(context);
+                linked?.Dispose();
             }
         }
 

@@ -46,6 +46,7 @@ namespace Ahrvo.Client.Resilience
         private bool _probeInFlight;
         private int _probeFailures;
         private TaskCompletionSource<bool> _changed = NewSignal();
+        private CancellationTokenSource _untilRecovery = new CancellationTokenSource();
 
         // Hang detection.
         private int _inFlight;
@@ -99,6 +100,13 @@ namespace Ahrvo.Client.Resilience
                 return latency <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(latency / _time.TimestampFrequency);
             }
         }
+
+        /// <summary>
+        /// Cancelled when the service is seen to hang, and when it answers again after an outage: an
+        /// attempt linked to it that is still unanswered then hung, and is sent again (at recovery,
+        /// or after the outage).
+        /// </summary>
+        public CancellationToken UntilRecovery { get { lock (_lock) return _untilRecovery.Token; } }
 
         /// <summary>Completes at the next change of state or probe result (for cards that wait).</summary>
         public Task Changed { get { lock (_lock) return _changed.Task; } }
@@ -179,6 +187,13 @@ namespace Ahrvo.Client.Resilience
         /// this changed the state (the service went down or came back), else null.
         /// </summary>
         public string? OnAttemptEnd(long sentAt, AttemptHealth outcome, bool wasProbe, string? why = null)
+        {
+            var message = AttemptEnded(sentAt, outcome, wasProbe, why);
+            FlushAbandoned();
+            return message;
+        }
+
+        private string? AttemptEnded(long sentAt, AttemptHealth outcome, bool wasProbe, string? why)
         {
             Interlocked.Decrement(ref _inFlight);
             long now = _time.GetTimestamp();
@@ -264,8 +279,28 @@ namespace Ahrvo.Client.Resilience
             _downReason = null;
             _recent.Clear();
             Signal();
+            // Requests still on their way from before the outage hung in it: sent again now.
+            AbandonInFlight();
             return string.Format(CultureInfo.InvariantCulture, "The service answers again after {0:0.#} s down: every card goes ahead.", downFor.TotalSeconds);
         }
+
+        /// <summary>
+        /// Cancels <see cref="UntilRecovery"/> for the attempts linked to it, and starts a new one.
+        /// The cancellation runs its callbacks (the attempts' ends come back here), so it is made by
+        /// <see cref="FlushAbandoned"/> once the lock is released. Callers hold the lock.
+        /// </summary>
+        private void AbandonInFlight()
+        {
+            var hung = _untilRecovery;
+            _untilRecovery = new CancellationTokenSource();
+            var earlier = Interlocked.Exchange(ref _toAbandon, hung);
+            earlier?.Cancel(); // cannot happen: every caller flushes before it returns
+        }
+
+        private CancellationTokenSource? _toAbandon;
+
+        /// <summary>Cancels what <see cref="AbandonInFlight"/> left, once the lock is released.</summary>
+        private void FlushAbandoned() => Interlocked.Exchange(ref _toAbandon, null)?.Cancel();
 
         /// <summary>Delay before the next probe: 0.5 s, growing by half each failure to 4 s, ±20 % so connections do not probe in step.</summary>
         private TimeSpan ProbeDelay(int failures)
@@ -311,6 +346,13 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         internal string? CheckHang()
         {
+            var message = HangSeen();
+            FlushAbandoned();
+            return message;
+        }
+
+        private string? HangSeen()
+        {
             int inFlight = Volatile.Read(ref _inFlight);
             if (inFlight <= 0) { StopHangTimerIfIdle(); return null; }
             // One request that hangs while nothing else is asked is that card's trouble, not proof
@@ -325,6 +367,10 @@ namespace Ahrvo.Client.Resilience
             {
                 if (_down || Volatile.Read(ref _inFlight) <= 0) return null;
                 var message = Open(now, string.Format(CultureInfo.InvariantCulture, "no answer for {0:0.#} s to any of {1} requests in flight", threshold.TotalSeconds, Volatile.Read(ref _inFlight)));
+                // The hung requests hold every worker: abandoned, their cards wait holding nothing,
+                // and a probe can go. Else they held them for their attempt timeout (30 s by
+                // default), however short the hang.
+                AbandonInFlight();
                 HangDetected?.Invoke(message);
                 return message;
             }
