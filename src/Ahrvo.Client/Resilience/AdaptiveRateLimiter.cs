@@ -99,6 +99,8 @@ namespace Ahrvo.Client.Resilience
         private bool _opened;             // the start window is gone (enough answers, or a throttle)
         private long _granted, _okAnswers;
         private bool _windowWaiters;
+        private int _refusedInARow;       // 429s since the last other answer
+        internal const int StartStreak = 3;  // 429s in a row that end the start window
 
         /// <param name="slowStart">
         /// Whether the start window applies (the client's pace has it; off by default so that a test
@@ -270,6 +272,7 @@ namespace Ahrvo.Client.Resilience
         {
             long now = _time.GetTimestamp();
             _counts.Add(now, Answered);
+            if (Volatile.Read(ref _refusedInARow) != 0) Volatile.Write(ref _refusedInARow, 0);
             bool current = ticket >> StepBits == Interlocked.Read(ref _generation);
             if (current)
             {
@@ -376,6 +379,7 @@ namespace Ahrvo.Client.Resilience
         public string? OnThrottled(long ticket)
         {
             Interlocked.Increment(ref _throttled);
+            Interlocked.Increment(ref _refusedInARow);
             long now = _time.GetTimestamp();
             _counts.Add(now, Refused);
             long generation = ticket >> StepBits;
@@ -401,10 +405,12 @@ namespace Ahrvo.Client.Resilience
                 }
                 if (starting)
                 {
-                    // In the start window: throttling when at least two and half the answers so far are 429s
-                    // (a burst into a limit); a gateway's random 429 only makes its own card wait.
+                    // In the start window: throttling when at least two and half the answers so far are
+                    // 429s, or three in a row came (a bucket's burst, spent: every answer since is a 429;
+                    // waiting for half waited for as many 429s as the burst had tokens, 58 at 50/s); a
+                    // gateway's random 429 only makes its own card wait.
                     int refused = _counts.Sum(now, Refused), answered = _counts.Sum(now, Answered);
-                    if (refused < 2 || refused < answered) return reviewed;
+                    if ((refused < 2 || refused < answered) && Volatile.Read(ref _refusedInARow) < StartStreak) return reviewed;
                 }
                 else
                 {
@@ -483,7 +489,14 @@ namespace Ahrvo.Client.Resilience
                         _factor = Math.Sqrt(_factor);
                         _rate = _clean * _factor;
                     }
-                    else _rate = Math.Max(MinRate, _rate * Math.Max(0.5, StepShare()));
+                    else
+                    {
+                        // The limit lies below this step: the next steps rise towards it by square
+                        // roots, never straight back (a doubling from half of it met it again).
+                        double throttledAt = _rate;
+                        _rate = Math.Max(MinRate, _rate * Math.Max(0.5, StepShare()));
+                        _factor = Math.Max(RefineUntil * 1.01, Math.Sqrt(throttledAt / _rate));
+                    }
                     _step = 0;
                     _stepAnswered = _stepOk = _stepRefused = 0;
                     _stepAt = now;
