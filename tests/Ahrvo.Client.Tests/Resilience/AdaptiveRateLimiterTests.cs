@@ -91,6 +91,24 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void In_the_start_window_three_429s_in_a_row_after_a_spent_burst_start_the_pace_however_many_answers_came_before()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
+        long Send() { pacer.Reserve(out _, out long t, out _, out _); return t; }
+        // A bucket's burst of 50 passes; then every answer is a 429. Waiting for half the answers
+        // to be 429s waited for 50 of them.
+        for (int i = 0; i < 50; i++) { long t = Send(); time.Advance(TimeSpan.FromMilliseconds(2)); pacer.OnAnswer(t); }
+        Assert.Null(pacer.LearnedRate);
+        // 429s that come apart, between other answers, are a gateway's: nothing changes.
+        for (int i = 0; i < 2; i++) { pacer.OnThrottled(Send()); pacer.OnThrottled(Send()); pacer.OnAnswer(Send()); }
+        Assert.Null(pacer.LearnedRate);
+        // Three in a row: the burst is spent, the pace takes over.
+        for (int i = 0; i < 3; i++) pacer.OnThrottled(Send());
+        Assert.NotNull(pacer.LearnedRate);
+    }
+
+    [Fact]
     public void The_start_window_admits_a_bulk_runs_cards_by_their_place_in_the_input_not_by_who_asks_first()
     {
         var time = new FakeTimeProvider(); // frozen: the window's own fallback never comes
