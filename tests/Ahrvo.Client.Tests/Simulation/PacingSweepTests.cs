@@ -112,8 +112,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// and at most 5 % of the cards throttled once the limit is found (the targets, asserted
     /// per cell where they hold: limits from 20/s), and a start that costs a handful of 429s, not one
     /// per worker (the start window). Measured at this commit: 0.92-0.98x on average; 429s after the
-    /// first 3 s 11.8 % of the cards at 5/s, 2.8 % at 10/s, 0.6-1.0 % from 20/s; in the first 3 s 15
-    /// (5/s) to 50 (100/s), 33 on average (56 without the start window).
+    /// first 3 s 11.3 % of the cards at 5/s, 2.6 % at 10/s, 0.6-1.0 % from 20/s; in the first 3 s 12
+    /// (5/s) to 50 (100/s), 31 on average (56 without the start window).
     /// </summary>
     [Fact]
     public void The_pace_reaches_the_limit_and_throttles_little_where_users_run_it()
@@ -133,9 +133,9 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
 
     /// <summary>
     /// The whole matrix, with the limits the targets are not met at yet: bounds that catch a
-    /// regression (measured at this commit: 1 and 2/s reach 0.78 and 0.85x of the limit with 92 % and
-    /// 43 % of their 20-40 cards throttled once the limit is found; 5/s 0.91x and 16 %; 10/s 0.94x
-    /// and 8 %; 20/s 0.95x and 3.5 %; from 50/s 0.95x or more and 2.6 % or less).
+    /// regression (measured at this commit: 1 and 2/s reach 0.73 and 0.84x of the limit with 86 % and
+    /// 36 % of their 20-40 cards throttled once the limit is found; 5/s 0.92x and 13 %; 10/s 0.94x
+    /// and 7.1 %; 20/s 0.95x and 4.4 %; from 50/s 0.95x or more and 2.6 % or less).
     /// </summary>
     [Fact]
     public void Across_the_whole_matrix_the_pace_stays_within_the_measured_bounds()
@@ -145,8 +145,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         foreach (var g in cells.GroupBy(m => m.Cell.Limit))
         {
             double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
-            double wantRatio = g.Key <= 2 ? 0.72 : g.Key <= 5 ? 0.85 : 0.9;
-            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.5 : g.Key <= 5 ? 0.18 : g.Key <= 10 ? 0.1 : g.Key <= 20 ? 0.05 : 0.035;
+            double wantRatio = g.Key <= 2 ? 0.7 : g.Key <= 5 ? 0.85 : 0.9;
+            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.45 : g.Key <= 5 ? 0.16 : g.Key <= 10 ? 0.09 : g.Key <= 20 ? 0.055 : 0.035;
             Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
             Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
         }
