@@ -45,18 +45,9 @@ public sealed class AhrvoClientHangRecoveryTests(ITestOutputHelper log)
             o.TotalTimeout = TimeSpan.FromMinutes(20);
         });
         using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
-        var taken = new List<BulkItem>();
-        var drive = Task.Run(() =>
-        {
-            foreach (var i in Enumerable.Range(0, 300))
-            {
-                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-                run.Add("card" + i);
-            }
-            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-        });
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        await drive.WaitAsync(TimeSpan.FromMinutes(2)); // a TimeoutException here: the hung requests waited for their 10 minutes
+        // A TimeoutException here: the hung requests waited for their 10 minutes.
+        var taken = await BulkDriver.DriveAsync(run, 300).WaitAsync(TimeSpan.FromMinutes(2));
         log.WriteLine($"hang for {seconds} s: {hung} requests hung, {handler.Total} requests for 300 cards, {watch.Elapsed.TotalSeconds:0.0} s");
         Assert.True(hung > 0, "nothing hung: the test tests nothing");
         Assert.Equal(Enumerable.Range(0, 300).Select(i => "card" + i), taken.Select(t => t.CardId));

@@ -34,19 +34,9 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
     private async Task<List<BulkItem>> RunBulkAsync(AhrvoClient client, int n, TimeSpan limit)
     {
         using var run = new BulkBalanceRun(client, 16, verbose: false, debug: false);
-        var taken = new List<BulkItem>();
-        var done = Task.Run(() =>
-        {
-            foreach (var i in Enumerable.Range(0, n))
-            {
-                while (run.IsFull) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-                run.Add("card" + i);
-            }
-            while (!run.IsEmpty) { run.WaitForChange(TimeSpan.FromMilliseconds(50), default); while (run.TryTake(out var t)) taken.Add(t); }
-            return taken.Count;
-        });
+        var done = BulkDriver.DriveAsync(run, n);
         await _clock.RunAsync(done, limit);
-        return taken;
+        return await done;
     }
 
     [Theory]
