@@ -65,7 +65,7 @@ namespace Ahrvo.Client
                 {
                     TimeoutGenerator = args =>
                     {
-                        var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.HangThreshold : options.AttemptTimeout;
+                        var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.ProbeTimeout : options.AttemptTimeout;
                         var left = Clock.Until(_time, args.Context.Properties.GetValue(DeadlineKey, Clock.Never));
                         if (left < limit) limit = left > MinPause ? left : MinPause;
                         return new ValueTask<TimeSpan>(limit);
@@ -341,9 +341,9 @@ namespace Ahrvo.Client
                 // 1. The service: while it is down only one probe goes out; the other cards wait.
                 while (true)
                 {
-                    // The probe gets the hang threshold to answer: a card with less time left would
+                    // The probe gets its probe timeout to answer: a card with less time left would
                     // probe with a timeout of its own, learn nothing and delay the recovery.
-                    var probeNeeds = _health.HangThreshold;
+                    var probeNeeds = _health.ProbeTimeout;
                     if (probeNeeds.Ticks > _options.TotalTimeout.Ticks / 2) probeNeeds = TimeSpan.FromTicks(_options.TotalTimeout.Ticks / 2);
                     var admission = _health.Admit(call.Deadline - Clock.Ticks(_time, minLeft), call.RunStart, _options.TotalTimeout, probeNeeds, out long waitUntil, out var changed);
                     if (admission == Admission.Send || admission == Admission.Probe)

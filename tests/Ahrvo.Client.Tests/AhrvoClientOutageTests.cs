@@ -116,6 +116,31 @@ public sealed class AhrvoClientOutageTests(ITestOutputHelper log)
         Assert.All(taken, t => Assert.True(t.Result!.Success, $"{t.CardId}: {t.Result!.Error?.Message}"));
     }
 
+    /// <summary>
+    /// A service that goes slow is not dead: answers that took 20 ms take 3 s from the 100th request
+    /// on. The hang check sees nothing answered for its threshold (2 s) and declares it down; the
+    /// probes' timeout then doubles per failed probe until one sees an answer, whose time becomes the
+    /// service's pace, so it is not seen to hang again. Every card gets its balance within its budget
+    /// (with probes cut at the 2 s threshold for ever, every card after the first hundred ended as
+    /// CircuitOpen at the end of its budget).
+    /// </summary>
+    [Fact]
+    public async Task A_service_that_goes_slow_is_waited_for_not_given_up()
+    {
+        int arrived = 0;
+        var handler = new ScriptedHandler(async (r, ct) =>
+        {
+            bool slow = Interlocked.Increment(ref arrived) > 100;
+            await Task.Delay(TimeSpan.FromMilliseconds(slow ? 3000 : 20), _clock, ct);
+            return ScriptedHandler.Balance(r.CardId);
+        });
+        using var client = Client(handler);
+        var taken = await RunBulkAsync(client, 300, TimeSpan.FromMinutes(10));
+        log.WriteLine($"{handler.Total} requests for 300 cards; the longest card took {taken.Max(t => t.Result!.Elapsed).TotalSeconds:0.#} fake s");
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => "card" + i), taken.Select(t => t.CardId));
+        Assert.All(taken, t => Assert.True(t.Result!.Success, $"{t.CardId}: {t.Result!.Error?.Message}"));
+    }
+
     [Theory]
     [InlineData("503")]
     [InlineData("522")]   // a CDN in front of a dead origin, empty body

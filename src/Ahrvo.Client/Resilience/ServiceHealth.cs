@@ -91,6 +91,23 @@ namespace Ahrvo.Client.Resilience
             }
         }
 
+        /// <summary>
+        /// How long a probe may take: the hang threshold, doubled for every probe of this outage that
+        /// failed, up to the attempt timeout. A service that went slow (answers in 3 s where they took
+        /// 20 ms) is not dead: probes cut at the threshold never saw it answer, and every card waited
+        /// until its budget ran out.
+        /// </summary>
+        public TimeSpan ProbeTimeout
+        {
+            get
+            {
+                var t = HangThreshold;
+                int failures = Math.Min(Volatile.Read(ref _probeFailures), 16);
+                double seconds = Math.Min(_attemptTimeout.TotalSeconds, t.TotalSeconds * Math.Pow(2, failures));
+                return seconds >= t.TotalSeconds ? TimeSpan.FromSeconds(seconds) : t;
+            }
+        }
+
         /// <summary>How long an answer usually takes (moving average); zero before the first.</summary>
         public TimeSpan TypicalAnswer
         {
@@ -202,9 +219,11 @@ namespace Ahrvo.Client.Resilience
                 Volatile.Write(ref _lastAnswerAt, now);
                 if (outcome != AttemptHealth.Failed)
                 {
-                    // Moving average of how long an answer takes (races only blur it).
+                    // Moving average of how long an answer takes (races only blur it). A probe's
+                    // answer is the service's pace now: one that took longer than the average
+                    // replaces it, or a service that went slow would be seen to hang again at once.
                     double took = now - sentAt, seen = Volatile.Read(ref _latencyTicks);
-                    Volatile.Write(ref _latencyTicks, seen == 0 ? took : seen + (took - seen) / 16);
+                    Volatile.Write(ref _latencyTicks, seen == 0 || (wasProbe && took > seen) ? took : seen + (took - seen) / 16);
                 }
             }
             if (!wasProbe && !Volatile.Read(ref _down) && outcome == AttemptHealth.Up && sentAt >= Volatile.Read(ref _changedAt))
