@@ -93,9 +93,11 @@ namespace Ahrvo.Client.Resilience
 
         /// <summary>
         /// How long a probe may take: the hang threshold, doubled for every probe of this outage that
-        /// failed, up to the attempt timeout. A service that went slow (answers in 3 s where they took
-        /// 20 ms) is not dead: probes cut at the threshold never saw it answer, and every card waited
-        /// until its budget ran out.
+        /// failed, up to the attempt timeout and a quarter of a card's budget. A service that went
+        /// slow (answers in 3 s where they took 20 ms) is not dead: probes cut at the threshold never
+        /// saw it answer, and every card waited until its budget ran out. The quarter: a probe that
+        /// waits long for a dead service ends its run that much after the budget (with -TimeoutSec
+        /// 10, 18 s instead of 12).
         /// </summary>
         public TimeSpan ProbeTimeout
         {
@@ -103,8 +105,10 @@ namespace Ahrvo.Client.Resilience
             {
                 var t = HangThreshold;
                 int failures = Math.Min(Volatile.Read(ref _probeFailures), 16);
-                double seconds = Math.Min(_attemptTimeout.TotalSeconds, t.TotalSeconds * Math.Pow(2, failures));
-                return seconds >= t.TotalSeconds ? TimeSpan.FromSeconds(seconds) : t;
+                double most = _attemptTimeout.TotalSeconds;
+                if (_budget is TimeSpan b && b.TotalSeconds / 4 < most) most = b.TotalSeconds / 4;
+                double seconds = Math.Min(most, t.TotalSeconds * Math.Pow(2, failures));
+                return seconds > t.TotalSeconds ? TimeSpan.FromSeconds(seconds) : t;
             }
         }
 
