@@ -272,7 +272,8 @@ namespace Ahrvo.Client
                 (transport: _transport, call, token, self: this), cancellationToken, staleAfterRecovery: true).ConfigureAwait(false);
 
             // 4. What the answer means for this card and for the connection.
-            // Hung in an outage the service has since recovered from: sent again now, at no cost.
+            // Hung (the service was seen to hang, or has recovered since): back to the queue at no
+            // cost, to wait for the service or be sent again.
             if (failure is StaleAttemptException) return StepOutcome.RetryAt(_time.GetTimestamp());
             if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket);
             if (failure != null)
@@ -412,9 +413,9 @@ namespace Ahrvo.Client
         /// </summary>
         /// <remarks>
         /// <paramref name="staleAfterRecovery"/>: when true (a query that is safe to send again), the
-        /// attempt is abandoned as soon as the service answers again after an outage it was sent
-        /// before: a request that hung in the outage would otherwise hold its card for the whole
-        /// attempt timeout (30 s by default) after the service is back. It then ends as a
+        /// attempt is abandoned when the service is seen to hang, or answers again after an outage
+        /// the attempt was sent before: a request that hung would otherwise hold its worker and card
+        /// for the whole attempt timeout (30 s by default). It then ends as a
         /// <see cref="StaleAttemptException"/>, which is nobody's failure.
         /// </remarks>
         private async Task<(T? Answer, Exception? Failure, long SentAt)> AttemptAsync<T, TState>(CardCall call, bool probe,

@@ -127,7 +127,7 @@ namespace Ahrvo.Client.Resilience
         /// attempt linked to it that is still unanswered then hung, and is sent again (at recovery,
         /// or after the outage).
         /// </summary>
-        public CancellationToken UntilRecovery { get { lock (_lock) return _untilRecovery.Token; } }
+        public CancellationToken UntilRecovery => Volatile.Read(ref _untilRecovery).Token; // read per attempt: no lock
 
         /// <summary>Completes at the next change of state or probe result (for cards that wait).</summary>
         public Task Changed { get { lock (_lock) return _changed.Task; } }
@@ -315,7 +315,7 @@ namespace Ahrvo.Client.Resilience
         private void AbandonInFlight()
         {
             var hung = _untilRecovery;
-            _untilRecovery = new CancellationTokenSource();
+            Volatile.Write(ref _untilRecovery, new CancellationTokenSource());
             var earlier = Interlocked.Exchange(ref _toAbandon, hung);
             earlier?.Cancel(); // cannot happen: every caller flushes before it returns
         }

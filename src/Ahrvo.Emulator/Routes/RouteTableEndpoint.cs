@@ -28,15 +28,21 @@ public sealed class RouteTableEndpoint(EmulatorState state)
         var (response, number) = routes.Next(route);
         string? fault = null;
         int status;
+        bool recorded = false;
         try
         {
-            status = await AnswerAsync(ctx, config, response, b => fault = b);
+            // A reset is counted before the connection drops: the client sees the reset at once,
+            // and a test that reads the stats then must find the request (it did not, now and then).
+            status = await AnswerAsync(ctx, config, response, b => fault = b, () => { Record(0); recorded = true; });
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
             status = 499;
         }
-        state.Stats.CountRoute(route.Key, new EmulatorRequestRecord
+        if (!recorded) Record(status);
+        return true;
+
+        void Record(int status) => state.Stats.CountRoute(route.Key, new EmulatorRequestRecord
         {
             Method = ctx.Request.Method,
             Path = path,
@@ -57,7 +63,6 @@ public sealed class RouteTableEndpoint(EmulatorState state)
             IdempotencyKey = ctx.Request.Headers.TryGetValue("Idempotency-Key", out var key) ? key.ToString() : null,
             BodyBase64 = body.Length == 0 ? null : Convert.ToBase64String(body, 0, Math.Min(body.Length, RecordedBodyBytes)),
         });
-        return true;
     }
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
@@ -67,12 +72,12 @@ public sealed class RouteTableEndpoint(EmulatorState state)
         return ms.ToArray();
     }
 
-    private async Task<int> AnswerAsync(HttpContext ctx, EmulatorConfig config, RouteResponse response, Action<string> setFault)
+    private async Task<int> AnswerAsync(HttpContext ctx, EmulatorConfig config, RouteResponse response, Action<string> setFault, Action beforeReset)
     {
         if (config.Outages.Count > 0 && OutageWindow.Select(config.Outages, state.Time.GetTimestamp()) is { } outage && outage.Kind != "hang")
         {
             setFault(outage.FaultName);
-            if (outage.Kind == "reset") { ctx.Abort(); return 0; }
+            if (outage.Kind == "reset") { beforeReset(); ctx.Abort(); return 0; }
             if (outage.RetryAfter is { } ra) ctx.Response.Headers.RetryAfter = ra;
             await Responses.WriteAsync(ctx, outage.Status, Responses.ForStatus(outage.Status));
             return outage.Status;
@@ -103,6 +108,7 @@ public sealed class RouteTableEndpoint(EmulatorState state)
         if (response.Fault == "reset")
         {
             setFault("reset");
+            beforeReset();
             ctx.Abort();
             return 0;
         }
