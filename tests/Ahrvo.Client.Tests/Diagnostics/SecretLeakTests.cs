@@ -21,7 +21,9 @@ public sealed class SecretLeakTests(ITestOutputHelper log)
 {
     private const int Cut = 512;
     // Never part of a secret or of any escape: whatever the filler, it cannot make or hide a match.
-    private const string Filler = ".-_~!,; ";
+    // (No space: the mixed-form sweep's secrets may hold spaces, and a secret with four in a row
+    // matched four spaces of filler, seed "43k0YLECVxN1".)
+    private const string Filler = ".-_~!,;";
 
     /// <summary>How a server may write one character of a secret.</summary>
     public enum Form { Plain, PhpJson, JsonUnicode, JsonUnicodeUpper, SystemTextJson, UrlUpper, UrlLower, FormUrl, HtmlDecimal, HtmlHex, Mixed }
