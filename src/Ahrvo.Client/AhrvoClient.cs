@@ -167,6 +167,17 @@ namespace Ahrvo.Client
             return new CardCall(cardId, diagnostics, runStart);
         }
 
+        /// <summary>A card's (or request's) budget starts with its first step: -TimeoutSec from now.</summary>
+        private void StartBudget(CardCall call)
+        {
+            if (call.Started != 0) return;
+            call.Started = _time.GetTimestamp();
+            call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
+        }
+
+        /// <summary>How long the service has been down (zero when it is up), for an outage's error.</summary>
+        private TimeSpan DownFor() => _health.DownSince is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
+
         /// <summary>This client's clock, as a timestamp.</summary>
         internal long Now => _time.GetTimestamp();
 
@@ -222,20 +233,12 @@ namespace Ahrvo.Client
             if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This client was disposed: create a new one to query again.");
             // Stopped (Ctrl+C, Select-Object -First) before this card's turn came: send nothing.
             cancellationToken.ThrowIfCancellationRequested();
-            if (call.Started == 0)
-            {
-                call.Started = _time.GetTimestamp();
-                call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
-            }
+            StartBudget(call);
 
             var minLeft = MinTimeToAnswer;
             var slot = await TakeSendSlotAsync(call, minLeft, cancellationToken).ConfigureAwait(false);
             if (slot == null)
-            {
-                var since = _health.DownSince;
-                var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
-                return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, downFor, _health.DownReason), null, Spent(call), call.Attempts)));
-            }
+                return StepOutcome.Answered(Audit(BalanceResult.Failed(call.CardId, _interpreter.ServiceDown(call.CardId, call.Attempts, call.LastFailure, DownFor(), _health.DownReason), null, Spent(call), call.Attempts)));
             bool probe = slot.Value.Probe;
             long ticket = slot.Value.Ticket;
 

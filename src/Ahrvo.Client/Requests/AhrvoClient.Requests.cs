@@ -61,20 +61,12 @@ namespace Ahrvo.Client
             if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(AhrvoClient), "This client was disposed: create a new one to send again.");
             cancellationToken.ThrowIfCancellationRequested();
             var call = rc.Call;
-            if (call.Started == 0)
-            {
-                call.Started = _time.GetTimestamp();
-                call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
-            }
+            StartBudget(call);
 
             var minLeft = MinTimeToAnswer;
             var slot = await TakeSendSlotAsync(call, minLeft, cancellationToken).ConfigureAwait(false);
             if (slot == null)
-            {
-                var since = _health.DownSince;
-                var downFor = since is DateTimeOffset d ? _time.GetUtcNow() - d : TimeSpan.Zero;
-                return Done(rc, null, null, AhrvoLimit.TotalTimeout, RequestText.ServiceDown(call.CardId, call.Attempts, downFor, _health.DownReason));
-            }
+                return Done(rc, null, null, AhrvoLimit.TotalTimeout, RequestText.ServiceDown(call.CardId, call.Attempts, DownFor(), _health.DownReason));
             bool probe = slot.Value.Probe;
             long ticket = slot.Value.Ticket;
 
