@@ -442,11 +442,17 @@ namespace Ahrvo.Client.Resilience
                     double share = refused / (double)(refused + answered);
                     if (_checking)
                     {
-                        // The last cut is still watched. When the share of 429s rose well above, the
-                        // cut was too small: cut again, still watched against the pace before the first
-                        // cut. When it stayed about the same, these 429s may come whatever the rate:
-                        // the review decides.
-                        if (SameShare(share, _shareBefore)) return reviewed;
+                        // The last cut is still watched. When the share of 429s rose well above (and
+                        // beyond chance: right after a cut a few answers decide), the cut was too small:
+                        // cut again, still watched against the pace before the first cut, and judged
+                        // against this share (the first may have been drawn while a bucket's burst was
+                        // being spent: 5 % at 2,000/s into a limit of 200, and the chain of cuts to
+                        // 180/s that met 5 % there was undone as noise, to no pace at all). Else the
+                        // review decides. A share that merely fell used to cut again: under a
+                        // gateway's random 429s the share a cut is decided on is drawn high, so the
+                        // true share looked lower after it every time, and cuts chained.
+                        if (!Rose(share, _shareBefore) || !(_shareBefore >= MaxFloor || Above(refused, answered, _shareBefore, Alpha, Z90))) return reviewed;
+                        _shareBefore = share;
                     }
                     // A search's 429s are the rate's (its last step passed clean): only other cuts are
                     // watched, and undone if they did not lower the share of 429s.
@@ -554,10 +560,12 @@ namespace Ahrvo.Client.Resilience
                         "The API throttled this connection (HTTP 429): it accepted about {0:0.#} requests/s; requests are now paced at {1:0.#}/s ({2}), then sped up again while none is throttled.",
                         accepted, _rate, was);
                 }
-                // Watched while the pace stays below the rate throttled, long enough for some answers,
-                // within the counters' span.
+                // Watched while the pace stays below the rate throttled, long enough for a hundred
+                // answers (at least 0.3 s, at most 3.5 s: within the counters' span). A fixed second
+                // at least cost a fast run under a gateway's random 429s a tenth of its pace for a
+                // second before the cut was undone.
                 _checkFrom = now;
-                _checkAt = now + (long)(Math.Min(3.5, Math.Max(1.0, MinAnswers / Math.Max(_rate, MinRate))) * _time.TimestampFrequency);
+                _checkAt = now + (long)(Math.Min(3.5, Math.Max(0.3, 5 * MinAnswers / Math.Max(_rate, MinRate))) * _time.TimestampFrequency);
                 _cutAt = now;
                 _generation++;
                 _generationAt = now;
@@ -641,7 +649,9 @@ namespace Ahrvo.Client.Resilience
                     // While the server throttled within the last four seconds, never far above what it
                     // accepted over them: a bucket's saved burst hides a probe above the limit until it
                     // is spent, and the 429s then come all at once. Four seconds without a 429 lift it.
-                    if (curve > _anchor * Plateau && _counts.Sum(now, Refused) > 0)
+                    // 429s as few as the noise floor explains do not count: else a gateway's random
+                    // 429s kept the probe at the goodput for ever, a pace stuck where a cut had left it.
+                    if (curve > _anchor * Plateau && ThrottledLately(now))
                     {
                         double accepted = LongGoodput(now);
                         if (accepted > 0 && curve > Cap * accepted) curve = Math.Max(_anchor * Plateau, Cap * accepted);
@@ -652,6 +662,14 @@ namespace Ahrvo.Client.Resilience
         }
 
         private double Seconds(long ticks) => (double)ticks / _time.TimestampFrequency;
+
+        /// <summary>429s came over the counters' span, more than the noise floor explains. Callers hold the lock.</summary>
+        private bool ThrottledLately(long now)
+        {
+            int refused = _counts.Sum(now, Refused);
+            if (refused == 0) return false;
+            return _floor <= 0 || Significant(refused, _counts.Sum(now, Answered), _floor);
+        }
 
         /// <summary>Answers other than 429 per second over the counters' whole span (complete buckets), once the connection is that old; else 0.</summary>
         private double LongGoodput(long now)
@@ -702,11 +720,30 @@ namespace Ahrvo.Client.Resilience
             return _counts.Sum(now, kind, (int)Math.Ceiling(span * Buckets / 4.0)) / span;
         }
 
-        /// <summary>About the same share of 429s before and after a cut: 429s that do not depend on the rate.</summary>
         // A share above MaxFloor is never taken for noise.
-        private static bool SameShare(double after, double before) => before < MaxFloor && after >= 0.6 * before && after < Math.Min(MaxFloor, 1.7 * before);
-
         internal const double MaxFloor = 0.25;
+
+        /// <summary>The share of 429s rose well above the one a cut was decided on (or that one was never noise): the cut was too small.</summary>
+        private static bool Rose(double after, double before) => before >= MaxFloor || after >= Math.Min(MaxFloor, 1.7 * before);
+
+        /// <summary>
+        /// Did the cut change the share of 429s (<paramref name="refused"/> of <paramref name="n"/>
+        /// after it, <paramref name="before"/> when it was decided)? It did when the share rose well
+        /// above, or fell well below and the 429s all but stopped (no more than the floor explains), or
+        /// fell to a third. A share that fell by half yet stayed well above the floor is no proof:
+        /// the share a cut is decided on is drawn high (it had to stand out), so a gateway's steady
+        /// 5 % read 8 % then and 5 % after, and such cuts were kept for throttling.
+        /// </summary>
+        internal static bool Lowered(int refused, int n, double before, double floor)
+        {
+            double after = refused / (double)n;
+            if (Rose(after, before)) return true;
+            if (after >= 0.6 * before) return false;
+            // "All but stopped": not clearly above the floor plus one per cent (a test at 5 %, not
+            // the cut's 0.5 %: a steady 5 % read 3.4 % of 587 answers once, which passed that).
+            bool stopped = !Above(refused, n - refused, Math.Min(0.5, floor + 0.01), 0.05, 1.645);
+            return stopped || after < 0.35 * before;
+        }
 
         /// <summary>
         /// Is a share of <paramref name="refused"/> 429s among these answers more than a floor of
@@ -714,13 +751,20 @@ namespace Ahrvo.Client.Resilience
         /// margin, exact for the few answers a young pace has (a normal approximation there took
         /// 2 of 10 for a limit under 5 % random 429s), at a 0.5 % level.
         /// </summary>
-        internal static bool Significant(int refused, int answered, double floor)
+        internal static bool Significant(int refused, int answered, double floor) =>
+            Above(refused, answered, Math.Min(0.5, floor + Margin), Alpha, Z90);
+
+        /// <summary>
+        /// A one-sided binomial test: is <paramref name="refused"/> of the answers more than a share
+        /// of <paramref name="p"/> explains, at level <paramref name="alpha"/> (normal quantile
+        /// <paramref name="z"/> beyond 400 answers)?
+        /// </summary>
+        private static bool Above(int refused, int answered, double p, double alpha, double z)
         {
             int n = refused + answered;
             if (refused < 2 || n < 5) return false;
-            double p = Math.Min(0.5, floor + Margin);
             if (refused <= n * p) return false;
-            if (n > 400) return (refused - n * p) / Math.Sqrt(n * p * (1 - p)) > Z90;
+            if (n > 400) return (refused - n * p) / Math.Sqrt(n * p * (1 - p)) > z;
             // P(X >= refused) for X ~ Binomial(n, p), summed from the top term down.
             double logTerm = LogChoose(n, refused) + refused * Math.Log(p) + (n - refused) * Math.Log(1 - p);
             double term = Math.Exp(logTerm), tail = 0;
@@ -729,7 +773,7 @@ namespace Ahrvo.Client.Resilience
                 tail += term;
                 term *= (double)(n - k) / (k + 1) * p / (1 - p);
             }
-            return tail < Alpha;
+            return tail < alpha;
         }
 
         internal const double Alpha = 0.005;
@@ -756,7 +800,8 @@ namespace Ahrvo.Client.Resilience
             int n = refused + answered;
             _checking = false;
             double after = n == 0 ? 0 : refused / (double)n;
-            if (refused < 2 || !SameShare(after, _shareBefore)) return null; // the cut changed it: it was throttling
+            if (refused < 2 || Lowered(refused, n, _shareBefore, _floor)) return null; // the cut changed it: it was throttling
+            double floor = Math.Min(MaxFloor, Math.Max(_floor, after));
             // Back to the pace before the cut, not further along its old curve: it would have grown meanwhile.
             var b = _beforeCut;
             _phase = b.Phase; _rate = b.Rate; _anchor = b.Anchor; _k = b.K; _cutAt = b.CutAt;
@@ -768,7 +813,7 @@ namespace Ahrvo.Client.Resilience
             }
             _step = 0;
             _stepAnswered = _stepOk = _stepRefused = 0;
-            _floor = Math.Min(MaxFloor, Math.Max(_floor, after));
+            _floor = floor;
             _generation++;
             _generationAt = now;
             _genOk = _genRefused = 0;

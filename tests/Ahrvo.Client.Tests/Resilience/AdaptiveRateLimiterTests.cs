@@ -304,4 +304,25 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.Equal(20, pacer.CurrentRate);
         Assert.Null(pacer.LearnedRate);
     }
+
+    /// <summary>
+    /// The review of a cut: a share of 429s that fell yet stayed well above the floor is no proof of
+    /// throttling (the share a cut is decided on is drawn high), one that all but stopped, fell to a
+    /// third, or rose well above is.
+    /// </summary>
+    [Theory]
+    [InlineData(20, 587, 0.064, 0.0, false)]  // a steady 5 % read 6.4 % at the cut and 3.4 % after: noise (kept for throttling before)
+    [InlineData(25, 549, 0.079, 0.0, false)]  // 4.6 % after 7.9 %: noise
+    [InlineData(31, 653, 0.042, 0.0, false)]  // about the same: noise
+    [InlineData(2, 400, 0.08, 0.0, true)]     // 0.5 % after 8 %: the cut cured it
+    [InlineData(6, 300, 0.10, 0.0, true)]     // 2 % after 10 %: all but stopped
+    [InlineData(10, 200, 0.20, 0.0, true)]    // 5 % after 20 %: down to a quarter
+    [InlineData(60, 300, 0.08, 0.0, true)]    // 20 % after 8 %: worse, throttling
+    [InlineData(20, 300, 0.30, 0.0, true)]    // a share above the highest floor is never noise
+    [InlineData(18, 300, 0.12, 0.05, true)]   // 6 % after 12 %, over a floor of 5 %: down to what the floor explains
+    [InlineData(30, 300, 0.18, 0.05, false)]  // 10 % after 18 %, over a floor of 5 %: no proof
+    public void A_cut_is_judged_by_whether_it_changed_the_share_of_429s(int refused, int n, double before, double floor, bool changed)
+    {
+        Assert.Equal(changed, AdaptiveRateLimiter.Lowered(refused, n, before, floor));
+    }
 }

@@ -17,7 +17,8 @@ public sealed class PacingSimulation
 {
     public sealed record Server(double Limit, double Burst, bool StartFull, TimeSpan Latency, double Random429, TimeSpan RetryAfter);
 
-    public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null);
+    /// <param name="Unpaced">The yardstick for random 429s: 429s only make their own card wait (the pace never hears of them).</param>
+    public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null, bool Unpaced = false);
 
     public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate, int ThrottledAtStart = 0)
     {
@@ -40,6 +41,7 @@ public sealed class PacingSimulation
     {
         _server = server;
         _random = new Random(seed);
+        _seed = seed;
         _tokens = server.StartFull ? server.Burst : 0;
         _refilledAt = _time.GetTimestamp();
     }
@@ -50,9 +52,11 @@ public sealed class PacingSimulation
     private void At(long when, Action action) => _events.Enqueue(action, (Math.Max(when, Now), _order++));
 
     /// <summary>The server's verdict on a request arriving now.</summary>
-    private bool Accept()
+    private bool Accept(Card card, int attempt)
     {
-        if (_server.Random429 > 0 && _random.NextDouble() < _server.Random429) return false;
+        // A random 429 is drawn per card and attempt, not from the shared stream: two clients run on
+        // one seed (the pace and its yardstick) meet the same draws, whatever order they send in.
+        if (_server.Random429 > 0 && Draw(card.Sequence, attempt) < _server.Random429) return false;
         if (double.IsPositiveInfinity(_server.Limit)) return true;
         long now = Now;
         _tokens = Math.Min(_server.Burst, _tokens + (now - _refilledAt) * _server.Limit / _time.TimestampFrequency);
@@ -60,6 +64,15 @@ public sealed class PacingSimulation
         if (_tokens < 1) return false;
         _tokens--;
         return true;
+    }
+
+    private readonly int _seed;
+
+    private double Draw(int card, int attempt)
+    {
+        ulong x = (ulong)(uint)_seed * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)card * 0xC2B2AE3D27D4EB4FUL ^ (ulong)(uint)attempt * 0x165667B19E3779F9UL;
+        x ^= x >> 33; x *= 0xFF51AFD7ED558CCDUL; x ^= x >> 33; x *= 0xC4CEB9FE1A85EC53UL; x ^= x >> 33; // splitmix/murmur finaliser
+        return (x >> 11) * (1.0 / (1UL << 53));
     }
 
     private TimeSpan Latency() => TimeSpan.FromTicks((long)(_server.Latency.Ticks * (0.5 + _random.NextDouble())));
@@ -85,6 +98,7 @@ public sealed class PacingSimulation
         public long Deadline;
         public bool Started;
         public int Throttles;
+        public int Attempts;
         public long ReadyAt;
         public bool Done, Lost;
     }
@@ -198,7 +212,8 @@ public sealed class PacingSimulation
             var inbound = sim._server.Latency / 2;
             var latency = inbound + sim.Latency() / 2;
             bool ok = false;
-            sim.At(sim.Now + sim.Ticks(inbound), () => ok = sim.Accept());
+            int attempt = card.Attempts++;
+            sim.At(sim.Now + sim.Ticks(inbound), () => ok = sim.Accept(card, attempt));
             sim.At(sim.Now + sim.Ticks(latency), () => Answered(card, ticket, ok));
         }
 
@@ -213,7 +228,7 @@ public sealed class PacingSimulation
             }
             _throttled++;
             if (sim.Now - _start < 3 * sim._time.TimestampFrequency) _throttledAtStart++;
-            var m = _pacer.OnThrottled(ticket);
+            var m = Spec.Unpaced ? null : _pacer.OnThrottled(ticket);
             if (m != null) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m}");
             card.Throttles++;
             var d = RetryDecision.Decide(true, sim._server.RetryAfter, card.Throttles, 0, false, sim.Now, card.Deadline,
