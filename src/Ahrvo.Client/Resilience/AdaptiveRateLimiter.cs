@@ -100,6 +100,15 @@ namespace Ahrvo.Client.Resilience
         private long _granted, _okAnswers;
         private bool _windowWaiters;
         private int _refusedInARow;       // 429s since the last other answer
+        // What the server accepted between two 429s: a 429 says the bucket is empty, so the answers
+        // between two of them are about what it refilled (never more than one over, fewer when it was
+        // full a while). A search's clean steps may pass on what the bucket saved while slower steps ran.
+        private int _okSinceRefusal;
+        private long _refusedAt = -1;      // the last 429
+        private double _gapRate;          // answers other than 429 per second between the last two 429s half a second apart or more
+        private long _gapAt;              // when that was measured (0: never)
+        private bool _burstSeen;          // the first 429 came after a start window's worth of other answers: the bucket holds a burst
+        private bool _refusedYet;
         internal const int StartStreak = 3;  // 429s in a row that end the start window
 
         /// <param name="slowStart">
@@ -272,6 +281,7 @@ namespace Ahrvo.Client.Resilience
         {
             long now = _time.GetTimestamp();
             _counts.Add(now, Answered);
+            Interlocked.Increment(ref _okSinceRefusal);
             if (Volatile.Read(ref _refusedInARow) != 0) Volatile.Write(ref _refusedInARow, 0);
             bool current = ticket >> StepBits == Interlocked.Read(ref _generation);
             if (current)
@@ -390,6 +400,24 @@ namespace Ahrvo.Client.Resilience
             }
             lock (_lock)
             {
+                int okBetween = Interlocked.Exchange(ref _okSinceRefusal, 0);
+                if (!_refusedYet)
+                {
+                    // A bucket without burst refuses the second of the first requests (sent together);
+                    // one with a burst lets the whole first window through.
+                    _refusedYet = true;
+                    _burstSeen = okBetween >= InitialWindow;
+                }
+                if (_refusedAt >= 0)
+                {
+                    double gap = Seconds(now - _refusedAt);
+                    if (gap >= 0.5 && okBetween >= 5)
+                    {
+                        _gapRate = okBetween / gap;
+                        _gapAt = now;
+                    }
+                }
+                _refusedAt = now;
                 string? reviewed = Review(now);
                 if (generation < _generation) return reviewed;
                 if (_phase == Phase.Search && (ticket & ((1L << StepBits) - 1)) == _step)
@@ -484,7 +512,7 @@ namespace Ahrvo.Client.Resilience
                     message = string.Format(CultureInfo.InvariantCulture,
                         "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), raised while none is throttled, to find the account's limit.", _rate, was);
                 }
-                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil) && !FakeClean())
+                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil) && !FakeClean() && !GapBelowPace(now))
                 {
                     // A step was throttled: the limit lies between the last clean pace and this one.
                     // The next steps rise from the clean pace by ever smaller factors, a search that
@@ -517,7 +545,16 @@ namespace Ahrvo.Client.Resilience
                     // Requests go out evenly spaced, so the rate they went out at times the share
                     // the server accepted is the rate it accepts (a goodput without the lag of a window).
                     double accepted;
-                    if (_phase == Phase.Search && FakeClean())
+                    if (_phase == Phase.Search && GapBelowPace(now))
+                    {
+                        // Between this 429 and the last, half a second apart or more, the server
+                        // accepted well below this step's pace: that is the limit, whatever the clean
+                        // steps before it passed on. The search ends here instead of narrowing down by
+                        // ever smaller throttled steps, each two or three 429s.
+                        accepted = _clean > 0 ? Math.Min(_clean, _gapRate) : _gapRate;
+                        confident = true;
+                    }
+                    else if (_phase == Phase.Search && FakeClean())
                     {
                         // This step got less accepted than the last clean pace: that one passed on a
                         // bucket's saved burst, not on the rate. What this step got is the figure.
@@ -627,6 +664,16 @@ namespace Ahrvo.Client.Resilience
         /// above it, had less accepted (over at least ten answers) than that pace. Callers hold the lock.
         /// </summary>
         private bool FakeClean() => _clean > 0 && _stepOk + _stepRefused >= 10 && StepShare() * _rate < 0.9 * _clean;
+
+        /// <summary>
+        /// The server accepted well below the pace between the last two 429s (measured just now, while
+        /// no noise floor is known: a random 429 says nothing of the bucket). Only for a bucket seen to
+        /// hold a burst: one without burst wastes what it refills while requests come slower than it
+        /// allows, so between two 429s it accepted less than its limit (0.35x of it at 50 to 500/s),
+        /// and its search's clean steps cannot pass on saved tokens anyway. Callers hold the lock.
+        /// </summary>
+        private bool GapBelowPace(long now) =>
+            _burstSeen && _floor <= 0 && _gapAt != 0 && now - _gapAt < _time.TimestampFrequency / 2 && _gapRate < 0.9 * _rate;
 
         /// <summary>The share of this search step's answers that were not 429 (with half a count either way, so a few answers cannot say 0 or 1).</summary>
         private double StepShare() => (_stepOk + 0.5) / (_stepOk + _stepRefused + 1);

@@ -110,10 +110,10 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// The part of the space the table came from (limits 5 to 200/s, latency up to 50 ms,
     /// -ThrottleLimit 4 to 64, every bucket and Retry-After): on average at least 0.9x of the limit
     /// and at most 5 % of the cards throttled once the limit is found (the targets, asserted
-    /// per cell where they hold: limits from 20/s), and a start that costs a handful of 429s, not one
+    /// per cell where they hold: limits from 10/s), and a start that costs a handful of 429s, not one
     /// per worker (the start window). Measured at this commit: 0.92-0.98x on average; 429s after the
-    /// first 3 s 11.3 % of the cards at 5/s, 2.6 % at 10/s, 0.6-1.0 % from 20/s; in the first 3 s 12
-    /// (5/s) to 50 (100/s), 31 on average (56 without the start window).
+    /// first 3 s 7.8 % of the cards at 5/s, 1.8 % at 10/s (at most 4.5 % in a cell), 0.6-1.0 % from
+    /// 20/s; in the first 3 s 12 (5/s) to 46 (100/s), 30 on average (56 without the start window).
     /// </summary>
     [Fact]
     public void The_pace_reaches_the_limit_and_throttles_little_where_users_run_it()
@@ -123,9 +123,9 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         Assert.True(cells.Average(m => m.Ratio) >= 0.9, $"{cells.Average(m => m.Ratio):0.000}x on average");
         Assert.True(cells.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards) <= 0.05, "more than 5 % throttled after the start on average");
         Assert.True(cells.Count(m => m.Ratio < 0.9) <= cells.Count / 6, $"{cells.Count(m => m.Ratio < 0.9)} cells below 0.9x");
-        foreach (var m in cells.Where(m => m.Cell.Limit >= 20))
+        foreach (var m in cells.Where(m => m.Cell.Limit >= 10))
         {
-            Assert.True(m.Ratio >= 0.8, $"{m.Cell}: {m.Ratio:0.00}x");
+            if (m.Cell.Limit >= 20) Assert.True(m.Ratio >= 0.8, $"{m.Cell}: {m.Ratio:0.00}x");
             Assert.True((m.Throttled - m.ThrottledAtStart) / (double)m.Cards <= 0.05, $"{m.Cell}: {m.Throttled - m.ThrottledAtStart} of {m.Cards} throttled after the start");
         }
         Assert.True(cells.Average(m => m.ThrottledAtStart) <= 40, $"{cells.Average(m => m.ThrottledAtStart):0.#} throttled in the first 3 s on average");
@@ -134,8 +134,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// <summary>
     /// The whole matrix, with the limits the targets are not met at yet: bounds that catch a
     /// regression (measured at this commit: 1 and 2/s reach 0.73 and 0.84x of the limit with 86 % and
-    /// 36 % of their 20-40 cards throttled once the limit is found; 5/s 0.92x and 13 %; 10/s 0.94x
-    /// and 7.1 %; 20/s 0.95x and 4.4 %; from 50/s 0.95x or more and 2.6 % or less).
+    /// 36 % of their 20-40 cards throttled once the limit is found; 5/s 0.91x and 10.9 %; 10/s 0.94x
+    /// and 5.9 %; 20/s 0.95x and 2.8 %; from 50/s 0.95x or more and 2.4 % or less).
     /// </summary>
     [Fact]
     public void Across_the_whole_matrix_the_pace_stays_within_the_measured_bounds()
@@ -146,9 +146,30 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         {
             double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
             double wantRatio = g.Key <= 2 ? 0.7 : g.Key <= 5 ? 0.85 : 0.9;
-            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.45 : g.Key <= 5 ? 0.16 : g.Key <= 10 ? 0.09 : g.Key <= 20 ? 0.055 : 0.035;
+            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.45 : g.Key <= 5 ? 0.13 : g.Key <= 10 ? 0.07 : g.Key <= 20 ? 0.035 : 0.03;
             Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
             Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
+        }
+    }
+
+    /// <summary>
+    /// A bucket with a burst (one second's worth, starting full, as the emulator's) at the low limits
+    /// where a search step of a few answers passes on what the bucket saved while slower steps ran:
+    /// the search ends at what the server accepted between two 429s instead of narrowing down by
+    /// throttled steps. Measured at this commit: 429s after the first 3 s 0.2 / 0.2 / 1.1 % of the
+    /// cards at 5 / 10 / 20 per second on average (14.0 / 3.5 / 1.1 % before), in the first 3 s 14.7 /
+    /// 17.5 / 36.5 (15.8 / 25 / 36.5 before); 0.97-0.99x of the limit (0.98-0.99x before).
+    /// </summary>
+    [Fact]
+    public void A_bucket_with_a_burst_is_not_searched_on_its_saved_tokens()
+    {
+        var cells = Matrix(c => c.Burst && c.Full && c.Limit >= 5 && c.Limit <= 20 && c.LatencyMs <= 50 && c.Throttle >= 4).ToList();
+        Table("A one-second burst, bucket full, limits 5-20/s, latency 5-50 ms, ThrottleLimit 4-64:", cells);
+        foreach (var g in cells.GroupBy(m => m.Cell.Limit))
+        {
+            double late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
+            Assert.True(late <= (g.Key <= 10 ? 0.03 : 0.02), $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
+            Assert.True(g.Average(m => m.Ratio) >= 0.9, $"limit {g.Key}/s: {g.Average(m => m.Ratio):0.00}x on average");
         }
     }
 
