@@ -146,6 +146,9 @@ namespace Ahrvo.Client
             }
         }
 
+        /// <summary>A bulk run's backlog, for the pace (see <see cref="AdaptiveRateLimiter.Track"/>); dispose when the run ends.</summary>
+        internal IDisposable TrackBacklog(IBacklog backlog) => _pacer.Track(backlog);
+
         /// <summary>A command starts: its timestamp, for the cards' outage budget; a service seen down is probed at once.</summary>
         internal long BeginRun()
         {

@@ -30,7 +30,7 @@ namespace Ahrvo.Client.Bulk
     /// by the workers and the caller: on two cores, a woken caller that found a lock held spun for
     /// it, and profiles showed that spinning as a large part of the caller's CPU.
     /// </remarks>
-    public sealed class BulkBalanceRun : IDisposable
+    public sealed class BulkBalanceRun : IDisposable, Resilience.IBacklog
     {
         private const long NotWaiting = -1;
         private const long WaitingForMessagesOnly = long.MaxValue;
@@ -62,6 +62,9 @@ namespace Ahrvo.Client.Bulk
         private CancellationToken _registeredToken;
         private CancellationTokenRegistration _registration;
         private BalanceResult? _fatal;
+        private long _unsettled;           // cards added and not yet finished
+        private volatile bool _inputComplete;
+        private readonly IDisposable _tracking;
 
         public BulkBalanceRun(AhrvoClient client, int throttleLimit, bool verbose, bool debug, CancellationToken cancellationToken = default)
         {
@@ -78,6 +81,7 @@ namespace Ahrvo.Client.Bulk
             _batch = Math.Max(1, throttleLimit / 2);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _runStart = client.BeginRun();
+            _tracking = client.TrackBacklog(this);
             _diagnostics = new RequestDiagnostics(verbose, debug, m =>
             {
                 _messages.Enqueue(m);
@@ -119,6 +123,8 @@ namespace Ahrvo.Client.Bulk
             // Its place among the cards that will send a request (an id refused before sending leaves
             // no gap): the pace's start window admits cards in this order.
             if (Parsing.CardIdRules.Check(cardId) == null) item.SendOrder = _sendOrder++;
+            _inputComplete = false;
+            Interlocked.Increment(ref _unsettled);
             _window.Enqueue(item);
             _pending.Enqueue(item);
             // On the thread pool, so the caller's (pipeline) thread never runs request code.
@@ -303,6 +309,7 @@ namespace Ahrvo.Client.Bulk
         {
             item.Result = result;
             item.IsDone = true;
+            Interlocked.Decrement(ref _unsettled);
             // Full fence between this store and the load below, matching the one in WaitForChange:
             // either the caller sees IsDone, or this sees the caller waiting for the card and wakes it.
             Interlocked.MemoryBarrier();
@@ -421,6 +428,16 @@ namespace Ahrvo.Client.Bulk
             _registration = token.Register(s => ((ManualResetEventSlim)s!).Set(), _wake);
         }
 
+        /// <summary>
+        /// The caller has added every card it has (for now): the pace may then stop probing above the
+        /// learned limit when the cards left would take only a few seconds. Adding a card undoes it.
+        /// </summary>
+        public void InputComplete() => _inputComplete = true;
+
+        bool Resilience.IBacklog.InputComplete => _inputComplete;
+
+        long Resilience.IBacklog.Unsettled => Interlocked.Read(ref _unsettled);
+
         /// <summary>Stops the run: queued cards are not sent and in-flight requests are cancelled.</summary>
         public void Cancel()
         {
@@ -432,6 +449,7 @@ namespace Ahrvo.Client.Bulk
             // Cancel only: workers may still read the token or set the event for a moment, so
             // neither is disposed here; once cancelled they hold no unmanaged resources.
             Cancel();
+            _tracking.Dispose();
             _registration.Dispose();
         }
 

@@ -125,6 +125,50 @@ namespace Ahrvo.Client.Resilience
             _counts = new SlidingCounter(time, TimeSpan.FromSeconds(4), Buckets, 5);
         }
 
+        private readonly System.Collections.Generic.List<IBacklog> _backlogs = new System.Collections.Generic.List<IBacklog>();
+
+        /// <summary>
+        /// A bulk run's backlog, while it runs (dispose the result when it ends): the probe above the
+        /// learned limit stops once every run's input is complete and what is left would take less
+        /// than <see cref="EndHorizon"/> at the learned rate.
+        /// </summary>
+        internal System.IDisposable Track(IBacklog backlog)
+        {
+            lock (_backlogs) _backlogs.Add(backlog);
+            return new Untrack(this, backlog);
+        }
+
+        private sealed class Untrack : System.IDisposable
+        {
+            private AdaptiveRateLimiter? _pacer;
+            private readonly IBacklog _backlog;
+            public Untrack(AdaptiveRateLimiter pacer, IBacklog backlog) { _pacer = pacer; _backlog = backlog; }
+            public void Dispose()
+            {
+                var pacer = Interlocked.Exchange(ref _pacer, null);
+                if (pacer != null) lock (pacer._backlogs) pacer._backlogs.Remove(_backlog);
+            }
+        }
+
+        /// <summary>Seconds of work left within which a run's end is near (see <see cref="Track"/>).</summary>
+        internal const double EndHorizon = 2;
+
+        /// <summary>Every tracked run's input is complete and what is left takes under <see cref="EndHorizon"/> at <paramref name="rate"/>.</summary>
+        private bool NearTheEnd(double rate)
+        {
+            lock (_backlogs)
+            {
+                if (_backlogs.Count == 0) return false;
+                long left = 0;
+                foreach (var b in _backlogs)
+                {
+                    if (!b.InputComplete) return false;
+                    left += b.Unsettled;
+                }
+                return left < rate * EndHorizon;
+            }
+        }
+
         /// <summary>The rate requests are paced at now (learned or the ceiling); null when not paced.</summary>
         public double? CurrentRate
         {
@@ -692,6 +736,10 @@ namespace Ahrvo.Client.Resilience
                     double t = Seconds(now - _cutAt);
                     if (t < Rise) return Math.Max(MinRate, _anchor * (Beta + (Plateau - Beta) * t / Rise));
                     double probe = Math.Max(0, t - _k);
+                    // Near a run's end a probe gains a few per cent of a few seconds, and its 429
+                    // makes a card wait a Retry-After that the run then ends on: at 100/s, runs of
+                    // 1,000 cards took 9.0 s or, when the probe met the limit in their last second, 10.1 s.
+                    if (probe > 0 && NearTheEnd(_anchor)) probe = 0;
                     double curve = _anchor * (Plateau + Probe * probe * probe * probe);
                     // While the server throttled within the last four seconds, never far above what it
                     // accepted over them: a bucket's saved burst hides a probe above the limit until it

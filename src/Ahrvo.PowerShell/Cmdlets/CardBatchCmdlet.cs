@@ -95,6 +95,7 @@ namespace Ahrvo.PowerShell.Cmdlets
         {
             var run = _run;
             if (run == null) return;
+            run.InputComplete();
             while (!run.IsEmpty) Pump(block: true);
             DrainMessages();
         }

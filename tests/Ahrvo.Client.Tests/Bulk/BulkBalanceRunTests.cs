@@ -188,4 +188,31 @@ public sealed class BulkBalanceRunTests
         Assert.Equal(ids, taken);
         Assert.Equal(0, run.TimedOutWaits);
     }
+
+    /// <summary>
+    /// The run tells the pace what it still has to do: the cards not yet answered, and whether its
+    /// caller has added all it has (then, near the end, the pace stops probing above the limit).
+    /// </summary>
+    [Fact]
+    public void The_run_tells_the_pace_its_backlog_and_when_its_input_is_complete()
+    {
+        var gate = new Gate();
+        using var client = NewClient(gate.Handler());
+        using var run = new BulkBalanceRun(client, throttleLimit: 4, verbose: false, debug: false);
+        Ahrvo.Client.Resilience.IBacklog backlog = run;
+        var items = Enumerable.Range(0, 3).Select(i => run.Add($"card{i:D6}")).ToList();
+        Assert.False(backlog.InputComplete);
+        Assert.Equal(3, backlog.Unsettled);
+        run.InputComplete();
+        Assert.True(backlog.InputComplete);
+        gate.Release("card000000");
+        WaitUntilDone(items.Take(1));
+        Assert.Equal(2, backlog.Unsettled);
+        items.Add(run.Add("card000003")); // more input: the end is not near after all
+        Assert.False(backlog.InputComplete);
+        Assert.Equal(3, backlog.Unsettled);
+        foreach (var i in new[] { 1, 2, 3 }) gate.Release($"card{i:D6}");
+        WaitUntilDone(items);
+        Assert.Equal(0, backlog.Unsettled);
+    }
 }

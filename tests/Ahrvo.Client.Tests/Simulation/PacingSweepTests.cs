@@ -173,6 +173,34 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>
+    /// Near a run's end the pace does not probe above the learned limit: the probe would gain a few per
+    /// cent of the last seconds, and its 429 makes a card wait a Retry-After that the run then ends on.
+    /// Limits 20 to 500/s with a one-second burst, ThrottleLimit 4-64, latency 5-50 ms, 10 s of cards,
+    /// 5 seeds each: measured 11 of 225 runs with a 429 in their last 1.5 s (71 without the backlog
+    /// the run tells the pace), mean time 0.93-0.99x of cards / reachable rate either way.
+    /// </summary>
+    [Fact]
+    public void Near_a_runs_end_the_pace_does_not_probe_into_a_429_the_run_would_wait_for()
+    {
+        int late = 0, runs = 0;
+        foreach (var limit in new[] { 20.0, 50, 100, 200, 500 })
+        foreach (var t in new[] { 4, 16, 64 })
+        foreach (var latency in new[] { 5, 20, 50 })
+        for (int seed = 1; seed <= 5; seed++)
+        {
+            double reach = Reachable(limit, t, latency);
+            int cards = (int)(reach * 10);
+            var server = new PacingSimulation.Server(limit, limit, true, TimeSpan.FromMilliseconds(latency), 0, TimeSpan.FromSeconds(1));
+            var o = new PacingSimulation(server, seed).Run(new PacingSimulation.Client(t, cards, TimeSpan.FromSeconds(120)))[0];
+            Assert.Equal(0, o.Lost);
+            runs++;
+            if (o.Throttled > 0 && (o.Duration - o.LastThrottled).TotalSeconds < 1.5) late++;
+        }
+        log.WriteLine($"{late} of {runs} runs had a 429 in their last 1.5 s");
+        Assert.True(late <= runs / 15, $"{late} of {runs} runs had a 429 in their last 1.5 s");
+    }
+
     [Fact]
     public void TimeoutSec_5_at_a_10_per_second_limit_with_ThrottleLimit_64_loses_nothing_and_sends_nothing_without_time()
     {

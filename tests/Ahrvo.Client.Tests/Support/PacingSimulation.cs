@@ -22,6 +22,9 @@ public sealed class PacingSimulation
 
     public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate, int ThrottledAtStart = 0)
     {
+        /// <summary>When the last 429 came, from the run's start (zero: none).</summary>
+        public TimeSpan LastThrottled { get; init; }
+
         public double Rate => Answered / Math.Max(1e-9, Duration.TotalSeconds);
         public override string ToString() =>
             $"{Answered}/{Cards} answered, {Lost} lost, {Requests} requests, {Throttled} throttled ({100.0 * Throttled / Math.Max(1, Cards):0.#} % of cards), {Duration.TotalSeconds:0.00} s, {Rate:0.#}/s ({SteadyRate:0.#}/s from 3 s to 18 s), least time left at a send {LeastTimeLeft.TotalMilliseconds:0} ms";
@@ -103,14 +106,19 @@ public sealed class PacingSimulation
         public bool Done, Lost;
     }
 
-    private sealed class ClientRun(PacingSimulation sim, Client spec)
+    private sealed class ClientRun(PacingSimulation sim, Client spec) : IBacklog
     {
+        // As BulkBalanceRun: every card is known from the start; those not yet settled are the backlog.
+        bool IBacklog.InputComplete => true;
+        long IBacklog.Unsettled => _cards.Count - _settled;
+        private int _settled;
+
         public readonly Client Spec = spec;
         private readonly AdaptiveRateLimiter _pacer = new(sim._time, null, slowStart: true); // as the client's
         private readonly SortedSet<int> _ready = new();
         private readonly List<Card> _cards = new();
         private int _next, _idle, _requests, _throttled, _little, _throttledAtStart;
-        private long _start, _end;
+        private long _start, _end, _lastThrottled;
         private TimeSpan _least = TimeSpan.MaxValue;
         private readonly List<long> _answeredAt = new();
         private static readonly TimeSpan LittleTime = TimeSpan.FromMilliseconds(100);
@@ -119,6 +127,7 @@ public sealed class PacingSimulation
         {
             _start = sim.Now;
             for (int i = 0; i < Spec.Cards; i++) _cards.Add(new Card(i));
+            _pacer.Track(this);
             _idle = Spec.ThrottleLimit;
             if (Trace != null) Tick();
             Dispatch();
@@ -227,6 +236,7 @@ public sealed class PacingSimulation
                 return;
             }
             _throttled++;
+            _lastThrottled = sim.Now;
             if (sim.Now - _start < 3 * sim._time.TimestampFrequency) _throttledAtStart++;
             var m = Spec.Unpaced ? null : _pacer.OnThrottled(ticket);
             if (m != null) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m}");
@@ -243,6 +253,7 @@ public sealed class PacingSimulation
         {
             card.Done = true;
             card.Lost = lost;
+            _settled++;
             if (!lost) _answeredAt.Add(sim.Now - _start);
             _end = Math.Max(_end, sim.Now);
             _idle++;
@@ -251,6 +262,9 @@ public sealed class PacingSimulation
 
         public Outcome Result() => new(_cards.Count, _cards.Count(c => c.Done && !c.Lost), _cards.Count(c => !c.Done || c.Lost),
             _requests, _throttled, TimeSpan.FromSeconds((_end - _start) / (double)sim._time.TimestampFrequency), _little, _least,
-            _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0, _throttledAtStart);
+            _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0, _throttledAtStart)
+        {
+            LastThrottled = _throttled == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((_lastThrottled - _start) / (double)sim._time.TimestampFrequency),
+        };
     }
 }
