@@ -105,7 +105,7 @@ namespace Ahrvo.Client.Resilience
         // full a while). A search's clean steps may pass on what the bucket saved while slower steps ran.
         private int _okSinceRefusal;
         private long _refusedAt = -1;      // the last 429
-        private double _gapRate;          // answers other than 429 per second between the last two 429s half a second apart or more
+        private double _gapRate;          // answers other than 429 per second between the last two 429s 0.3 s apart or more (five answers at least)
         private long _gapAt;              // when that was measured (0: never)
         private bool _burstSeen;          // the first 429 came after a start window's worth of other answers: the bucket holds a burst
         private bool _refusedYet;
@@ -455,7 +455,7 @@ namespace Ahrvo.Client.Resilience
                 if (_refusedAt >= 0)
                 {
                     double gap = Seconds(now - _refusedAt);
-                    if (gap >= 0.5 && okBetween >= 5)
+                    if (gap >= 0.3 && okBetween >= 5)
                     {
                         _gapRate = okBetween / gap;
                         _gapAt = now;
@@ -591,7 +591,7 @@ namespace Ahrvo.Client.Resilience
                     double accepted;
                     if (_phase == Phase.Search && GapBelowPace(now))
                     {
-                        // Between this 429 and the last, half a second apart or more, the server
+                        // Between this 429 and the last, 0.3 s apart or more, the server
                         // accepted well below this step's pace: that is the limit, whatever the clean
                         // steps before it passed on. The search ends here instead of narrowing down by
                         // ever smaller throttled steps, each two or three 429s.
