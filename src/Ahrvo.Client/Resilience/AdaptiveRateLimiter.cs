@@ -108,7 +108,6 @@ namespace Ahrvo.Client.Resilience
         private double _gapRate;          // answers other than 429 per second between the last two 429s 0.3 s apart or more (five answers at least)
         private long _gapAt;              // when that was measured (0: never)
         private bool _burstSeen;          // the first 429 came after a start window's worth of other answers: the bucket holds a burst
-        private bool _refusedYet;
         internal const int StartStreak = 3;  // 429s in a row that end the start window
 
         /// <param name="slowStart">
@@ -445,11 +444,10 @@ namespace Ahrvo.Client.Resilience
             lock (_lock)
             {
                 int okBetween = Interlocked.Exchange(ref _okSinceRefusal, 0);
-                if (!_refusedYet)
+                if (_refusedAt < 0)
                 {
-                    // A bucket without burst refuses the second of the first requests (sent together);
-                    // one with a burst lets the whole first window through.
-                    _refusedYet = true;
+                    // The first 429. A bucket without burst refuses the second of the first requests
+                    // (sent together); one with a burst lets the whole first window through.
                     _burstSeen = okBetween >= InitialWindow;
                 }
                 if (_refusedAt >= 0)
