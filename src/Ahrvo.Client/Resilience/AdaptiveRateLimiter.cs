@@ -95,6 +95,7 @@ namespace Ahrvo.Client.Resilience
         private double _factor = 2;       // Search: how much each step raises the pace (halved in log on each throttled step)
         private int _genOk, _genRefused;  // answers to requests sent under the current generation (exact)
         private long _genThrottledAt;     // when the first of them was a 429 (0: none yet)
+        private long _genAnsweredAt;      // when the first answer other than 429 to them came (0: none yet)
         // The start window.
         private bool _opened;             // the start window is gone (enough answers, or a throttle)
         private long _granted, _okAnswers;
@@ -330,7 +331,7 @@ namespace Ahrvo.Client.Resilience
             if (current)
             {
                 _counts.Add(now, AnsweredNow);
-                Interlocked.Increment(ref _genOk);
+                if (Interlocked.Increment(ref _genOk) == 1) Interlocked.CompareExchange(ref _genAnsweredAt, now, 0);
             }
             if (!Volatile.Read(ref _opened) || _phase == Phase.Search || (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt)))
             {
@@ -620,7 +621,13 @@ namespace Ahrvo.Client.Resilience
                         CurrentAnswers(now, out int refusedNow, out int answeredNow);
                         long lag = (long)(Math.Max(0.2, 5 / Math.Max(before, MinRate)) * _time.TimestampFrequency);
                         long then = _genThrottledAt - lag;
-                        double low = _genThrottledAt != 0 && then > _cutAt + lag ? Math.Min(RateAt(then), paced) : 0.5 * paced;
+                        // Only when this pace was answered clean for a while first, counted from its
+                        // first answer, not from the cut: with long answers the first 429 still came
+                        // well after a cut that left the pace above the limit (at 20/s, 500 ms
+                        // answers: a cut to 24.9/s kept 24.9 as that floor, and the 429s went on).
+                        long answeredAt = Interlocked.Read(ref _genAnsweredAt);
+                        bool ranClean = !_burstSeen || answeredAt < 0 || (answeredAt != 0 && then > answeredAt + lag);
+                        double low = _genThrottledAt != 0 && then > _cutAt + lag && ranClean ? Math.Min(RateAt(then), paced) : 0.5 * paced;
                         accepted = confident ? Clamp(goodput, low, paced)
                             : Clamp(paced * answeredNow / Math.Max(1, answeredNow + refusedNow), low, Math.Max(low, 0.95 * paced));
                         // The workers, not the pace, held the rate (few workers, long answers): the
@@ -650,6 +657,7 @@ namespace Ahrvo.Client.Resilience
                 _generationAt = now;
                 _genOk = _genRefused = 0;
                 _genThrottledAt = 0;
+                _genAnsweredAt = 0;
                 // Slots handed out under the old pace are void: their holders reserve again, at the new one.
                 Reschedule(now, Math.Min(_rate, _ceiling));
                 _lastReported = _rate;
@@ -708,14 +716,17 @@ namespace Ahrvo.Client.Resilience
         private bool FakeClean() => _clean > 0 && _stepOk + _stepRefused >= 10 && StepShare() * _rate < 0.9 * _clean;
 
         /// <summary>
-        /// The server accepted well below the pace between the last two 429s (measured just now, while
-        /// no noise floor is known: a random 429 says nothing of the bucket). Only for a bucket seen to
+        /// The server accepted well below the pace between the last two 429s (measured within the last
+        /// half second or during this search step, while no noise floor is known: a random 429 says
+        /// nothing of the bucket). During the step, not only just now: the step's first 429 measures the
+        /// gap, and the significance test waits for a second 0.2 s later (at 5/s, 0.53 s after the
+        /// measure, the search narrowed down by two more throttled steps instead). Only for a bucket seen to
         /// hold a burst: one without burst wastes what it refills while requests come slower than it
         /// allows, so between two 429s it accepted less than its limit (0.35x of it at 50 to 500/s),
         /// and its search's clean steps cannot pass on saved tokens anyway. Callers hold the lock.
         /// </summary>
         private bool GapBelowPace(long now) =>
-            _burstSeen && _floor <= 0 && _gapAt != 0 && now - _gapAt < _time.TimestampFrequency / 2 && _gapRate < 0.9 * _rate;
+            _burstSeen && _floor <= 0 && _gapAt != 0 && (now - _gapAt < _time.TimestampFrequency / 2 || _gapAt >= _stepAt) && _gapRate < 0.9 * _rate;
 
         /// <summary>The share of this search step's answers that were not 429 (with half a count either way, so a few answers cannot say 0 or 1).</summary>
         private double StepShare() => (_stepOk + 0.5) / (_stepOk + _stepRefused + 1);
@@ -910,7 +921,8 @@ namespace Ahrvo.Client.Resilience
             _generation++;
             _generationAt = now;
             _genOk = _genRefused = 0;
-                _genThrottledAt = 0;
+            _genThrottledAt = 0;
+            _genAnsweredAt = -1; // an undone cut: the pace goes on where it was, answered all along
             double restored = Math.Min(RateAt(now), _ceiling);
             Reschedule(now, restored);
             return string.Format(CultureInfo.InvariantCulture,
