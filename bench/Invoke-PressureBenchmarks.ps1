@@ -46,8 +46,9 @@
     One repetition (for trying the script and "before" figures, not for final figures).
 .PARAMETER Situation
     Run only these situations (1-7), for trying the script. 7 is issue 17's sweep: limits of 5, 10,
-    20 and 50 requests/s (15 s of cards at each), random 429s on 5 % of requests (2,000 cards), a 3 s window of a
-    CDN's 522; each row beside the naive script in the same run.
+    20 and 50 requests/s (15 s of cards at each), random 429s (2,000 cards: once to 5 % and to 1 % of the
+    cards, as issue 17 measured, and on 5 % of every attempt), a 3 s window of a CDN's 522; each row beside
+    the naive script in the same run.
 .PARAMETER RunBoundSec
     The longest a run that should not hang may take before it is stopped. Default 120.
 .PARAMETER OutageBoundSec
@@ -213,7 +214,19 @@ function Get-RunStats {
         Status429 = $(if ($counts.ContainsKey('429')) { $counts['429'] } else { 0 })
         RateLimited = $rateLimited
         StatusCounts = $counts
+        Late429 = Get-Late429
     }
+}
+
+function Get-Late429([double] $AfterMs = 3000) {
+    # 429s to requests that reached the emulator more than 3 s after the run's first: what is left
+    # once the limit is found (issue 17: "beyond the handful it takes to find an unpublished limit").
+    # From the request log (whole milliseconds of wall clock); -1 when the log is not complete.
+    $s = Get-AhrvoEmulatorStats $emu -Limit 100000
+    $log = @($s.requests)
+    if ($log.Count -eq 0 -or $log.Count -lt [int]$s.balanceRequests) { return -1 }
+    $t0 = ($log | Measure-Object -Property startedAt -Minimum).Minimum
+    @($log | Where-Object { [int]$_.status -eq 429 -and $_.startedAt - $t0 -gt $AfterMs }).Count
 }
 
 function Get-Lost([string[]] $Ids, [hashtable] $Got) {
@@ -247,7 +260,7 @@ function Measure-CmdletRun([string] $Label, [string[]] $Ids, $Connection, [doubl
     if (-not $run.TimedOut -and -not $complete) { $orderOk = $false }
     $rec = [ordered]@{
         Method = 'cmdlet'; Label = $Label; Cards = $Ids.Count; Ms = $run.Ms; PerSecond = $Ids.Count / ($run.Ms / 1000)
-        Requests = $stats.Requests; Status429 = $stats.Status429; RateLimited = $stats.RateLimited
+        Requests = $stats.Requests; Status429 = $stats.Status429; RateLimited = $stats.RateLimited; Late429 = $stats.Late429
         Lost = Get-Lost $Ids $got; Errors = $errors; Balances = $balances; OrderOk = $orderOk; TimedOut = $run.TimedOut
         Failure = $run.Failure; StatusCounts = $stats.StatusCounts
     }
@@ -290,7 +303,7 @@ function Get-Summary($Runs) {
     [ordered]@{
         Runs = $Runs.Count; Cards = $Runs[0].Cards
         Ms = Get-Median ($Runs | ForEach-Object Ms); PerSecond = Get-Median ($Runs | ForEach-Object PerSecond)
-        Requests = Get-Median ($Runs | ForEach-Object Requests); Status429 = Get-Median ($Runs | ForEach-Object Status429)
+        Requests = Get-Median ($Runs | ForEach-Object Requests); Status429 = Get-Median ($Runs | ForEach-Object Status429); Late429 = Get-Median ($Runs | ForEach-Object { if ($_.Contains("Late429")) { $_.Late429 } else { -1 } })
         RateLimited = Get-Median ($Runs | ForEach-Object RateLimited); Errors = Get-Median ($Runs | ForEach-Object Errors)
         Lost = Get-Median ($Runs | ForEach-Object Lost); LostMax = ($Runs | ForEach-Object Lost | Measure-Object -Maximum).Maximum
         OrderOk = -not ($Runs | Where-Object { $_.Method -eq 'cmdlet' -and -not $_.OrderOk })
@@ -385,6 +398,7 @@ try {
         $results["RateLimit$limit"] = [ordered]@{ Limit = $limit; Limiter = $kind; Cmdlet = $cs; Naive = $ns; CmdletRuns = $c; NaiveRuns = $nv }
         Add-Row "$($sit.No). limit $limit/s, $N cards: Get-AhrvoCardBalance" (Format-Run $cs $limit) '>= 0.90 x limit' ($cs.PerSecond -ge 0.9 * $limit)
         Add-Row '   429s / cards (cmdlet)' ('{0:N1} %' -f (100 * $cs.Status429 / $N)) '<= 5 %' ($cs.Status429 -le 0.05 * $N)
+        if ($cs.Late429 -ge 0) { Add-Row '   429s after the first 3 s / cards (cmdlet)' ('{0:N1} %' -f (100 * $cs.Late429 / $N)) '<= 5 %' ($cs.Late429 -le 0.05 * $N) }
         Add-Row '   lost (cmdlet, worst run)' ('{0}' -f $cs.LostMax) '0' ($cs.LostMax -eq 0)
         Add-Row '   naive ForEach-Object -Parallel' (Format-Run $ns $limit)
         Add-Row '   naive / cmdlet (time)' ('{0:N2} x' -f ($ns.Ms / $cs.Ms)) '> 1 x' ($ns.Ms -gt $cs.Ms)
@@ -549,8 +563,13 @@ try {
         Write-Host "`n[7] sweep: limits 5, 10, 20, 50/s (15 s of cards each), random 429s 5 %, a 3 s 522 window; $Latency ms, throttle $Throttle" -ForegroundColor Cyan
         $cells = @(
             foreach ($l in 5, 10, 20, 50) { @{ Name = "limit $l/s"; Limit = $l; Cards = 15 * $l; Config = @{ rateLimitPerSecond = $l } } }
-            # 2,000 cards: the issue's own figure (ideal 2.5 s at 16 workers and 20 ms).
-            @{ Name = 'random 429s 5 % (Retry-After: 1)'; Limit = 0; Cards = 2 * $N; Config = @{ faults = @(@{ kind = '429'; rate = 0.05; retryAfter = '1' }) } }
+            # 2,000 cards: the issue's own figure (ideal 2.5 s at 16 workers and 20 ms). Its scenario
+            # answers 429 once to a share of the cards (targets 1.25 x at 5 %, 1.1 x at 1 %); the
+            # third row draws on every attempt, so a card may be refused twice and wait two
+            # Retry-Afters: shown beside the naive script, with no target of the issue's.
+            @{ Name = 'random 429s once to 5 % of cards (Retry-After: 1)'; Limit = 0; Cards = 2 * $N; Bar = 1.25; Config = @{ faults = @(@{ kind = '429'; rate = 0.05; retryAfter = '1'; firstAttemptOnly = $true }) } }
+            @{ Name = 'random 429s once to 1 % of cards (Retry-After: 1)'; Limit = 0; Cards = 2 * $N; Bar = 1.1; Config = @{ faults = @(@{ kind = '429'; rate = 0.01; retryAfter = '1'; firstAttemptOnly = $true }) } }
+            @{ Name = 'random 429s on 5 % of every attempt (Retry-After: 1)'; Limit = 0; Cards = 2 * $N; Bar = 0; Config = @{ faults = @(@{ kind = '429'; rate = 0.05; retryAfter = '1' }) } }
             @{ Name = "522 for 3 s, from 0.5 s"; Limit = 0; Cards = $N; Config = $null; Outage = '522' }
         )
         $sweep = [ordered]@{}
@@ -572,10 +591,15 @@ try {
             $ideal = $cell.Cards * $Latency / 1000.0 / $Throttle
             if ($cell.Limit -gt 0) {
                 Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" ('{0} ; {1:N1} % 429s' -f (Format-Run $cs $cell.Limit), (100 * $cs.Status429 / $cell.Cards)) '>= 0.90 x, <= 5 %, 0 lost' ($cs.PerSecond -ge 0.9 * $cell.Limit -and $cs.Status429 -le 0.05 * $cell.Cards -and $cs.LostMax -eq 0)
+                if ($cs.Late429 -ge 0) {
+                    Add-Row '   429s after the first 3 s (the search for the limit excluded)' ('{0:N0} = {1:N1} %' -f $cs.Late429, (100 * $cs.Late429 / $cell.Cards)) '<= 5 %' ($cs.Late429 -le 0.05 * $cell.Cards)
+                }
             } elseif ($cell.ContainsKey('Outage')) {
                 Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" (Format-Run $cs) '0 lost' ($cs.LostMax -eq 0)
+            } elseif ($cell.Bar -gt 0) {
+                Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" ('{0} = {1:N2} x (ideal + 1 s)' -f (Format-Run $cs), ($cs.Ms / 1000 / ($ideal + 1))) ('<= {0} x, 0 lost' -f $cell.Bar) ($cs.Ms / 1000 -le $cell.Bar * ($ideal + 1) -and $cs.LostMax -eq 0)
             } else {
-                Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" ('{0} = {1:N2} x (ideal + 1 s)' -f (Format-Run $cs), ($cs.Ms / 1000 / ($ideal + 1))) '<= 1.25 x, 0 lost' ($cs.Ms / 1000 -le 1.25 * ($ideal + 1) -and $cs.LostMax -eq 0)
+                Add-Row "7. $($cell.Name), $($cell.Cards) cards: cmdlet" ('{0} = {1:N2} x (ideal + 1 s)' -f (Format-Run $cs), ($cs.Ms / 1000 / ($ideal + 1))) '0 lost' ($cs.LostMax -eq 0)
             }
             Add-Row '   naive, same run' ('{0} ; {1:N1} % 429s' -f (Format-Run $ns $cell.Limit), (100 * $ns.Status429 / $cell.Cards))
         }
