@@ -133,9 +133,10 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
 
     /// <summary>
     /// The whole matrix, with the limits the targets are not met at yet: bounds that catch a
-    /// regression (measured at this commit: 1 and 2/s reach 0.73 and 0.84x of the limit with 86 % and
-    /// 36 % of their 20-40 cards throttled once the limit is found; 5/s 0.91x and 10.9 %; 10/s 0.94x
-    /// and 5.9 %; 20/s 0.95x and 2.8 %; from 50/s 0.95x or more and 2.4 % or less).
+    /// regression (measured at this commit: 1 and 2/s reach 0.85 and 0.93x of the limit with 43 % and
+    /// 24 % of their 20-40 cards throttled once the limit is found (0.73 and 0.84x, 86 and 36 % before
+    /// a search ended where a throttled step got accepted); 5/s 0.91x and 9.9 %; 10/s 0.94x and 4.9 %;
+    /// 20/s 0.95x and 2.7 %; from 50/s 0.96x or more and 1.6 % or less).
     /// </summary>
     [Fact]
     public void Across_the_whole_matrix_the_pace_stays_within_the_measured_bounds()
@@ -145,8 +146,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         foreach (var g in cells.GroupBy(m => m.Cell.Limit))
         {
             double ratio = g.Average(m => m.Ratio), late = g.Average(m => (m.Throttled - m.ThrottledAtStart) / (double)m.Cards);
-            double wantRatio = g.Key <= 2 ? 0.7 : g.Key <= 5 ? 0.85 : 0.9;
-            double wantLate = g.Key <= 1 ? 1.0 : g.Key <= 2 ? 0.45 : g.Key <= 5 ? 0.13 : g.Key <= 10 ? 0.07 : g.Key <= 20 ? 0.035 : 0.03;
+            double wantRatio = g.Key <= 1 ? 0.8 : g.Key <= 2 ? 0.9 : g.Key <= 5 ? 0.85 : 0.9;
+            double wantLate = g.Key <= 1 ? 0.55 : g.Key <= 2 ? 0.3 : g.Key <= 5 ? 0.13 : g.Key <= 10 ? 0.07 : g.Key <= 20 ? 0.035 : 0.03;
             Assert.True(ratio >= wantRatio, $"limit {g.Key}/s: {ratio:0.00}x on average");
             Assert.True(late <= wantLate, $"limit {g.Key}/s: {100 * late:0.0} % throttled after the start on average");
         }
