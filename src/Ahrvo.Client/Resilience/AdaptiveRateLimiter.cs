@@ -95,7 +95,7 @@ namespace Ahrvo.Client.Resilience
         private double _factor = 2;       // Search: how much each step raises the pace (halved in log on each throttled step)
         private int _genOk, _genRefused;  // answers to requests sent under the current generation (exact)
         private long _genThrottledAt;     // when the first of them was a 429 (0: none yet)
-        private long _genAnsweredAt;      // when the first answer other than 429 to them came (0: none yet)
+        private long _genAnsweredAt;      // when the first answer other than 429 to them came (0: none yet; -1: an undone cut's pace, answered all along)
         // The start window.
         private bool _opened;             // the start window is gone (enough answers, or a throttle)
         private long _granted, _okAnswers;
@@ -743,6 +743,9 @@ namespace Ahrvo.Client.Resilience
         private bool GapBelowPace(long now) =>
             _burstSeen && _floor <= 0 && _gapAt != 0 && (now - _gapAt < _time.TimestampFrequency / 2 || _gapAt >= _stepAt) && _gapRate < 0.9 * _rate;
 
+        /// <summary>Answers between two 429s that <see cref="SteadyGapBelowPace"/> needs.</summary>
+        internal const int SteadyGapAnswers = 40;
+
         /// <summary>
         /// At a steady pace, against a bucket seen to hold a burst while no noise floor is known: the
         /// answers other than 429 between this 429 and the last (0.3 s apart or more, and at least
@@ -752,10 +755,10 @@ namespace Ahrvo.Client.Resilience
         /// rather than to a goodput that a burst's last tokens inflate. At 100 to 500/s the slowest
         /// cells of the simulation's matrix went from 0.85-0.93x to 0.92-0.98x of the limit, with
         /// fewer 429s. Not at low rates: ten answers a second between 429s a second apart cannot tell
-        /// 10/s from 11/s. Callers hold the lock.
+        /// 10/s from 11/s. Every answer between two 429s came back without one, so the figure is also
+        /// what was sent meanwhile: a pace well above it was not being used (the workers held the
+        /// rate), and the 429 says the limit lies at what was. Callers hold the lock.
         /// </summary>
-        internal const int SteadyGapAnswers = 40;
-
         private bool SteadyGapBelowPace(long now, int okBetween) =>
             _burstSeen && _floor <= 0 && _gapAt == now && okBetween >= SteadyGapAnswers && _gapRate < 0.9 * Math.Min(RateAt(now), _ceiling);
 
