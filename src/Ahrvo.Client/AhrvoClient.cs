@@ -55,8 +55,8 @@ namespace Ahrvo.Client
             var text = _text = new ServerText(options.ApiKey, () => _tokens.Now.Token);
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options);
-            _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond, slowStart: true);
-            _health = new ServiceHealth(_time, options.AttemptTimeout, budget: options.TotalTimeout);
+            _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond, slowStart: true, options.Scheduler);
+            _health = new ServiceHealth(_time, options.AttemptTimeout, options.Scheduler.NextDouble, options.TotalTimeout, options.Scheduler);
             _health.HangDetected = RelayHang;
             // Polly times each attempt: the usual one gets -AttemptTimeoutSec, a probe of a service
             // that looks down gets the hang threshold, and neither outlives the card's budget.
@@ -183,6 +183,9 @@ namespace Ahrvo.Client
 
         /// <summary>This client's clock, as a timestamp.</summary>
         internal long Now => _time.GetTimestamp();
+
+        /// <summary>Where this connection's work runs (a bulk run starts its workers there).</summary>
+        internal WorkScheduler Scheduler => _options.Scheduler;
 
         /// <summary>
         /// A card whose retry time came at <paramref name="readyAt"/> waited for a free worker until
@@ -516,7 +519,7 @@ namespace Ahrvo.Client
             call.LastException = failure;
             long now = _time.GetTimestamp();
             var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
-                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
+                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble());
             switch (d.Step)
             {
                 case NextStep.Finish:

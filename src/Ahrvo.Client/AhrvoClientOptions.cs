@@ -75,6 +75,9 @@ namespace Ahrvo.Client
         /// <summary>Replaces the HTTP handler (tests answer in memory); null for the real one.</summary>
         internal Func<System.Net.Http.HttpMessageHandler>? HandlerFactory { get; set; }
 
+        /// <summary>Where the connection's work runs: the thread pool, or a test's simulation.</summary>
+        internal Resilience.WorkScheduler Scheduler { get; set; } = Resilience.WorkScheduler.ThreadPool;
+
         /// <summary>Checks what can be checked before any request is sent.</summary>
         public void Validate()
         {

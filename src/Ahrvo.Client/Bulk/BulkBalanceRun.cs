@@ -36,6 +36,7 @@ namespace Ahrvo.Client.Bulk
         private const long WaitingForMessagesOnly = long.MaxValue;
 
         private readonly AhrvoClient _client;
+        private readonly Resilience.WorkScheduler _scheduler; // the thread pool, or a test's simulation
         private readonly ConcurrentQueue<BulkItem> _pending = new ConcurrentQueue<BulkItem>();
         // Parked cards whose time has come, oldest card first: they go before new cards.
         private readonly SortedSet<BulkItem> _ready = new SortedSet<BulkItem>(BySequence.Instance);
@@ -70,6 +71,7 @@ namespace Ahrvo.Client.Bulk
         {
             if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit));
             _client = client ?? throw new ArgumentNullException(nameof(client));
+            _scheduler = client.Scheduler;
             ThrottleLimit = throttleLimit;
             // Look-ahead so that a card waiting for its retry (a second's Retry-After, a backoff) does
             // not stop the cards behind it: at 16 workers and 20 ms, about a second and a half of
@@ -128,7 +130,7 @@ namespace Ahrvo.Client.Bulk
             _window.Enqueue(item);
             _pending.Enqueue(item);
             // On the thread pool, so the caller's (pipeline) thread never runs request code.
-            if (TryReserveWorker()) Task.Run(WorkAsync);
+            if (TryReserveWorker()) _scheduler.Start(WorkAsync);
             return item;
         }
 
@@ -162,7 +164,7 @@ namespace Ahrvo.Client.Bulk
                             {
                                 call = item.Call = _client.StartCall(item.CardId, _diagnostics, _runStart, out result);
                                 if (call != null) call.Order = item.SendOrder;
-                                if (call != null && Volatile.Read(ref _parked) == 0
+                                if (call != null && _scheduler.HoldsBack && Volatile.Read(ref _parked) == 0
                                     && item.Sequence >= Volatile.Read(ref _taken) + _lead && Volatile.Read(ref _latencyTicks) >= HoldBackMinLatencyTicks)
                                     await HoldBackAsync(item.Sequence, token).ConfigureAwait(false);
                             }
@@ -263,7 +265,7 @@ namespace Ahrvo.Client.Bulk
                 _readyCount = _ready.Count;
             }
             Interlocked.Decrement(ref _parked);
-            if (TryReserveWorker()) _ = Task.Run(WorkAsync);
+            if (TryReserveWorker()) _scheduler.Start(WorkAsync);
         }
 
         private sealed class BySequence : IComparer<BulkItem>

@@ -172,7 +172,7 @@ namespace Ahrvo.Client
             call.LastException = failure;
             long now = _time.GetTimestamp();
             var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
-                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, Jitter.NextDouble());
+                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble());
             if (d.Step == NextStep.Finish) return Done(rc, answer, failure, d.Limit);
             var diag = call.Diagnostics;
             if (d.Step == NextStep.RetryAt && diag != null && diag.VerboseEnabled && d.Wait > TimeSpan.Zero)

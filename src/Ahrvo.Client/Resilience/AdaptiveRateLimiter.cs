@@ -116,9 +116,11 @@ namespace Ahrvo.Client.Resilience
         /// of another part of the pace starts unpaced). Bulk runs' cards are admitted to it by their
         /// place in the input (see <see cref="Reserve(out string?, out long, out long, out System.Threading.Tasks.Task, long)"/>).
         /// </param>
-        public AdaptiveRateLimiter(TimeProvider time, double? ceiling, bool slowStart = false)
+        public AdaptiveRateLimiter(TimeProvider time, double? ceiling, bool slowStart = false, WorkScheduler? scheduler = null)
         {
             _time = time ?? throw new ArgumentNullException(nameof(time));
+            _scheduler = scheduler ?? WorkScheduler.ThreadPool;
+            _rescheduled = _scheduler.NewSignal();
             _ceiling = ceiling is double c && c > 0 ? c : double.PositiveInfinity;
             // With a ceiling the user said what the account allows: sends are spaced from the start.
             _opened = !slowStart || !double.IsPositiveInfinity(_ceiling);
@@ -411,14 +413,12 @@ namespace Ahrvo.Client.Resilience
         {
             Interlocked.Increment(ref _schedule);
             var old = _rescheduled;
-            _rescheduled = NewSignal();
-            old.TrySetResult(true);
+            _rescheduled = _scheduler.NewSignal();
+            _scheduler.Fire(old);
         }
 
-        private System.Threading.Tasks.TaskCompletionSource<bool> _rescheduled = NewSignal();
-
-        private static System.Threading.Tasks.TaskCompletionSource<bool> NewSignal() =>
-            new System.Threading.Tasks.TaskCompletionSource<bool>(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly WorkScheduler _scheduler;
+        private System.Threading.Tasks.TaskCompletionSource<bool> _rescheduled;
 
         /// <summary>
         /// A request whose slot was given under <paramref name="ticket"/> (from Reserve) was answered

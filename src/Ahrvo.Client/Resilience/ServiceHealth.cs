@@ -45,7 +45,8 @@ namespace Ahrvo.Client.Resilience
         private long _nextProbeAt;
         private bool _probeInFlight;
         private int _probeFailures;
-        private TaskCompletionSource<bool> _changed = NewSignal();
+        private TaskCompletionSource<bool> _changed;
+        private readonly WorkScheduler _scheduler;
         private CancellationTokenSource _untilRecovery = new CancellationTokenSource();
 
         // Hang detection.
@@ -56,8 +57,10 @@ namespace Ahrvo.Client.Resilience
         private ITimer? _hangTimer;
         private bool _disposed;
 
-        public ServiceHealth(TimeProvider time, TimeSpan attemptTimeout, Func<double>? random = null, TimeSpan? budget = null)
+        public ServiceHealth(TimeProvider time, TimeSpan attemptTimeout, Func<double>? random = null, TimeSpan? budget = null, WorkScheduler? scheduler = null)
         {
+            _scheduler = scheduler ?? WorkScheduler.ThreadPool;
+            _changed = _scheduler.NewSignal();
             _time = time ?? throw new ArgumentNullException(nameof(time));
             _attemptTimeout = attemptTimeout;
             _budget = budget;
@@ -335,11 +338,9 @@ namespace Ahrvo.Client.Resilience
         private void Signal()
         {
             var old = _changed;
-            _changed = NewSignal();
-            old.TrySetResult(true);
+            _changed = _scheduler.NewSignal();
+            _scheduler.Fire(old);
         }
-
-        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // ---- hang detection --------------------------------------------------------------------------
 
