@@ -1,39 +1,58 @@
 using Ahrvo.Client.Resilience;
-using Microsoft.Extensions.Time.Testing;
+using System.Net.Http;
 
 namespace Ahrvo.Client.Tests.Support;
 
 /// <summary>
-/// A deterministic discrete-event model of a bulk run against a throttling server, on a fake
-/// clock: the client's real pace (<see cref="AdaptiveRateLimiter"/>) and real retry decision
-/// (<see cref="RetryDecision.Decide"/>), driven by workers that behave as BulkBalanceRun's do (a
-/// card that must wait is parked and its worker takes the next; parked cards come back first, oldest
-/// first; a card's budget stands still while it waits for its send slot). The server is a token
+/// A deterministic discrete-event simulation of bulk runs against a throttling server, on a fake
+/// clock: the real <see cref="AhrvoClient"/> and <see cref="Ahrvo.Client.Bulk.BulkBalanceRun"/>, fed and emptied
+/// as a cmdlet does, their requests answered in memory (<see cref="RealRun"/>). The server is a token
 /// bucket with a configurable burst, that may start full or empty, with a latency distribution and a
 /// share of 429s that come whatever the rate; several clients may share one bucket. One event at a
-/// time, no thread, no real time: a run of 15,000 cards takes milliseconds, and a seed replays it exactly.
+/// time on the test's thread, no real time: every timer, worker loop, signal and random draw of the
+/// client runs on this loop through its <see cref="WorkScheduler"/> seam, so a seed replays a run
+/// exactly. Anything that slipped off the loop (a continuation on the thread pool) fails the run.
 /// </summary>
+/// <remarks>
+/// <see cref="Client.Model"/> selects instead a model of the same workers around the real pace and
+/// retry decision (<see cref="ClientRun"/>): the yardstick for random 429s, whose pace never hears of
+/// them, has no counterpart in the real client.
+/// </remarks>
 public sealed class PacingSimulation
 {
-    public sealed record Server(double Limit, double Burst, bool StartFull, TimeSpan Latency, double Random429, TimeSpan RetryAfter);
+    public sealed record Server(double Limit, double Burst, bool StartFull, TimeSpan Latency, double Random429, TimeSpan RetryAfter)
+    {
+        /// <summary>Answers 429 to these (card, attempt from 0) whatever the rate.</summary>
+        public Func<int, int, bool>? Refuse { get; init; }
+    }
 
-    /// <param name="Unpaced">The yardstick for random 429s: 429s only make their own card wait (the pace never hears of them).</param>
-    public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null, bool Unpaced = false);
+    /// <param name="Unpaced">The yardstick for random 429s: 429s only make their own card wait (the pace never hears of them); a model run.</param>
+    /// <param name="Model">The model of the bulk run's workers around the real pace, instead of the real client and run.</param>
+    public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null, bool Unpaced = false, bool Model = true);
 
     public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate, int ThrottledAtStart = 0)
     {
         /// <summary>When the last 429 came, from the run's start (zero: none).</summary>
         public TimeSpan LastThrottled { get; init; }
 
+        /// <summary>The first card that got no balance, and why (real runs).</summary>
+        public string? FirstLost { get; init; }
+
         public double Rate => Answered / Math.Max(1e-9, Duration.TotalSeconds);
-        public override string ToString() =>
+        public override string ToString() => (FirstLost == null ? "" : $"first lost {FirstLost}; ") +
             $"{Answered}/{Cards} answered, {Lost} lost, {Requests} requests, {Throttled} throttled ({100.0 * Throttled / Math.Max(1, Cards):0.#} % of cards), {Duration.TotalSeconds:0.00} s, {Rate:0.#}/s ({SteadyRate:0.#}/s from 3 s to 18 s), least time left at a send {LeastTimeLeft.TotalMilliseconds:0} ms";
     }
 
+    /// <summary>For a test being debugged (not thread-safe): each run's pace and answers every <see cref="TickEvery"/>, its pace and retry messages, and with <see cref="TraceSends"/> every request.</summary>
     public static Action<string>? Trace;
+    public static TimeSpan TickEvery = TimeSpan.FromSeconds(1);
+    public static bool TraceSends;
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly SimClock _time;
     private readonly PriorityQueue<Action, (long, long)> _events = new();
+    private readonly Loop _scheduler;
+    private readonly int _thread = Environment.CurrentManagedThreadId;
+    private string? _offLoop; // where the first piece of work that ran off the loop came from
     private readonly Random _random;
     private readonly Server _server;
     private long _order;
@@ -43,23 +62,26 @@ public sealed class PacingSimulation
     public PacingSimulation(Server server, int seed)
     {
         _server = server;
+        _time = new SimClock(this);
+        _scheduler = new Loop(this);
         _random = new Random(seed);
         _seed = seed;
         _tokens = server.StartFull ? server.Burst : 0;
         _refilledAt = _time.GetTimestamp();
     }
 
-    private long Now => _time.GetTimestamp();
+    private long Now => _time.Timestamp;
     private long Ticks(TimeSpan t) => (long)(t.TotalSeconds * _time.TimestampFrequency);
 
     private void At(long when, Action action) => _events.Enqueue(action, (Math.Max(when, Now), _order++));
 
     /// <summary>The server's verdict on a request arriving now.</summary>
-    private bool Accept(Card card, int attempt)
+    private bool Accept(int card, int attempt)
     {
         // A random 429 is drawn per card and attempt, not from the shared stream: two clients run on
         // one seed (the pace and its yardstick) meet the same draws, whatever order they send in.
-        if (_server.Random429 > 0 && Draw(card.Sequence, attempt) < _server.Random429) return false;
+        if (_server.Random429 > 0 && Draw(card, attempt) < _server.Random429) return false;
+        if (_server.Refuse != null && _server.Refuse(card, attempt)) return false;
         if (double.IsPositiveInfinity(_server.Limit)) return true;
         long now = Now;
         _tokens = Math.Min(_server.Burst, _tokens + (now - _refilledAt) * _server.Limit / _time.TimestampFrequency);
@@ -80,19 +102,115 @@ public sealed class PacingSimulation
 
     private TimeSpan Latency() => TimeSpan.FromTicks((long)(_server.Latency.Ticks * (0.5 + _random.NextDouble())));
 
-    /// <summary>Runs the clients (each its own pace, as separate processes would have) until every card is settled.</summary>
+    /// <summary>Runs the clients (each its own connection and pace, as separate processes would have) until every card is settled.</summary>
     public Outcome[] Run(params Client[] clients)
     {
-        var runs = clients.Select(c => new ClientRun(this, c)).ToArray();
+        if (Environment.CurrentManagedThreadId != _thread) throw new InvalidOperationException("Run on the thread that created the simulation.");
+        var runs = clients.Select(c => c.Model || c.Unpaced ? (IRun)new ClientRun(this, c) : new RealRun(this, c)).ToArray();
         foreach (var r in runs) At(Now + Ticks(r.Spec.StartAt ?? TimeSpan.Zero), r.Start);
         long limit = Now + Ticks(TimeSpan.FromHours(2));
-        while (_events.TryDequeue(out var action, out var key))
+        // No synchronization context (xunit sets one): a continuation then runs inline where its task
+        // completes, on this loop, instead of being posted (to the thread pool).
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
         {
-            if (key.Item1 > limit) throw new TimeoutException("The simulated run did not end in two hours.");
-            if (key.Item1 > Now) _time.Advance(TimeSpan.FromTicks((long)((key.Item1 - Now) * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency)));
-            action();
+            while (!runs.All(r => r.Done))
+            {
+                if (!_events.TryDequeue(out var action, out var key))
+                    throw new InvalidOperationException("The run stalled: cards are unfinished and nothing is left to happen (a lost wake-up). " + string.Join("; ", runs.Select(r => r.Result())));
+                if (key.Item1 > limit) throw new TimeoutException("The simulated run did not end in two hours. " + string.Join("; ", runs.Select(r => r.Result())) + (_offLoop != null ? "\nOff the loop: " + _offLoop : ""));
+                if (key.Item1 > Now) _time.Timestamp = key.Item1;
+                action();
+                foreach (var r in runs) r.AfterEvent();
+                if (_offLoop != null) throw new InvalidOperationException("Client work ran off the simulation's loop (the thread pool?), so the run is not deterministic:\n" + _offLoop);
+            }
+        }
+        finally
+        {
+            foreach (var r in runs) r.Dispose();
+            SynchronizationContext.SetSynchronizationContext(context);
         }
         return runs.Select(r => r.Result()).ToArray();
+    }
+
+    private void OnLoop()
+    {
+        if (Environment.CurrentManagedThreadId != _thread && _offLoop == null) _offLoop = Environment.StackTrace;
+    }
+
+    private interface IRun : IDisposable
+    {
+        Client Spec { get; }
+        void Start();
+        bool Done { get; }
+        /// <summary>After each event: as a cmdlet, take what finished and add what fits.</summary>
+        void AfterEvent();
+        Outcome Result();
+    }
+
+    /// <summary>The simulation's clock: its timers are events on the loop.</summary>
+    private sealed class SimClock(PacingSimulation sim) : TimeProvider
+    {
+        private static readonly DateTimeOffset Origin = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        public long Timestamp = Origin.UtcTicks; // never zero, as a real Stopwatch timestamp
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() { sim.OnLoop(); return Timestamp; }
+        public override DateTimeOffset GetUtcNow() { sim.OnLoop(); return new DateTimeOffset(Timestamp, TimeSpan.Zero); }
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            sim.OnLoop();
+            var t = new SimTimer(sim, callback, state);
+            t.Change(dueTime, period);
+            return t;
+        }
+    }
+
+    private sealed class SimTimer(PacingSimulation sim, TimerCallback callback, object? state) : ITimer
+    {
+        private long _version; // an event for an older version was voided by Change or Dispose
+        private bool _disposed;
+        private long _period;
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            sim.OnLoop();
+            if (_disposed) return false;
+            long version = ++_version;
+            if (dueTime == Timeout.InfiniteTimeSpan) return true;
+            // As System.Threading.Timer: a zero or infinite period fires once.
+            _period = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? 0 : period.Ticks;
+            Arm(sim.Now + Math.Max(0, dueTime.Ticks), version);
+            return true;
+        }
+
+        private void Arm(long due, long version) => sim.At(due, () =>
+        {
+            if (_disposed || version != _version) return;
+            if (_period > 0) Arm(sim.Now + _period, version);
+            callback(state);
+        });
+
+        public void Dispose() { _disposed = true; _version++; }
+
+        public ValueTask DisposeAsync() { Dispose(); return ValueTask.CompletedTask; }
+    }
+
+    /// <summary>The client's scheduler in the simulation: worker loops and signals run as events on the loop, in order.</summary>
+    private sealed class Loop(PacingSimulation sim) : WorkScheduler
+    {
+        public override void Start(Func<Task> work) { sim.OnLoop(); sim.At(sim.Now, () => _ = work()); }
+
+        // Continuations run where the signal is fired: on the loop, from an event of their own (the
+        // firing code holds a lock, as in production where they go to the thread pool).
+        public override TaskCompletionSource<bool> NewSignal() => new();
+
+        public override void Fire(TaskCompletionSource<bool> signal) { sim.OnLoop(); sim.At(sim.Now, () => signal.TrySetResult(true)); }
+
+        public override double NextDouble() { sim.OnLoop(); return sim._random.NextDouble(); }
+
+        public override bool HoldsBack => false;
     }
 
     private sealed class Card(int sequence)
@@ -106,14 +224,19 @@ public sealed class PacingSimulation
         public bool Done, Lost;
     }
 
-    private sealed class ClientRun(PacingSimulation sim, Client spec) : IBacklog
+    /// <summary>The model: the real pace and retry decision, inside a copy of the bulk run's worker loop.</summary>
+    private sealed class ClientRun(PacingSimulation sim, Client spec) : IBacklog, IRun
     {
+        public bool Done => _cards.Count > 0 && _settled == _cards.Count;
+        public void AfterEvent() { }
+        public void Dispose() { }
+
         // As BulkBalanceRun: every card is known from the start; those not yet settled are the backlog.
         bool IBacklog.InputComplete => true;
         long IBacklog.Unsettled => _cards.Count - _settled;
         private int _settled;
 
-        public readonly Client Spec = spec;
+        public Client Spec { get; } = spec;
         private readonly AdaptiveRateLimiter _pacer = new(sim._time, null, slowStart: true); // as the client's
         private readonly SortedSet<int> _ready = new();
         private readonly List<Card> _cards = new();
@@ -141,7 +264,7 @@ public sealed class PacingSimulation
             int answered = _answeredAt.Count;
             Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_pacer.CurrentRate:0.#}, answered {answered - _lastAnswered} in the last second, throttled so far {_throttled}, floor {_pacer.NoiseFloor:0.###}");
             _lastAnswered = answered;
-            if (_cards.Any(c => !c.Done)) sim.At(sim.Now + sim.Ticks(TimeSpan.FromSeconds(1)), Tick);
+            if (_cards.Any(c => !c.Done)) sim.At(sim.Now + sim.Ticks(TickEvery), Tick);
         }
 
         // Idle workers take parked cards whose time has come (oldest first), then new ones.
@@ -178,7 +301,8 @@ public sealed class PacingSimulation
 
         private void Reserve(Card card)
         {
-            var pause = _pacer.Reserve(out _, out long ticket, out long schedule, out _, card.Sequence);
+            var pause = _pacer.Reserve(out var paceMessage, out long ticket, out long schedule, out _, card.Sequence);
+            if (paceMessage != null) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {paceMessage}");
             Respaced(schedule);
             if (pause <= TimeSpan.Zero) { Send(card, ticket); return; }
             long waitFrom = sim.Now, slotAt = sim.Now + sim.Ticks(pause);
@@ -222,7 +346,8 @@ public sealed class PacingSimulation
             var latency = inbound + sim.Latency() / 2;
             bool ok = false;
             int attempt = card.Attempts++;
-            sim.At(sim.Now + sim.Ticks(inbound), () => ok = sim.Accept(card, attempt));
+            if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: send card{card.Sequence} #{attempt}");
+            sim.At(sim.Now + sim.Ticks(inbound), () => { ok = sim.Accept(card.Sequence, attempt); if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card.Sequence} #{attempt} {ok}"); });
             sim.At(sim.Now + sim.Ticks(latency), () => Answered(card, ticket, ok));
         }
 
@@ -266,5 +391,119 @@ public sealed class PacingSimulation
         {
             LastThrottled = _throttled == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((_lastThrottled - _start) / (double)sim._time.TimestampFrequency),
         };
+    }
+
+    /// <summary>
+    /// The real client and bulk run, driven as a cmdlet drives them (add while there is room, take
+    /// what finished in order, tell the run when the input is complete), with requests answered by
+    /// the simulated server.
+    /// </summary>
+    private sealed class RealRun(PacingSimulation sim, Client spec) : HttpMessageHandler, IRun
+    {
+        public Client Spec { get; } = spec;
+        private static readonly TimeSpan LittleTime = TimeSpan.FromMilliseconds(100);
+        private AhrvoClient? _client;
+        private Ahrvo.Client.Bulk.BulkBalanceRun? _run;
+        private int[] _attempts = Array.Empty<int>();
+        private int _added, _taken, _answered, _lost, _requests, _throttled, _little, _throttledAtStart;
+        private long _start, _end, _lastThrottled;
+        private TimeSpan _least = TimeSpan.MaxValue;
+        private readonly List<long> _answeredAt = new();
+        private string? _firstLost;
+
+        public bool Done => _run != null && _taken == Spec.Cards;
+
+        public void Start()
+        {
+            _start = sim.Now;
+            _attempts = new int[Spec.Cards];
+            var handler = this;
+            _client = InMemoryClient.Create(handler, sim._time, o =>
+            {
+                o.TotalTimeout = Spec.Budget;
+                o.Scheduler = sim._scheduler;
+            });
+            _client.SentObserver = (_, left) =>
+            {
+                if (left < _least) _least = left;
+                if (left < LittleTime) _little++;
+            };
+            _run = new Ahrvo.Client.Bulk.BulkBalanceRun(_client, Spec.ThrottleLimit, verbose: Trace != null, debug: false);
+            AfterEvent();
+            if (Trace != null) Tick();
+        }
+
+        private int _lastAnswered;
+
+        private void Tick()
+        {
+            Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_client!.PacedRequestsPerSecond:0.#}, answered {_answeredAt.Count - _lastAnswered} in the last second, throttled so far {_throttled}, taken {_taken}");
+            _lastAnswered = _answeredAt.Count;
+            if (!Done) sim.At(sim.Now + sim.Ticks(TickEvery), Tick);
+        }
+
+        public void AfterEvent()
+        {
+            if (_run == null) return;
+            while (_run.TryTake(out var item))
+            {
+                _taken++;
+                _end = sim.Now;
+                if (item.Result is { Success: true }) _answered++;
+                else { _lost++; _firstLost ??= $"{item.CardId}: {item.Result?.Error?.Message ?? "no result"}"; }
+            }
+            while (_run.TryTakeMessage(out var m)) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m.Text}");
+            bool added = false;
+            while (_added < Spec.Cards && !_run.IsFull) { _run.Add("card" + _added++); added = true; }
+            if (added && _added == Spec.Cards) _run.InputComplete();
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            sim.OnLoop();
+            var query = request.RequestUri!.Query;
+            int card = int.Parse(query.AsSpan(query.IndexOf("card_id=card", StringComparison.Ordinal) + "card_id=card".Length), provider: System.Globalization.CultureInfo.InvariantCulture);
+            int attempt = _attempts[card]++;
+            _requests++;
+            if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: send card{card} #{attempt}");
+            // As the model: the request reaches the server's limiter after a fixed half of the base
+            // latency (requests sent evenly arrive evenly); the rest of the time varies.
+            var inbound = sim._server.Latency / 2;
+            var latency = inbound + sim.Latency() / 2;
+            bool ok = false;
+            var answer = new TaskCompletionSource<HttpResponseMessage>();
+            var stop = cancellationToken.Register(() => answer.TrySetCanceled(cancellationToken));
+            sim.At(sim.Now + sim.Ticks(inbound), () => { ok = sim.Accept(card, attempt); if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card} #{attempt} {ok}"); });
+            sim.At(sim.Now + sim.Ticks(latency), () =>
+            {
+                stop.Dispose();
+                if (answer.Task.IsCompleted) return; // given up by the client
+                if (ok)
+                {
+                    _answeredAt.Add(sim.Now - _start);
+                    answer.TrySetResult(ScriptedHandler.Balance("card" + card));
+                    return;
+                }
+                _throttled++;
+                _lastThrottled = sim.Now;
+                if (sim.Now - _start < 3 * sim._time.TimestampFrequency) _throttledAtStart++;
+                answer.TrySetResult(ScriptedHandler.Status(429, (int)Math.Ceiling(sim._server.RetryAfter.TotalSeconds)));
+            });
+            return answer.Task;
+        }
+
+        public Outcome Result() => new(Spec.Cards, _answered, Spec.Cards - _answered, _requests, _throttled,
+            TimeSpan.FromSeconds((_end - _start) / (double)sim._time.TimestampFrequency), _little, _least,
+            _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0, _throttledAtStart)
+        {
+            LastThrottled = _throttled == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((_lastThrottled - _start) / (double)sim._time.TimestampFrequency),
+            FirstLost = _firstLost,
+        };
+
+        void IDisposable.Dispose()
+        {
+            _run?.Dispose();
+            _client?.Dispose();
+        }
     }
 }
