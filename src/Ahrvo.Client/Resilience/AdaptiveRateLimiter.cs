@@ -726,9 +726,13 @@ namespace Ahrvo.Client.Resilience
 
         /// <summary>
         /// The search's last clean pace passed on a bucket's saved burst, not on the rate: this step,
-        /// above it, had less accepted (over at least ten answers) than that pace. Callers hold the lock.
+        /// above it, had less accepted (over at least ten answers) than that pace. Only for a bucket
+        /// seen to hold a burst: one without burst refuses a request that comes early by a
+        /// millisecond, as sends do (the clock's waits are whole milliseconds), so at a pace a little
+        /// above its limit it refuses every other request, and half that pace was taken for the limit
+        /// (the search at 100/s ended at 0.83x of what such a bucket takes clean). Callers hold the lock.
         /// </summary>
-        private bool FakeClean() => _clean > 0 && _stepOk + _stepRefused >= 10 && StepShare() * _rate < 0.9 * _clean;
+        private bool FakeClean() => _burstSeen && _clean > 0 && _stepOk + _stepRefused >= 10 && StepShare() * _rate < 0.9 * _clean;
 
         /// <summary>
         /// The server accepted well below the pace between the last two 429s (measured within the last

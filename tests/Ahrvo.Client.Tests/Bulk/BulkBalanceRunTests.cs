@@ -230,7 +230,7 @@ public sealed class BulkBalanceRunTests
         {
             Refuse = (card, attempt) => card == 0 && attempt == 0,
         };
-        var o = new PacingSimulation(server, seed: 3).Run(new PacingSimulation.Client(16, 10_000, TimeSpan.FromSeconds(120), Model: false))[0];
+        var o = new PacingSimulation(server, seed: 3).Run(new PacingSimulation.Client(16, 10_000, TimeSpan.FromSeconds(120)))[0];
         Assert.Equal(0, o.Lost);
         Assert.Equal(1, o.Throttled);
         // Card 0 comes back after 5 s (and a tenth's spread); the 9,999 others take about 3 s.

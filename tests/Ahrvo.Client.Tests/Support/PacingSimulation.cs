@@ -28,7 +28,7 @@ public sealed class PacingSimulation
 
     /// <param name="Unpaced">The yardstick for random 429s: 429s only make their own card wait (the pace never hears of them); a model run.</param>
     /// <param name="Model">The model of the bulk run's workers around the real pace, instead of the real client and run.</param>
-    public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null, bool Unpaced = false, bool Model = true);
+    public sealed record Client(int ThrottleLimit, int Cards, TimeSpan Budget, TimeSpan? StartAt = null, bool Unpaced = false, bool Model = false);
 
     public sealed record Outcome(int Cards, int Answered, int Lost, int Requests, int Throttled, TimeSpan Duration, int SentWithLittleTime, TimeSpan LeastTimeLeft, double SteadyRate, int ThrottledAtStart = 0)
     {
