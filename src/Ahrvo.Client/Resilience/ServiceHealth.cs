@@ -38,6 +38,7 @@ namespace Ahrvo.Client.Resilience
         private readonly Func<double> _random;
 
         private int _streak; // failed answers in a row (sent since the last change)
+        private long _streakSince; // when the first of them was sent
         private bool _down;
         private long _changedAt = long.MinValue; // last change of state (timestamp)
         private long _downSince;
@@ -271,10 +272,13 @@ namespace Ahrvo.Client.Resilience
                 if (outcome == AttemptHealth.Up) _streak = 0;
                 else
                 {
-                    _streak++;
+                    if (_streak++ == 0) _streakSince = sentAt;
                     int ok = _recent.Sum(now, Good), failed = _recent.Sum(now, Bad);
+                    // Down since the first of them was sent, not since the last one failed: a
+                    // service that never answered (attempts that each waited out a 10 s budget) was
+                    // declared down 12 s into a run, and its cards then waited another 10 s to give up.
                     if (_streak >= FailureStreak)
-                        return Open(now, string.Format(CultureInfo.InvariantCulture, "{0} attempts in a row failed{1}", _streak, why != null ? " (last: " + why + ")" : string.Empty));
+                        return Open(now, string.Format(CultureInfo.InvariantCulture, "{0} attempts in a row failed{1}", _streak, why != null ? " (last: " + why + ")" : string.Empty), _streakSince);
                     if (failed >= MinFailures && failed >= FailureRatio * (ok + failed))
                         return Open(now, string.Format(CultureInfo.InvariantCulture, "{0} of the last {1} attempts failed{2}", failed, ok + failed, why != null ? " (last: " + why + ")" : string.Empty));
                 }
@@ -282,11 +286,11 @@ namespace Ahrvo.Client.Resilience
             }
         }
 
-        private string Open(long now, string reason)
+        private string Open(long now, string reason, long since = long.MaxValue)
         {
             _down = true;
             _changedAt = now;
-            _downSince = now;
+            _downSince = Math.Min(now, since);
             _downReason = reason;
             _probeFailures = 0;
             _streak = 0;

@@ -24,6 +24,20 @@ public sealed class PacingSimulation
     {
         /// <summary>Answers 429 to these (card, attempt from 0) whatever the rate.</summary>
         public Func<int, int, bool>? Refuse { get; init; }
+
+        /// <summary>Windows in which a gateway in front of the API fails every request that arrives (real runs only).</summary>
+        public IReadOnlyList<Fault> Faults { get; init; } = Array.Empty<Fault>();
+    }
+
+    /// <summary>
+    /// From <paramref name="From"/> (since the simulation began) for <paramref name="For"/>, every
+    /// request that arrives is answered <paramref name="Kind"/>: a status code ("503" with the API's
+    /// JSON, "522" with no body, "530" or any other with a CDN's HTML page), "reset" (the connection
+    /// drops) or "hang" (no answer ever: only the client's timeout or hang check ends it).
+    /// </summary>
+    public sealed record Fault(string Kind, TimeSpan From, TimeSpan For)
+    {
+        public static readonly string[] Kinds = { "503", "522", "530", "reset", "hang" };
     }
 
     /// <param name="Unpaced">The yardstick for random 429s: 429s only make their own card wait (the pace never hears of them); a model run.</param>
@@ -38,8 +52,17 @@ public sealed class PacingSimulation
         /// <summary>The first card that got no balance, and why (real runs).</summary>
         public string? FirstLost { get; init; }
 
+        /// <summary>Requests that arrived while a fault window was open (real runs).</summary>
+        public int Faulted { get; init; }
+
+        /// <summary>Results taken out of input order (real runs: each card is taken once, so none means every card once, in order).</summary>
+        public int OutOfOrder { get; init; }
+
+        /// <summary>The cards without a balance by error kind (real runs).</summary>
+        public IReadOnlyDictionary<string, int> Errors { get; init; } = new Dictionary<string, int>();
+
         public double Rate => Answered / Math.Max(1e-9, Duration.TotalSeconds);
-        public override string ToString() => (FirstLost == null ? "" : $"first lost {FirstLost}; ") +
+        public override string ToString() => (FirstLost == null ? "" : $"first lost {FirstLost}; ") + (Faulted > 0 ? $"{Faulted} requests in a fault window; " : "") +
             $"{Answered}/{Cards} answered, {Lost} lost, {Requests} requests, {Throttled} throttled ({100.0 * Throttled / Math.Max(1, Cards):0.#} % of cards), {Duration.TotalSeconds:0.00} s, {Rate:0.#}/s ({SteadyRate:0.#}/s from 3 s to 18 s), least time left at a send {LeastTimeLeft.TotalMilliseconds:0} ms";
     }
 
@@ -68,6 +91,7 @@ public sealed class PacingSimulation
         _seed = seed;
         _tokens = server.StartFull ? server.Burst : 0;
         _refilledAt = _time.GetTimestamp();
+        _began = _refilledAt;
     }
 
     private long Now => _time.Timestamp;
@@ -92,6 +116,18 @@ public sealed class PacingSimulation
     }
 
     private readonly int _seed;
+    private readonly long _began;
+
+    /// <summary>The fault a request arriving now meets, if a window is open.</summary>
+    private string? FaultNow()
+    {
+        foreach (var f in _server.Faults)
+        {
+            long from = _began + Ticks(f.From);
+            if (Now >= from && Now < from + Ticks(f.For)) return f.Kind;
+        }
+        return null;
+    }
 
     private double Draw(int card, int attempt)
     {
@@ -106,6 +142,7 @@ public sealed class PacingSimulation
     public Outcome[] Run(params Client[] clients)
     {
         if (Environment.CurrentManagedThreadId != _thread) throw new InvalidOperationException("Run on the thread that created the simulation.");
+        if (_server.Faults.Count > 0 && clients.Any(c => c.Model || c.Unpaced)) throw new NotSupportedException("Fault windows are simulated for the real client only.");
         var runs = clients.Select(c => c.Model || c.Unpaced ? (IRun)new ClientRun(this, c) : new RealRun(this, c)).ToArray();
         foreach (var r in runs) At(Now + Ticks(r.Spec.StartAt ?? TimeSpan.Zero), r.Start);
         long limit = Now + Ticks(TimeSpan.FromHours(2));
@@ -405,13 +442,15 @@ public sealed class PacingSimulation
         private AhrvoClient? _client;
         private Ahrvo.Client.Bulk.BulkBalanceRun? _run;
         private int[] _attempts = Array.Empty<int>();
-        private int _added, _taken, _answered, _lost, _requests, _throttled, _little, _throttledAtStart;
+        private int _added, _taken, _answered, _lost, _requests, _throttled, _little, _throttledAtStart, _faulted;
         private long _start, _end, _lastThrottled;
         private TimeSpan _least = TimeSpan.MaxValue;
         private readonly List<long> _answeredAt = new();
         private string? _firstLost;
 
         public bool Done => _run != null && _taken == Spec.Cards;
+        private int _outOfOrder;
+        private readonly Dictionary<string, int> _errors = new();
 
         public void Start()
         {
@@ -447,10 +486,17 @@ public sealed class PacingSimulation
             if (_run == null) return;
             while (_run.TryTake(out var item))
             {
+                if (item.CardId != "card" + _taken) _outOfOrder++;
                 _taken++;
                 _end = sim.Now;
                 if (item.Result is { Success: true }) _answered++;
-                else { _lost++; _firstLost ??= $"{item.CardId}: {item.Result?.Error?.Message ?? "no result"}"; }
+                else
+                {
+                    _lost++;
+                    _firstLost ??= $"{item.CardId}: {item.Result?.Error?.Message ?? "no result"}";
+                    string kind = item.Result?.Error?.Kind.ToString() ?? "none";
+                    _errors[kind] = _errors.GetValueOrDefault(kind) + 1;
+                }
             }
             while (_run.TryTakeMessage(out var m)) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m.Text}");
             bool added = false;
@@ -471,13 +517,28 @@ public sealed class PacingSimulation
             var inbound = sim._server.Latency / 2;
             var latency = inbound + sim.Latency() / 2;
             bool ok = false;
+            string? fault = null;
             var answer = new TaskCompletionSource<HttpResponseMessage>();
             var stop = cancellationToken.Register(() => answer.TrySetCanceled(cancellationToken));
-            sim.At(sim.Now + sim.Ticks(inbound), () => { ok = sim.Accept(card, attempt); if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card} #{attempt} {ok}"); });
+            sim.At(sim.Now + sim.Ticks(inbound), () =>
+            {
+                // A failing gateway answers before the API's limiter sees the request.
+                fault = sim.FaultNow();
+                if (fault != null) _faulted++;
+                else ok = sim.Accept(card, attempt);
+                if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card} #{attempt} {fault ?? ok.ToString()}");
+            });
             sim.At(sim.Now + sim.Ticks(latency), () =>
             {
+                if (fault == "hang") return; // never answered: the client's timeout or hang check cancels it
                 stop.Dispose();
                 if (answer.Task.IsCompleted) return; // given up by the client
+                if (fault != null)
+                {
+                    if (fault == "reset") answer.TrySetException(new HttpRequestException("An error occurred while sending the request.", new IOException("Unable to read data from the transport connection: Connection reset by peer.")));
+                    else answer.TrySetResult(FaultAnswer(fault));
+                    return;
+                }
                 if (ok)
                 {
                     _answeredAt.Add(sim.Now - _start);
@@ -492,12 +553,22 @@ public sealed class PacingSimulation
             return answer.Task;
         }
 
+        private static HttpResponseMessage FaultAnswer(string status) => status switch
+        {
+            "503" => ScriptedHandler.Status(503),
+            "522" => new HttpResponseMessage((System.Net.HttpStatusCode)522),
+            _ => ScriptedHandler.Json(int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), "<!DOCTYPE html><html><head><title>Error</title></head><body>The web server reported an error.</body></html>", "text/html"),
+        };
+
         public Outcome Result() => new(Spec.Cards, _answered, Spec.Cards - _answered, _requests, _throttled,
             TimeSpan.FromSeconds((_end - _start) / (double)sim._time.TimestampFrequency), _little, _least,
             _answeredAt.Count(t => t >= 3 * sim._time.TimestampFrequency && t < 18 * sim._time.TimestampFrequency) / 15.0, _throttledAtStart)
         {
             LastThrottled = _throttled == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((_lastThrottled - _start) / (double)sim._time.TimestampFrequency),
             FirstLost = _firstLost,
+            Faulted = _faulted,
+            OutOfOrder = _outOfOrder,
+            Errors = _errors,
         };
 
         void IDisposable.Dispose()

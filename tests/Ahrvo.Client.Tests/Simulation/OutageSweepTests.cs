@@ -1,0 +1,104 @@
+using Ahrvo.Client.Tests.Support;
+using CsCheck;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ahrvo.Client.Tests.Simulation;
+
+/// <summary>
+/// Issue 17's gateway windows on the simulation of the real client and bulk run
+/// (<see cref="PacingSimulation"/>): a gateway in front of the API answers every request 503, 522
+/// (no body), 530 (an HTML page), drops the connection, or never answers, for 0.5, 3 or 30 s. A
+/// window shorter than the card's budget (-TimeoutSec) loses nothing, and every card comes back
+/// once, in input order; a service that stays down fails a run within its budget, sending little.
+/// </summary>
+public sealed class OutageSweepTests(ITestOutputHelper log)
+{
+    private static readonly double[] Seconds = { 0.5, 3, 30 };
+
+    private static PacingSimulation.Outcome Run(string kind, double seconds, double limit, int throttle, int latencyMs, double startShare, int cards, int seed, TimeSpan? budget = null)
+    {
+        // The window opens once about startShare of the run has gone by at the rate it can reach.
+        double reach = Math.Min(limit, throttle / (latencyMs / 1000.0));
+        var from = TimeSpan.FromSeconds(startShare * cards / reach);
+        var server = new PacingSimulation.Server(limit, double.IsPositiveInfinity(limit) ? 1 : limit, true, TimeSpan.FromMilliseconds(latencyMs), 0, TimeSpan.FromSeconds(1))
+        {
+            Faults = new[] { new PacingSimulation.Fault(kind, from, TimeSpan.FromSeconds(seconds)) },
+        };
+        return new PacingSimulation(server, seed).Run(new PacingSimulation.Client(throttle, cards, budget ?? TimeSpan.FromSeconds(120)))[0];
+    }
+
+    /// <summary>
+    /// Every kind and length of window at the issue's settings (20 ms, 16 workers, no limit, 1,000
+    /// cards, the window from a third of the run): no card lost, every card once and in order, and
+    /// only probes sent while the service is down (the requests in flight when it failed, the few
+    /// the outage detector needs to see it, then one probe at a time).
+    /// </summary>
+    [Fact]
+    public void A_gateway_window_shorter_than_the_budget_loses_nothing()
+    {
+        foreach (var kind in PacingSimulation.Fault.Kinds)
+        foreach (var seconds in Seconds)
+        {
+            var o = Run(kind, seconds, double.PositiveInfinity, 16, 20, 1 / 3.0, 1000, seed: 17);
+            log.WriteLine($"{kind} for {seconds} s: {o}");
+            Assert.True(o.Lost == 0 && o.OutOfOrder == 0, $"{kind} for {seconds} s: {o}");
+            Assert.True(o.Faulted <= 40 + 2 * seconds, $"{kind} for {seconds} s: {o.Faulted} requests sent into the window");
+        }
+    }
+
+    /// <summary>
+    /// Random windows across the space (any kind, 0.2 to 60 s, opening anywhere in the run; 1 to 64
+    /// workers; 5 to 500 ms; no limit or 10 to 1,000/s): no card lost, every card once and in order.
+    /// CsCheck prints the failing seed.
+    /// </summary>
+    [Fact]
+    public void Random_windows_anywhere_in_the_space_lose_nothing()
+    {
+        var cells =
+            from kind in Gen.Int[0, PacingSimulation.Fault.Kinds.Length - 1]
+            from seconds in Gen.Double[0.2, 60]
+            from throttle in Gen.OneOfConst(1, 4, 16, 64)
+            from latency in Gen.OneOfConst(5, 50, 500)
+            from limit in Gen.OneOfConst(double.PositiveInfinity, 10, 100, 1000)
+            from start in Gen.Double[0.05, 0.9]
+            from seed in Gen.Int[1, 1_000_000]
+            select (Kind: PacingSimulation.Fault.Kinds[kind], Seconds: seconds, Throttle: throttle, Latency: latency, Limit: limit, Start: start, Seed: seed);
+        cells.Sample(c =>
+        {
+            double reach = Math.Min(c.Limit, c.Throttle / (c.Latency / 1000.0));
+            int cards = (int)Math.Clamp(reach * 4, 30, 2000);
+            var o = Run(c.Kind, c.Seconds, c.Limit, c.Throttle, c.Latency, c.Start, cards, c.Seed);
+            Assert.True(o.Lost == 0 && o.OutOfOrder == 0, $"{c}: {o}");
+        }, iter: 30, threads: 1);
+    }
+
+    /// <summary>
+    /// A service that stays down (any kind, from the first request) fails a 2,000-card run with
+    /// -TimeoutSec 10 within 15 s (issue 17), every card once and in order, each with one error
+    /// (CircuitOpen for all but the first few), sending at most a quarter as many requests as cards.
+    /// </summary>
+    [Theory]
+    [InlineData("503")]
+    [InlineData("522")]
+    [InlineData("530")]
+    [InlineData("reset")]
+    [InlineData("hang")]
+    public void A_dead_service_fails_a_run_within_its_budget_sending_little(string kind)
+    {
+        foreach (var throttle in new[] { 16, 64 })
+        {
+            var server = new PacingSimulation.Server(double.PositiveInfinity, 1, true, TimeSpan.FromMilliseconds(20), 0, TimeSpan.FromSeconds(1))
+            {
+                Faults = new[] { new PacingSimulation.Fault(kind, TimeSpan.Zero, TimeSpan.FromHours(1)) },
+            };
+            var o = new PacingSimulation(server, 17).Run(new PacingSimulation.Client(throttle, 2000, TimeSpan.FromSeconds(10)))[0];
+            log.WriteLine($"{kind}, ThrottleLimit {throttle}: {o}; errors {string.Join(", ", o.Errors.Select(e => $"{e.Key} {e.Value}"))}");
+            Assert.Equal(0, o.Answered);
+            Assert.Equal(0, o.OutOfOrder);
+            Assert.True(o.Errors.GetValueOrDefault("CircuitOpen") >= 1900, $"{kind}: {string.Join(", ", o.Errors)}");
+            Assert.True(o.Requests <= 500, $"{kind}: {o.Requests} requests");
+            Assert.True(o.Duration <= TimeSpan.FromSeconds(15), $"{kind}: {o.Duration}");
+        }
+    }
+}
