@@ -295,7 +295,7 @@ namespace Ahrvo.Client
                 // An exception's text may quote what the network or a proxy sent: cleaned like server text.
                 var why = _text.Clean(Transience.Describe(failure), 300)!;
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
-                return AfterFailure(call, why, null, probe, null, failure);
+                return AfterFailure(call, why, null, probe, null, failure, sentAt);
             }
 
             var answer = response!;
@@ -330,7 +330,7 @@ namespace Ahrvo.Client
             {
                 var why = "HTTP " + answer.StatusCode.ToString(CultureInfo.InvariantCulture);
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
-                return AfterFailure(call, why, answer.StatusCode == 503 ? answer.RetryAfter : null, probe, answer, null);
+                return AfterFailure(call, why, answer.StatusCode == 503 ? answer.RetryAfter : null, probe, answer, null, sentAt);
             }
             _health.OnAttemptEnd(sentAt, AttemptHealth.Up, probe);
             return StepOutcome.Answered(Audit(Final(call, answer, null)));
@@ -502,10 +502,26 @@ namespace Ahrvo.Client
         /// A transient failure. It counts against -MaxRetries only while the service is otherwise up:
         /// a failure during an outage (or of a probe) is the outage's, which the card waits out.
         /// </summary>
-        private StepOutcome AfterFailure(CardCall call, string why, TimeSpan? retryAfter, bool probe, AttemptResponse? answer, Exception? failure)
+        private StepOutcome AfterFailure(CardCall call, string why, TimeSpan? retryAfter, bool probe, AttemptResponse? answer, Exception? failure, long sentAt)
         {
             call.LastFailure = why;
             bool outage = probe || _health.IsDown;
+            if (!outage && call.Failures == 0) call.FailingSince = sentAt;
+            if (!outage && call.Failures >= _options.MaxRetries && (answer == null || Transience.IsGatewayStatus(answer.StatusCode)))
+            {
+                // Out of retries on a gateway's failures (or no answer at all): but when nothing of
+                // this connection was answered since this card began failing, the service is down,
+                // not this card (a card alone at a run's end met a gateway's 48 s of 530s with four
+                // attempts, too few for the outage detector, and was lost). It then waits for the
+                // service as every card does in an outage. A 500 is the API's own answer, perhaps
+                // about this card: it still ends the card after its retries.
+                var down = _health.OpenIfSilentSince(call.FailingSince, why);
+                if (down != null)
+                {
+                    Relay(call, down);
+                    outage = true;
+                }
+            }
             var next = Next(call, throttled: false, why, retryAfter, outage, answer, failure);
             if (!outage && next.Kind == StepKind.RetryAt) call.Failures++;
             return next;

@@ -34,6 +34,9 @@ namespace Ahrvo.Client.Resilience
 
         /// <summary>Failures that count against -MaxRetries: not 429s, not failures during an outage.</summary>
         public int Failures { get; set; }
+
+        /// <summary>When the first of those was sent (0: none yet).</summary>
+        public long FailingSince { get; set; }
         public int Throttles { get; set; }
 
         /// <summary>A 401 made the connection renew its token and this card try once more.</summary>

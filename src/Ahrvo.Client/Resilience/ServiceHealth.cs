@@ -37,6 +37,7 @@ namespace Ahrvo.Client.Resilience
         private const int Good = 0, Bad = 1;
         private readonly Func<double> _random;
 
+        private long _lastUpAt = long.MinValue; // when the service last answered (other than a failure)
         private int _streak; // failed answers in a row (sent since the last change)
         private long _streakSince; // when the first of them was sent
         private bool _down;
@@ -169,17 +170,41 @@ namespace Ahrvo.Client.Resilience
             {
                 if (!_down) return Admission.Send;
                 long now = _time.GetTimestamp();
+                // A card whose run has waited out the outage for its budget gives up before it
+                // could be made the probe: else its probe hung for the probe timeout, and the run's
+                // end with it (a run against a service that never answered ended at 26 s, not 12).
+                long giveUpAt = Math.Min(cardDeadline, Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget)));
+                if (now >= giveUpAt) return Admission.GiveUp;
                 if (!_probeInFlight && now >= _nextProbeAt && cardDeadline - now >= Clock.Ticks(_time, probeNeeds))
                 {
                     _probeInFlight = true;
                     return Admission.Probe;
                 }
-                long giveUpAt = Math.Min(cardDeadline, Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget)));
-                if (now >= giveUpAt) return Admission.GiveUp;
                 waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, Math.Max(_nextProbeAt, now + 1));
                 changed = _changed.Task;
                 return Admission.Wait;
             }
+        }
+
+        /// <summary>
+        /// A card ran out of retries on failures that began when it sent at <paramref name="since"/>:
+        /// when the service answered before and nothing was answered since (no other request got
+        /// through, so the failures are the service's, however few), the service is declared down
+        /// from then, and the message returned; else null (the card's own trouble). A service that
+        /// never answered is left to the detector: a wrong address or a refused connection should
+        /// fail a command after its retries, not after waiting out its budget.
+        /// </summary>
+        public string? OpenIfSilentSince(long since, string why)
+        {
+            string? message = null;
+            lock (_lock)
+            {
+                long up = Volatile.Read(ref _lastUpAt);
+                if (!_down && up != long.MinValue && up < since)
+                    message = Open(_time.GetTimestamp(), string.Format(CultureInfo.InvariantCulture, "every attempt of the last {0:0.#} s failed and nothing was answered meanwhile (last: {1})", _time.GetElapsedTime(since).TotalSeconds, why), since);
+            }
+            FlushAbandoned();
+            return message;
         }
 
         /// <summary>A probe was admitted but never sent (its card stopped or failed before sending): another card may probe at once.</summary>
@@ -225,6 +250,7 @@ namespace Ahrvo.Client.Resilience
             if (outcome != AttemptHealth.Abandoned)
             {
                 Volatile.Write(ref _lastAnswerAt, now);
+                if (outcome != AttemptHealth.Failed && Volatile.Read(ref _lastUpAt) < now) Volatile.Write(ref _lastUpAt, now);
                 if (outcome != AttemptHealth.Failed)
                 {
                     // Moving average of how long an answer takes (races only blur it). A probe's
@@ -297,6 +323,12 @@ namespace Ahrvo.Client.Resilience
             _nextProbeAt = now + Clock.Ticks(_time, ProbeDelay(0));
             _recent.Clear();
             Signal();
+            // The balance queries in flight are abandoned: their cards wait holding nothing, and a
+            // probe can go. Else a hung request held its worker for its attempt timeout (30 s by
+            // default) however short the hang, and one sent just before the outage was declared
+            // held its card, and the run's end, for its whole budget (a -TimeoutSec 10 run against
+            // a service that never answered ended at 22 s, 10 s after the others had given up).
+            AbandonInFlight();
             return "The service looks down: " + reason + ". Only one probe request at a time is sent until it answers; the other cards wait, each for at most its time budget"
                 + (_budget is TimeSpan b ? string.Format(CultureInfo.InvariantCulture, " ({0:0.###} s)", b.TotalSeconds) : string.Empty) + ".";
         }
@@ -394,11 +426,8 @@ namespace Ahrvo.Client.Resilience
             lock (_lock)
             {
                 if (_down || Volatile.Read(ref _inFlight) <= 0) return null;
+                // Open abandons the hung requests (see there).
                 var message = Open(now, string.Format(CultureInfo.InvariantCulture, "no answer for {0:0.#} s to any of {1} requests in flight", threshold.TotalSeconds, Volatile.Read(ref _inFlight)));
-                // The hung requests hold every worker: abandoned, their cards wait holding nothing,
-                // and a probe can go. Else they held them for their attempt timeout (30 s by
-                // default), however short the hang.
-                AbandonInFlight();
                 HangDetected?.Invoke(message);
                 return message;
             }

@@ -16,6 +16,13 @@ namespace Ahrvo.Client.Resilience
         public static bool IsTransientStatus(int status) =>
             status == 408 || status == 429 || (status >= 500 && status <= 599 && status != 501 && status != 505);
 
+        /// <summary>
+        /// A gateway's answer that says nothing about the card: the service behind it could not be
+        /// reached (502, 503, 504, a CDN's 520-530). Not 500 and the rest of the 5xx: those are the
+        /// API's own answer, which may be about this card.
+        /// </summary>
+        public static bool IsGatewayStatus(int status) => (status >= 502 && status <= 504) || (status >= 520 && status <= 530);
+
         public static bool IsTransient(Exception ex) =>
             (ex is HttpRequestException && !IsTlsFailure(ex))
             || ex is TimeoutRejectedException
