@@ -16,6 +16,8 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
 {
     private static readonly double[] Seconds = { 0.5, 3, 30 };
 
+    public static TheoryData<string> Kinds => new(PacingSimulation.Fault.Kinds);
+
     private static PacingSimulation.Outcome Run(string kind, double seconds, double limit, int throttle, int latencyMs, double startShare, int cards, int seed, TimeSpan? budget = null)
     {
         // The window opens once about startShare of the run has gone by at the rate it can reach.
@@ -79,11 +81,7 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
     /// (CircuitOpen for all but the first few), sending at most a quarter as many requests as cards.
     /// </summary>
     [Theory]
-    [InlineData("503")]
-    [InlineData("522")]
-    [InlineData("530")]
-    [InlineData("reset")]
-    [InlineData("hang")]
+    [MemberData(nameof(Kinds))]
     public void A_dead_service_fails_a_run_within_its_budget_sending_little(string kind)
     {
         foreach (var throttle in new[] { 16, 64 })
@@ -112,11 +110,7 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
     /// ends after its retries.
     /// </summary>
     [Theory]
-    [InlineData("503")]
-    [InlineData("522")]
-    [InlineData("530")]
-    [InlineData("reset")]
-    [InlineData("hang")]
+    [MemberData(nameof(Kinds))]
     [InlineData("500")]
     public void A_card_alone_in_an_outage_waits_for_the_service_instead_of_spending_its_retries(string kind)
     {
