@@ -56,7 +56,7 @@ namespace Ahrvo.Client
             _transport = new ApiTransport(options, text);
             _interpreter = new ResponseInterpreter(text, options);
             _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond, slowStart: true, options.Scheduler);
-            _health = new ServiceHealth(_time, options.AttemptTimeout, options.Scheduler.NextDouble, options.TotalTimeout, options.Scheduler);
+            _health = new ServiceHealth(_time, options.AttemptTimeout, budget: options.TotalTimeout, scheduler: options.Scheduler);
             _health.HangDetected = RelayHang;
             // Polly times each attempt: the usual one gets -AttemptTimeoutSec, a probe of a service
             // that looks down gets the hang threshold, and neither outlives the card's budget.

@@ -67,7 +67,7 @@ namespace Ahrvo.Client.Resilience
             _attemptTimeout = attemptTimeout;
             _budget = budget;
             _recent = new SlidingCounter(time, Window, 8, 2);
-            _random = random ?? Jitter.NextDouble;
+            _random = random ?? _scheduler.NextDouble; // the scheduler's draws: a simulation replays them
         }
 
         /// <summary>True while the service is considered down.</summary>
