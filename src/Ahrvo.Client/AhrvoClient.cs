@@ -284,7 +284,7 @@ namespace Ahrvo.Client
             // Hung (the service was seen to hang, or has recovered since): back to the queue at no
             // cost, to wait for the service or be sent again.
             if (failure is StaleAttemptException) return StepOutcome.RetryAt(_time.GetTimestamp());
-            if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket);
+            if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket, sentAt);
             if (failure != null)
             {
                 if (!Transience.IsTransient(failure))
@@ -320,7 +320,7 @@ namespace Ahrvo.Client
             }
             if (answer.StatusCode == 429)
             {
-                Relay(call, _pacer.OnThrottled(ticket));
+                Relay(call, _pacer.OnThrottled(ticket, sentAt));
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Throttled, probe));
                 call.Throttles++;
                 call.LastFailure = "HTTP 429";
