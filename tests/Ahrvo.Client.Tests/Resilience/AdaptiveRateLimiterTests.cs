@@ -200,6 +200,32 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.NotNull(pacer.LearnedRate);
     }
 
+    /// <summary>
+    /// Two runs on one connection with a pause between them: what the pace measures in the second
+    /// must not reach back over the pause. The answers between the last 429 of the first run and a
+    /// lone 429 of the second were read as what the bucket refilled over the whole time (the pause
+    /// included), and that lone 429 cut the pace to a seventh of the limit (on the emulator at
+    /// 200/s: 1,000 cards in 6.3-7.0 s, not 4.2).
+    /// </summary>
+    [Fact]
+    public void A_pause_between_two_runs_is_not_read_as_a_slow_server()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var server = new Bucket(time, 200);
+        Drive(time, pacer, server.TryTake, 10);
+        time.Advance(TimeSpan.FromSeconds(6));
+        var second = Drive(time, pacer, () => true, 1);
+        double before = pacer.CurrentRate!.Value;
+        pacer.Reserve(out _, out long ticket);
+        var message = pacer.OnThrottled(ticket);
+        double after = pacer.CurrentRate!.Value;
+        log.WriteLine($"{second.Sent} sent in the second run's first second at {before:0.#}/s; a lone 429: {after:0.#}/s ({message})");
+        Assert.True(second.Sent >= 150, $"{second.Sent} sent");
+        // The probe grew over the pause; its 429 takes it back to the learned limit, not below.
+        Assert.True(after >= 0.9 * 200, $"{before:0.#}/s before the lone 429, {after:0.#}/s after: {message}");
+    }
+
     [Fact]
     public void When_the_throttling_stops_the_pace_grows_back_and_is_lifted()
     {
