@@ -226,6 +226,37 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.True(after >= 0.9 * 200, $"{before:0.#}/s before the lone 429, {after:0.#}/s after: {message}");
     }
 
+    /// <summary>
+    /// After a pause the pace goes on at the limit it learned (not unpaced, not a search anew), and
+    /// first sends at once what the bucket saved meanwhile, up to nine tenths of the burst the
+    /// connection's first 429 ended: the bucket is full again, so those go without a 429.
+    /// </summary>
+    [Fact]
+    public void After_a_pause_what_the_bucket_saved_goes_at_once_then_the_learned_pace()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var server = new Bucket(time, 200);
+        Drive(time, pacer, server.TryTake, 10);
+        double learned = pacer.LearnedRate!.Value;
+        time.Advance(TimeSpan.FromSeconds(5));
+        int atOnce = 0, refused = 0;
+        string? said = null;
+        while (true)
+        {
+            var wait = pacer.Reserve(out var message, out long ticket);
+            said ??= message;
+            if (wait > TimeSpan.Zero) break;
+            atOnce++;
+            if (server.TryTake()) pacer.OnAnswer(ticket); else { refused++; pacer.OnThrottled(ticket); }
+        }
+        log.WriteLine($"learned {learned:0.#}/s; after 5 s: {atOnce} at once, {refused} refused, then {pacer.CurrentRate:0.#}/s; {said}");
+        Assert.InRange(atOnce, 100, 200);
+        Assert.Equal(0, refused);
+        Assert.NotNull(said);
+        Assert.InRange(pacer.CurrentRate!.Value, 0.9 * 200, 1.05 * 200);
+    }
+
     [Fact]
     public void When_the_throttling_stops_the_pace_grows_back_and_is_lifted()
     {

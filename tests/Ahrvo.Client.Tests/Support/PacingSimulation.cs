@@ -27,6 +27,9 @@ public sealed class PacingSimulation
 
         /// <summary>Windows in which a gateway in front of the API fails every request that arrives (real runs only).</summary>
         public IReadOnlyList<Fault> Faults { get; init; } = Array.Empty<Fault>();
+
+        /// <summary>A 429 comes back at once from the limiter, without the API's time (as a gateway's, and the emulator's, do; real runs only).</summary>
+        public bool Quick429 { get; init; }
     }
 
     /// <summary>
@@ -520,6 +523,8 @@ public sealed class PacingSimulation
             string? fault = null;
             var answer = new TaskCompletionSource<HttpResponseMessage>();
             var stop = cancellationToken.Register(() => answer.TrySetCanceled(cancellationToken));
+            Action answerIt = null!;
+            long sentAt = sim.Now;
             sim.At(sim.Now + sim.Ticks(inbound), () =>
             {
                 // A failing gateway answers before the API's limiter sees the request.
@@ -527,8 +532,10 @@ public sealed class PacingSimulation
                 if (fault != null) _faulted++;
                 else ok = sim.Accept(card, attempt);
                 if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card} #{attempt} {fault ?? ok.ToString()}");
+                if (sim._server.Quick429 && fault == null && !ok) sim.At(sim.Now + sim.Ticks(inbound / 10), answerIt);
+                else sim.At(sentAt + sim.Ticks(latency), answerIt);
             });
-            sim.At(sim.Now + sim.Ticks(latency), () =>
+            answerIt = () =>
             {
                 if (fault == "hang") return; // never answered: the client's timeout or hang check cancels it
                 stop.Dispose();
@@ -549,7 +556,7 @@ public sealed class PacingSimulation
                 _lastThrottled = sim.Now;
                 if (sim.Now - _start < 3 * sim._time.TimestampFrequency) _throttledAtStart++;
                 answer.TrySetResult(ScriptedHandler.Status(429, (int)Math.Ceiling(sim._server.RetryAfter.TotalSeconds)));
-            });
+            };
             return answer.Task;
         }
 
