@@ -24,8 +24,11 @@ namespace Ahrvo.Client.Resilience
     /// </list>
     /// 429s cut the pace only when their share stands significantly above a noise floor learned
     /// from cuts that did not lower it (a gateway's random 429s then only make their own card
-    /// wait). An explicit ceiling (-MaxRequestsPerSecond) always applies. Sends are spaced one
-    /// interval apart (each caller reserves its own slot), so workers never resume in step.
+    /// wait). After a pause of up to a minute (between two runs on one connection) the pace goes on
+    /// at what it learned, first sending at once what the bucket saved meanwhile; nothing measured
+    /// reaches back over the pause. An explicit ceiling (-MaxRequestsPerSecond) always applies.
+    /// Sends are spaced one interval apart (each caller reserves its own slot), so workers never
+    /// resume in step.
     /// </summary>
     /// <remarks>Design and figures: docs/reliability.md ("Adaptive pacing").</remarks>
     internal sealed class AdaptiveRateLimiter
