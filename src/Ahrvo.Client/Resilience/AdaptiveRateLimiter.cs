@@ -363,11 +363,9 @@ namespace Ahrvo.Client.Resilience
             if (episode >= 0 && sentAt > episode)
             {
                 Interlocked.Increment(ref _episodeOk);
-                LatestSend(sentAt);
-                long rtt = now - sentAt;
-                long seen;
-                while (rtt < (seen = Interlocked.Read(ref _episodeMinRtt)) && Interlocked.CompareExchange(ref _episodeMinRtt, rtt, seen) != seen) { }
-                while (rtt > (seen = Interlocked.Read(ref _episodeMaxRtt)) && Interlocked.CompareExchange(ref _episodeMaxRtt, rtt, seen) != seen) { }
+                Raise(ref _episodeLast, sentAt);
+                Lower(ref _episodeMinRtt, now - sentAt);
+                Raise(ref _episodeMaxRtt, now - sentAt);
             }
             _counts.Add(now, Answered);
             Interlocked.Increment(ref _okSinceRefusal);
@@ -743,11 +741,18 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         private long WatchTicks(double rate) => (long)(Math.Min(3.5, Math.Max(0.3, 5 * MinAnswers / Math.Max(rate, MinRate))) * _time.TimestampFrequency);
 
-        /// <summary>Keeps the latest send answered in this bout of throttling.</summary>
-        private void LatestSend(long sentAt)
+        /// <summary>Sets <paramref name="location"/> to <paramref name="value"/> if that is larger (lock-free).</summary>
+        private static void Raise(ref long location, long value)
         {
             long seen;
-            while (sentAt > (seen = Interlocked.Read(ref _episodeLast)) && Interlocked.CompareExchange(ref _episodeLast, sentAt, seen) != seen) { }
+            while (value > (seen = Interlocked.Read(ref location)) && Interlocked.CompareExchange(ref location, value, seen) != seen) { }
+        }
+
+        /// <summary>Sets <paramref name="location"/> to <paramref name="value"/> if that is smaller (lock-free).</summary>
+        private static void Lower(ref long location, long value)
+        {
+            long seen;
+            while (value < (seen = Interlocked.Read(ref location)) && Interlocked.CompareExchange(ref location, value, seen) != seen) { }
         }
 
         /// <summary>
@@ -798,8 +803,9 @@ namespace Ahrvo.Client.Resilience
             // the connection's first 429 ended: the answers before it, less what the bucket refilled
             // at the pace while they came.
             double pace = Math.Min(RateAt(now), _ceiling);
-            if (_phase != Phase.Open && _burstSeen && !double.IsPositiveInfinity(pace))
-                _credit = Math.Max(0, Math.Min(Seconds(idle) * pace, 0.9 * (_firstBurst - pace * _firstBurstSpan)));
+            _credit = _phase != Phase.Open && _burstSeen && !double.IsPositiveInfinity(pace)
+                ? Math.Max(0, Math.Min(Seconds(idle) * pace, 0.9 * (_firstBurst - pace * _firstBurstSpan)))
+                : 0;
             string? said = _credit >= 1
                 ? string.Format(CultureInfo.InvariantCulture, "After {0:0.#} s without requests: {1:0} go at once (what the API's bucket saved meanwhile), then paced at {2:0.#}/s.", Seconds(idle), Math.Floor(_credit), pace)
                 : null;
