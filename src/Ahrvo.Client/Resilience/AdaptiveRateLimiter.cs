@@ -18,7 +18,7 @@ namespace Ahrvo.Client.Resilience
     /// 5 % of the limit, having sent little above it.</item>
     /// <item><b>Steady</b>: the pace is anchored on the rate the server accepted (the search's last
     /// clean pace, or later the goodput while throttled, never a share of the rate sent), set just
-    /// below it (β = 0.95), levelling at 0.98 of it for a while (about 300 requests, 2 to 20 s, so
+    /// below it (β = 0.95), levelling at 0.98 of it for a while (about 300 requests, 2 to 10 s, so
     /// that a probe costs a small share of the cards), then probing above it ever faster (a cubic
     /// curve, as CUBIC's), which finds a limit that rose or a neighbour that left.</item>
     /// </list>
@@ -37,9 +37,12 @@ namespace Ahrvo.Client.Resilience
         internal const double Plateau = 0.98;      // share of it the pace levels off at, below the rate throttled
         internal const double MinRate = 0.5;       // never slower than one request per 2 s
         // The flat part after a cut lasts about this many requests (at least KMin, at most KMax
-        // seconds): a probe above the limit costs a few 429s, which must stay a small share.
+        // seconds): a probe above the limit costs a few 429s, which must stay a small share. At most
+        // 10 s: a client cut low while another shared the account must find the room it leaves (at
+        // 20 s, two clients sharing 10 to 200/s kept 0.85x of the limit busy together over 24 seeds
+        // each; at 10 s, 0.88x).
         internal const double KRequests = 600;
-        internal const double KMin = 2, KMax = 20;
+        internal const double KMin = 2, KMax = 10;
         internal const double Rise = 1;            // seconds from β to the plateau after a cut
         internal const double Probe = 0.002;       // the probe's growth: +5 % of the anchor 3 s past the plateau, twice it after 8 s
         internal const double Cap = 1.05;          // the steady pace's ceiling over the goodput of the last four seconds, while 429s came in them
@@ -1037,6 +1040,13 @@ namespace Ahrvo.Client.Resilience
 
         // A share above MaxFloor is never taken for noise.
         internal const double MaxFloor = 0.25;
+        // Nor one above NoiseAfter after a cut, clearly above the 5 % a gateway's random 429s come at,
+        // while no noise floor is known:
+        // a neighbour on the account keeps the share of 429s up after a cut (it takes the room), and
+        // such cuts were undone as noise, the neighbour got every 429 and was cut to a sixth of the
+        // limit. Judged on the share after the cut, not before: the share a cut is decided on is
+        // drawn high, and 5 % random 429s read above a tenth there often enough to slow a run by half.
+        internal const double NoiseAfter = 0.1;
 
         /// <summary>The share of 429s rose well above the one a cut was decided on (or that one was never noise): the cut was too small.</summary>
         private static bool Rose(double after, double before) => before >= MaxFloor || after >= Math.Min(MaxFloor, 1.7 * before);
@@ -1053,6 +1063,8 @@ namespace Ahrvo.Client.Resilience
         {
             double after = refused / (double)n;
             if (Rose(after, before)) return true;
+            // Too many for noise, while none is known to come whatever the rate: a neighbour took the room.
+            if (floor < 0.005 && after >= NoiseAfter && Above(refused, n - refused, 0.05, 0.05, 1.645)) return true;
             if (after >= 0.6 * before) return false;
             // "All but stopped": not clearly above the floor plus one per cent (a test at 5 %, not
             // the cut's 0.5 %: a steady 5 % read 3.4 % of 587 answers once, which passed that).

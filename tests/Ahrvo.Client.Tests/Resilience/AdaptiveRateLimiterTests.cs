@@ -378,6 +378,8 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     [InlineData(20, 300, 0.30, 0.0, true)]    // a share above the highest floor is never noise
     [InlineData(18, 300, 0.12, 0.05, true)]   // 6 % after 12 %, over a floor of 5 %: down to what the floor explains
     [InlineData(30, 300, 0.18, 0.05, false)]  // 10 % after 18 %, over a floor of 5 %: no proof
+    [InlineData(36, 300, 0.15, 0.0, true)]    // 12 % after 15 %: too many for random 429s (a neighbour on the account keeps the share up; undone, the cut starved the neighbour)
+    [InlineData(20, 300, 0.14, 0.0, false)]   // 6.7 % after 14 %: a steady 5 % drawn high at the cut, noise
     public void A_cut_is_judged_by_whether_it_changed_the_share_of_429s(int refused, int n, double before, double floor, bool changed)
     {
         Assert.Equal(changed, AdaptiveRateLimiter.Lowered(refused, n, before, floor));
