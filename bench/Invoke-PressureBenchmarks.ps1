@@ -45,10 +45,11 @@
 .PARAMETER Quick
     One repetition (for trying the script and "before" figures, not for final figures).
 .PARAMETER Situation
-    Run only these situations (1-7), for trying the script. 7 is issue 17's sweep: limits of 5, 10,
+    Run only these situations (1-8), for trying the script. 7 is issue 17's sweep: limits of 5, 10,
     20 and 50 requests/s (15 s of cards at each), random 429s (2,000 cards: once to 5 % and to 1 % of the
     cards, as issue 17 measured, and on 5 % of every attempt), a 3 s window of a CDN's 522; each row beside
-    the naive script in the same run.
+    the naive script in the same run. 8: two pwsh processes sharing one account (limits of 20 and
+    100 requests/s, 10 s of the limit's cards each), started together, as issue 17's last row measured.
 .PARAMETER RunBoundSec
     The longest a run that should not hang may take before it is stopped. Default 120.
 .PARAMETER OutageBoundSec
@@ -66,7 +67,7 @@ param(
     [ValidateRange(1, 50)] [int] $Repeat = 3,
     [switch] $Quick,
     # Strings: from bash, -File passes "1,3" as one string (which [int[]] would read as 13).
-    [string[]] $Situation = @('1', '2', '3', '4', '5', '6', '7'),
+    [string[]] $Situation = @('1', '2', '3', '4', '5', '6', '7', '8'),
     [ValidateRange(5, 3600)] [int] $RunBoundSec = 120,
     [ValidateRange(5, 3600)] [int] $OutageBoundSec = 25,
     [string] $OutFile
@@ -79,7 +80,7 @@ $ProgressPreference = 'SilentlyContinue'
 $Root = Split-Path -Parent $PSScriptRoot
 if ($Quick) { $Repeat = 1 }
 $Situation = @($Situation | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ } | ForEach-Object { [int]$_ })
-if (-not $Situation -or ($Situation | Where-Object { $_ -lt 1 -or $_ -gt 7 })) { throw '-Situation takes numbers from 1 to 7.' }
+if (-not $Situation -or ($Situation | Where-Object { $_ -lt 1 -or $_ -gt 8 })) { throw '-Situation takes numbers from 1 to 8.' }
 if (-not $OutFile) { $OutFile = Join-Path $Root 'out/bench/pressure.json' }
 
 $ModulePath = $env:AHRVO_MODULE_PATH
@@ -308,6 +309,30 @@ function Get-Summary($Runs) {
         Lost = Get-Median ($Runs | ForEach-Object Lost); LostMax = ($Runs | ForEach-Object Lost | Measure-Object -Maximum).Maximum
         OrderOk = -not ($Runs | Where-Object { $_.Method -eq 'cmdlet' -and -not $_.OrderOk })
         TimedOut = [bool]($Runs | Where-Object TimedOut)
+    }
+}
+
+function Invoke-SharedAccountPair([int] $Limit, [int] $Each) {
+    # Two separate pwsh processes (bench/Invoke-SharedAccountRun.ps1), each with its own connection
+    # and half of the cards, told to begin at the same moment (after both have started and loaded
+    # the module). Each prints one line of JSON: counts only.
+    $child = Join-Path $PSScriptRoot 'Invoke-SharedAccountRun.ps1'
+    $dotnet = if ([Environment]::ProcessPath -match '(?i)[\\/]dotnet(\.exe)?$') { [Environment]::ProcessPath } else { 'dotnet' }
+    $startAt = [DateTime]::UtcNow.AddSeconds(10).Ticks
+    $procs = foreach ($k in 0, 1) {
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
+        foreach ($a in 'pwsh', '-NoProfile', '-NonInteractive', '-File', $child, '-ModulePath', $ModulePath, '-BaseUri', $base,
+            '-Start', ($k * $Each), '-Count', $Each, '-StartAtTicks', $startAt, '-Throttle', $Throttle) { $psi.ArgumentList.Add([string]$a) }
+        $psi.WorkingDirectory = Split-Path -Parent $PSScriptRoot   # the repo: its tool manifest has pwsh
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+        $p = [System.Diagnostics.Process]::Start($psi)
+        [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
+    }
+    foreach ($c in $procs) {
+        if (-not $c.Process.WaitForExit([int](($RunBoundSec + 30) * 1000))) { $c.Process.Kill($true) }
+        $line = ($c.Out.GetAwaiter().GetResult() -split "`n" | Where-Object { $_.TrimStart().StartsWith('{') } | Select-Object -Last 1)
+        if ($line) { $line | ConvertFrom-Json }
+        else { Write-Host "    a process gave no result: $($c.Err.GetAwaiter().GetResult())" -ForegroundColor Yellow }
     }
 }
 
@@ -604,6 +629,45 @@ try {
             Add-Row '   naive, same run' ('{0} ; {1:N1} % 429s' -f (Format-Run $ns $cell.Limit), (100 * $ns.Status429 / $cell.Cards))
         }
         $results.Sweep17 = $sweep
+        Clear-Config
+    }
+
+    # ---- 8. two processes sharing one account --------------------------------------------------------
+    if (8 -in $Situation) {
+        Write-Host "`n[8] two pwsh processes sharing one account, started together; $Latency ms, throttle $Throttle each" -ForegroundColor Cyan
+        $shared = [ordered]@{}
+        foreach ($l in 20, 100) {
+            $each = 10 * $l
+            $reps = @()
+            for ($rep = 1; $rep -le $Repeat; $rep++) {
+                Clear-Config
+                Set-Config @{ rateLimitPerSecond = $l }
+                Wait-BucketFull
+                Reset-AhrvoEmulator $emu
+                $pair = Invoke-SharedAccountPair $l $each
+                $stats = Get-RunStats
+                $end = ($pair | Measure-Object Ms -Maximum).Maximum
+                $rec = [ordered]@{
+                    Limit = $l; Cards = 2 * $each; Ms = $end; Together = 2 * $each / ($end / 1000) / $l
+                    Balance = ($pair | Measure-Object Ms -Minimum).Minimum / $end
+                    Requests = $stats.Requests; Status429 = $stats.Status429
+                    Lost = ($pair | Measure-Object Lost -Sum).Sum + (2 - $pair.Count) * $each
+                    OrderOk = -not ($pair | Where-Object { -not $_.OrderOk }) -and $pair.Count -eq 2
+                    StartedLateMs = ($pair | Measure-Object StartedLateMs -Maximum).Maximum
+                    Processes = $pair
+                }
+                Write-Host ("    limit {0}/s, run {1}: {2:N0} ms together ({3:N2} x the limit), the first done at {4:N2} of it, {5} requests, {6} 429s, {7} lost{8}" -f $l, $rep, $rec.Ms, $rec.Together, $rec.Balance, $rec.Requests, $rec.Status429, $rec.Lost, $(if ($rec.StartedLateMs -gt 0) { ", one process started $([int]$rec.StartedLateMs) ms late" } else { '' }))
+                $reps += $rec
+            }
+            $med = [ordered]@{
+                Ms = Get-Median ($reps | ForEach-Object Ms); Together = Get-Median ($reps | ForEach-Object Together)
+                Balance = Get-Median ($reps | ForEach-Object Balance); Status429 = Get-Median ($reps | ForEach-Object Status429)
+                LostMax = ($reps | ForEach-Object Lost | Measure-Object -Maximum).Maximum; OrderOk = -not ($reps | Where-Object { -not $_.OrderOk })
+            }
+            $shared["limit $l/s"] = [ordered]@{ Summary = $med; Runs = $reps }
+            Add-Row "8. two processes sharing $l/s, $each cards each" ('{0:N0} ms, {1:N2} x the limit together, the first done at {2:N2} of the last; {3:N0} 429s = {4:N1} %, {5} lost' -f $med.Ms, $med.Together, $med.Balance, $med.Status429, (100 * $med.Status429 / (2 * $each)), $med.LostMax) '>= 0.90 x, 0 lost, in order' ($med.Together -ge 0.9 -and $med.LostMax -eq 0 -and $med.OrderOk)
+        }
+        $results.SharedAccount = $shared
         Clear-Config
     }
 }
