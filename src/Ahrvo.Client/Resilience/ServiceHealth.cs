@@ -26,6 +26,7 @@ namespace Ahrvo.Client.Resilience
         internal const double FailureRatio = 0.5;
         internal static readonly TimeSpan FirstProbeDelay = TimeSpan.FromMilliseconds(500);
         internal static readonly TimeSpan MaxProbeDelay = TimeSpan.FromSeconds(4);
+        internal static readonly TimeSpan OverdueProbe = TimeSpan.FromMilliseconds(250);
         internal static readonly TimeSpan MinHangThreshold = TimeSpan.FromSeconds(2);
         private static readonly TimeSpan HangCheckInterval = TimeSpan.FromMilliseconds(250);
 
@@ -37,7 +38,7 @@ namespace Ahrvo.Client.Resilience
         private const int Good = 0, Bad = 1;
         private readonly Func<double> _random;
 
-        private long _lastUpAt = long.MinValue; // when the service last answered (other than a failure)
+        private long _lastUpSentAt = long.MinValue; // when the last request that the service answered (other than a failure) was sent
         private int _streak; // failed answers in a row (sent since the last change)
         private long _streakSince; // when the first of them was sent
         private bool _down;
@@ -175,12 +176,19 @@ namespace Ahrvo.Client.Resilience
                 // end with it (a run against a service that never answered ended at 26 s, not 12).
                 long giveUpAt = Math.Min(cardDeadline, Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget)));
                 if (now >= giveUpAt) return Admission.GiveUp;
-                if (!_probeInFlight && now >= _nextProbeAt && cardDeadline - now >= Clock.Ticks(_time, probeNeeds))
+                // A card with less time than a probe needs may still probe once the probe is overdue:
+                // the cards holding the workers are the oldest, with the least time left, and when
+                // none of them could probe, no probe went at all (-TimeoutSec 5, 16 workers: the
+                // service came back 1.3 s before the cards gave up, 4 of 2,000 lost).
+                bool overdue = now >= Clock.Add(_nextProbeAt, Clock.Ticks(_time, OverdueProbe)) && cardDeadline > now;
+                if (!_probeInFlight && now >= _nextProbeAt && (cardDeadline - now >= Clock.Ticks(_time, probeNeeds) || overdue))
                 {
                     _probeInFlight = true;
                     return Admission.Probe;
                 }
-                waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, Math.Max(_nextProbeAt, now + 1));
+                // Too little time to probe now: ask again when the probe is overdue (not in a spin).
+                long probeAt = now >= _nextProbeAt ? Clock.Add(_nextProbeAt, Clock.Ticks(_time, OverdueProbe)) : _nextProbeAt;
+                waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, Math.Max(probeAt, now + 1));
                 changed = _changed.Task;
                 return Admission.Wait;
             }
@@ -188,7 +196,7 @@ namespace Ahrvo.Client.Resilience
 
         /// <summary>
         /// A card ran out of retries on failures that began when it sent at <paramref name="since"/>:
-        /// when the service answered before and nothing was answered since (no other request got
+        /// when the service answered before and nothing sent since was answered (no other request got
         /// through, so the failures are the service's, however few), the service is declared down
         /// from then, and the message returned; else null (the card's own trouble). A service that
         /// never answered is left to the detector: a wrong address or a refused connection should
@@ -199,7 +207,7 @@ namespace Ahrvo.Client.Resilience
             string? message = null;
             lock (_lock)
             {
-                long up = Volatile.Read(ref _lastUpAt);
+                long up = Volatile.Read(ref _lastUpSentAt);
                 if (!_down && up != long.MinValue && up < since)
                     message = Open(_time.GetTimestamp(), string.Format(CultureInfo.InvariantCulture, "every attempt of the last {0:0.#} s failed and nothing was answered meanwhile (last: {1})", _time.GetElapsedTime(since).TotalSeconds, why), since);
             }
@@ -250,7 +258,10 @@ namespace Ahrvo.Client.Resilience
             if (outcome != AttemptHealth.Abandoned)
             {
                 Volatile.Write(ref _lastAnswerAt, now);
-                if (outcome != AttemptHealth.Failed && Volatile.Read(ref _lastUpAt) < now) Volatile.Write(ref _lastUpAt, now);
+                // By send time: at 500 ms, answers to requests sent before a gateway's window opened
+                // still came in after a card's first failed attempt had gone, and read as "the
+                // service answered since"; that card then spent its retries in the window and was lost.
+                if (outcome != AttemptHealth.Failed && Volatile.Read(ref _lastUpSentAt) < sentAt) Volatile.Write(ref _lastUpSentAt, sentAt);
                 if (outcome != AttemptHealth.Failed)
                 {
                     // Moving average of how long an answer takes (races only blur it). A probe's
@@ -367,7 +378,10 @@ namespace Ahrvo.Client.Resilience
         /// <summary>Delay before the next probe: 0.5 s, growing by half each failure to 4 s, ±20 % so connections do not probe in step.</summary>
         private TimeSpan ProbeDelay(int failures)
         {
-            double seconds = Math.Min(MaxProbeDelay.TotalSeconds, FirstProbeDelay.TotalSeconds * Math.Pow(1.5, failures));
+            // At most an eighth of a card's budget apart: with -TimeoutSec 5, probes 4 s apart saw a
+            // 2.9 s window end 1-2 s late, and cards that had waited it out ran out of time (14 of 80).
+            double most = _budget is TimeSpan b ? Math.Min(MaxProbeDelay.TotalSeconds, Math.Max(FirstProbeDelay.TotalSeconds, b.TotalSeconds / 8)) : MaxProbeDelay.TotalSeconds;
+            double seconds = Math.Min(most, FirstProbeDelay.TotalSeconds * Math.Pow(1.5, failures));
             return TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * _random()));
         }
 

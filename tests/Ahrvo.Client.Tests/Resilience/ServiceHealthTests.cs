@@ -160,14 +160,27 @@ public sealed class ServiceHealthTests
     }
 
     [Fact]
-    public void A_card_with_too_little_time_left_is_not_made_the_probe()
+    public void A_card_with_too_little_time_left_is_not_made_the_probe_until_the_probe_is_overdue()
     {
         GoDown();
-        _time.Advance(ServiceHealth.MaxProbeDelay);
+        // The first probe is due 0.4-0.6 s after the outage was declared: due, not yet overdue.
+        _time.Advance(TimeSpan.FromMilliseconds(600));
         var probeNeeds = TimeSpan.FromSeconds(2);
+        long oneMs = TimeSpan.FromMilliseconds(1).Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond;
         // 1 ms left: its probe would time out on its own budget and delay the recovery.
-        Assert.NotEqual(Admission.Probe, _health.Admit(Now + TimeSpan.FromMilliseconds(1).Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond, Now, Budget, probeNeeds, out _, out _));
-        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, Now, Budget, probeNeeds, out _, out _));
+        Assert.NotEqual(Admission.Probe, _health.Admit(Now + oneMs, Now, Budget, probeNeeds, out _, out _));
+        // Overdue: the cards holding the workers are the oldest, with the least time left; when none
+        // of them could probe, no probe went at all, and every card gave up after the service was back.
+        _time.Advance(ServiceHealth.OverdueProbe);
+        Assert.Equal(Admission.Probe, _health.Admit(Now + oneMs, Now, Budget, probeNeeds, out _, out _));
+    }
+
+    [Fact]
+    public void A_card_with_time_left_is_made_the_probe_when_it_is_due()
+    {
+        GoDown();
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, Now, Budget, TimeSpan.FromSeconds(2), out _, out _));
     }
 
     [Fact]
