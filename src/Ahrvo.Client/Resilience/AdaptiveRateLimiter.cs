@@ -263,8 +263,13 @@ namespace Ahrvo.Client.Resilience
             if (Interlocked.Read(ref _firstSend) < 0) Interlocked.CompareExchange(ref _firstSend, now, -1);
             // Nothing asked for a slot for a while (between two runs on one connection): what is
             // measured from now on must not reach back over the idle time (see ActiveSince).
+            // "A while": a second, or three intervals of a slower pace (slots a second apart or more are
+            // asked for a second apart or more: each was read as a pause, the probe started over at every
+            // request, and a client paced at 0.8/s stayed there for minutes).
             long last = Interlocked.Exchange(ref _lastReserve, now);
-            long idle = last > 0 && now - last > _time.TimestampFrequency ? now - last : 0;
+            double paced = Volatile.Read(ref _scheduledRate);
+            long still = paced > 0 && paced < 3 ? (long)(3 / paced * _time.TimestampFrequency) : _time.TimestampFrequency;
+            long idle = last > 0 && now - last > still ? now - last : 0;
             if (idle > 0) Interlocked.Exchange(ref _activeSince, now);
             if (Volatile.Read(ref _opened) && _phase == Phase.Open && double.IsPositiveInfinity(_ceiling))
             {

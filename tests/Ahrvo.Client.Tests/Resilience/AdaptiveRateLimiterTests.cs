@@ -257,6 +257,37 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.InRange(pacer.CurrentRate!.Value, 0.9 * 200, 1.05 * 200);
     }
 
+    /// <summary>
+    /// A pace slower than one request a second (a limit of 1/s, or a client whose neighbour on the
+    /// account takes most of it) asks for its slots more than a second apart, and that is no pause:
+    /// the probe goes on and finds the room when the limit rises or the neighbour leaves. Each request
+    /// used to be read as the first after a pause, the probe started over at every one, and a client
+    /// paced at 0.8/s stayed there for minutes after its neighbour had gone.
+    /// </summary>
+    [Fact]
+    public void A_pace_slower_than_one_a_second_is_no_pause_and_its_probe_goes_on()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var server = new Bucket(time, 1);
+        Drive(time, pacer, server.TryTake, 20);
+        double learned = pacer.CurrentRate!.Value;
+        Assert.InRange(learned, 0.5, 1.05);
+        // The limit is gone (the neighbour left): every request passes from now on.
+        var said = new List<string>();
+        var end = time.GetUtcNow().AddSeconds(60);
+        while (time.GetUtcNow() < end && pacer.LearnedRate != null)
+        {
+            var wait = pacer.Reserve(out var message, out long ticket);
+            if (message != null) said.Add(message);
+            time.Advance(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1));
+            pacer.OnAnswer(ticket);
+        }
+        log.WriteLine($"learned {learned:0.##}/s; 60 s later: {(pacer.LearnedRate == null ? "lifted" : $"{pacer.CurrentRate:0.##}/s")}; {string.Join(" | ", said.Take(3))}");
+        Assert.DoesNotContain(said, m => m.Contains("without requests", StringComparison.Ordinal));
+        Assert.True(pacer.LearnedRate == null || pacer.CurrentRate > 2 * learned, $"still paced at {pacer.CurrentRate:0.##}/s");
+    }
+
     [Fact]
     public void When_the_throttling_stops_the_pace_grows_back_and_is_lifted()
     {
