@@ -42,6 +42,7 @@ namespace Ahrvo.Client.Resilience
         private int _streak; // failed answers in a row (sent since the last change)
         private long _streakSince; // when the first of them was sent
         private bool _down;
+        private bool _hung;             // the outage was seen as a hang (no answer at all), not as failed answers
         private long _changedAt = long.MinValue; // last change of state (timestamp)
         private long _downSince;
         private string? _downReason;
@@ -179,8 +180,10 @@ namespace Ahrvo.Client.Resilience
                 // A card with less time than a probe needs may still probe once the probe is overdue:
                 // the cards holding the workers are the oldest, with the least time left, and when
                 // none of them could probe, no probe went at all (-TimeoutSec 5, 16 workers: the
-                // service came back 1.3 s before the cards gave up, 4 of 2,000 lost).
-                bool overdue = now >= Clock.Add(_nextProbeAt, Clock.Ticks(_time, OverdueProbe)) && cardDeadline > now;
+                // service came back 1.3 s before the cards gave up, 4 of 2,000 lost). Not in a hang:
+                // such a probe hangs until its card's time is up, and a dead service's run ended
+                // 1.3 s later (13.7 s with -TimeoutSec 10, 12.4 s without).
+                bool overdue = !_hung && now >= Clock.Add(_nextProbeAt, Clock.Ticks(_time, OverdueProbe)) && cardDeadline > now;
                 if (!_probeInFlight && now >= _nextProbeAt && (cardDeadline - now >= Clock.Ticks(_time, probeNeeds) || overdue))
                 {
                     _probeInFlight = true;
@@ -326,6 +329,7 @@ namespace Ahrvo.Client.Resilience
         private string Open(long now, string reason, long since = long.MaxValue)
         {
             _down = true;
+            _hung = false;
             _changedAt = now;
             _downSince = Math.Min(now, since);
             _downReason = reason;
@@ -442,6 +446,7 @@ namespace Ahrvo.Client.Resilience
                 if (_down || Volatile.Read(ref _inFlight) <= 0) return null;
                 // Open abandons the hung requests (see there).
                 var message = Open(now, string.Format(CultureInfo.InvariantCulture, "no answer for {0:0.#} s to any of {1} requests in flight", threshold.TotalSeconds, Volatile.Read(ref _inFlight)));
+                _hung = true;
                 HangDetected?.Invoke(message);
                 return message;
             }
