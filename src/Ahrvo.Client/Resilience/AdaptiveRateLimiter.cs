@@ -1045,12 +1045,12 @@ namespace Ahrvo.Client.Resilience
 
         // A share above MaxFloor is never taken for noise.
         internal const double MaxFloor = 0.25;
-        // Nor one above NoiseAfter after a cut, clearly above the 5 % a gateway's random 429s come at,
-        // while no noise floor is known:
-        // a neighbour on the account keeps the share of 429s up after a cut (it takes the room), and
-        // such cuts were undone as noise, the neighbour got every 429 and was cut to a sixth of the
-        // limit. Judged on the share after the cut, not before: the share a cut is decided on is
-        // drawn high, and 5 % random 429s read above a tenth there often enough to slow a run by half.
+        // Nor one of NoiseAfter or more after a cut, clearly above the 5 % a gateway's random 429s
+        // come at, while no noise floor is known: a neighbour on the account keeps the share of 429s
+        // up after a cut (it takes the room), and such cuts were undone as noise, the neighbour got
+        // every 429 and was cut to a sixth of the limit. Judged on the share after the cut, not
+        // before: the share a cut is decided on is drawn high, and 5 % random 429s read above a
+        // tenth there often enough to slow a run by half.
         internal const double NoiseAfter = 0.1;
 
         /// <summary>The share of 429s rose well above the one a cut was decided on (or that one was never noise): the cut was too small.</summary>
