@@ -65,7 +65,12 @@ namespace Ahrvo.Client
                 {
                     TimeoutGenerator = args =>
                     {
-                        var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.ProbeTimeout : options.AttemptTimeout;
+                        // A request (not a probe) is cut at the hang threshold once the service's
+                        // pace is known (ten answers' time, 2 s at least, a third of the budget at
+                        // most): one worker's request swallowed by a 2.4 s hang otherwise waited for
+                        // its card's whole budget (-TimeoutSec 5), and nothing else was asked meanwhile.
+                        var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.ProbeTimeout : _health.HangThreshold;
+                        if (limit > options.AttemptTimeout) limit = options.AttemptTimeout;
                         var left = Clock.Until(_time, args.Context.Properties.GetValue(DeadlineKey, Clock.Never));
                         if (left < limit) limit = left > MinPause ? left : MinPause;
                         return new ValueTask<TimeSpan>(limit);
@@ -176,6 +181,7 @@ namespace Ahrvo.Client
             if (call.Started != 0) return;
             call.Started = _time.GetTimestamp();
             call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
+            call.ThrottleAllowance = Clock.Ticks(_time, _options.TotalTimeout);
         }
 
         /// <summary>How long the service has been down (zero when it is up), for an outage's error.</summary>
@@ -284,7 +290,10 @@ namespace Ahrvo.Client
             // Hung (the service was seen to hang, or has recovered since): back to the queue at no
             // cost, to wait for the service or be sent again.
             if (failure is StaleAttemptException) return StepOutcome.RetryAt(_time.GetTimestamp());
-            if (failure != null || response!.StatusCode != 429) _pacer.OnAnswer(ticket, sentAt);
+            // The pace hears of the API's answers only: a gateway's 5xx or a dropped connection says
+            // nothing about the rate the account allows (in a 530 window at a 2/s limit, the search
+            // took them for accepted requests and doubled the pace to 32/s before the window ended).
+            if (failure == null && response!.StatusCode != 429 && !Transience.IsTransientStatus(response.StatusCode)) _pacer.OnAnswer(ticket, sentAt);
             if (failure != null)
             {
                 if (!Transience.IsTransient(failure))
@@ -363,6 +372,7 @@ namespace Ahrvo.Client
                     }
                     if (admission == Admission.GiveUp) return null;
                     var wait = Clock.Until(_time, waitUntil);
+                    long waitedFrom = _time.GetTimestamp();
                     // Always a real wait, however short: a loop that only re-asks would spin until then.
                     using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                     {
@@ -371,11 +381,24 @@ namespace Ahrvo.Client
                         stop.Cancel(); // the timer, when the change came first
                     }
                     cancellationToken.ThrowIfCancellationRequested();
+                    // The wait for the service is the outage's, not the card's: its budget stands
+                    // still, and the outage's own age (its start plus -TimeoutSec, see Admit) ends
+                    // the wait. Else a card that had used part of its time before a window shorter
+                    // than -TimeoutSec (a 429's wait, a slow answer) ran out in it: a 2.5 s window of
+                    // resets with -TimeoutSec 5 and 500 ms answers lost cards that still had 0.6 s.
+                    call.Deadline = Clock.Add(call.Deadline, _time.GetTimestamp() - waitedFrom);
                 }
 
                 // 2. The pace: this card's own send slot, spaced from every other request of the
                 // connection. Its budget stands still meanwhile; a cut of the pace while it waited
-                // voids the slot, and it takes a new one.
+                // voids the slot, and it takes a new one. Not for a probe: it is the one request
+                // while the service is down, and the slots taken before the outage by the cards now
+                // waiting lie ahead of it (at 2/s, 22 cards held the probe back 11 s).
+                if (probe)
+                {
+                    ticket = _pacer.Ticket;
+                    break;
+                }
                 try
                 {
                     while (true)
@@ -507,9 +530,9 @@ namespace Ahrvo.Client
             call.LastFailure = why;
             bool outage = probe || _health.IsDown;
             if (!outage && call.Failures == 0) call.FailingSince = sentAt;
-            if (!outage && call.Failures >= _options.MaxRetries && (answer == null || Transience.IsGatewayStatus(answer.StatusCode)))
+            if (!outage && (call.Failures >= _options.MaxRetries || OutOfTimeAfter(call)) && (answer == null || Transience.IsGatewayStatus(answer.StatusCode)))
             {
-                // Out of retries on a gateway's failures (or no answer at all): but when nothing of
+                // Out of retries (or of time for another) on a gateway's failures (or no answer at all): but when nothing of
                 // this connection was answered since this card began failing, the service is down,
                 // not this card (a card alone at a run's end met a gateway's 48 s of 530s with four
                 // attempts, too few for the outage detector, and was lost). It then waits for the
@@ -527,6 +550,17 @@ namespace Ahrvo.Client
             return next;
         }
 
+        /// <summary>
+        /// The card's next backoff (at its longest) would leave it less than twice the answer time:
+        /// its next failure is its last. A card alone at a run's end (one worker, 500 ms answers)
+        /// met a 2.5 s window with -TimeoutSec 5 and ran out of time before it ran out of retries.
+        /// </summary>
+        private bool OutOfTimeAfter(CardCall call)
+        {
+            var longest = Jitter.Backoff(call.Failures + 1, _options.RetryBaseDelay, _options.MaxRetryDelay, 1.0);
+            return call.Deadline - _time.GetTimestamp() < Clock.Ticks(_time, longest) + 2 * Clock.Ticks(_time, MinTimeToAnswer);
+        }
+
         /// <summary>Applies <see cref="RetryDecision.Decide"/> to the card and says so under -Verbose.</summary>
         private StepOutcome Next(CardCall call, bool throttled, string why, TimeSpan? retryAfter, bool outageFailure, AttemptResponse? answer, Exception? failure)
         {
@@ -535,7 +569,9 @@ namespace Ahrvo.Client
             call.LastException = failure;
             long now = _time.GetTimestamp();
             var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
-                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble());
+                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble(),
+                call.ThrottleAllowance);
+            call.Extend(d.Extension);
             switch (d.Step)
             {
                 case NextStep.Finish:

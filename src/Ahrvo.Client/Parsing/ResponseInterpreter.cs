@@ -141,7 +141,7 @@ namespace Ahrvo.Client.Parsing
                     // Throttling is never a failure that retries run out on: only the card's time ends it.
                     string asked = r.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero ? $"; the server last asked to wait {Seconds(ra)} s (Retry-After)" : string.Empty;
                     return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
-                        $"The API kept throttling card '{cardId}' (HTTP 429) until its time budget left no room for another wait, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s of its {Seconds(_budget)} s budget{asked}.{api}",
+                        $"The API kept throttling card '{cardId}' (HTTP 429) until its time left no room for another wait, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s (its {Seconds(_budget)} s budget, and as long again for the waits the server asked for){asked}.{api}",
                         status, err.Code, err.Message, limit: AhrvoLimit.TotalTimeout, throttled: true));
             }
             if (status >= 300 && status < 400)
@@ -218,20 +218,20 @@ namespace Ahrvo.Client.Parsing
             {
                 case TimeoutRejectedException t:
                 {
-                    // The attempt's own timeout, when the retries were used up on it; the budget, when
-                    // the attempt only had what was left of it (clipped) or no retry fitted in it.
-                    var which = limit == AhrvoLimit.MaxRetries && t.Timeout >= _attemptTimeout ? AhrvoLimit.AttemptTimeout
-                        : limit == AhrvoLimit.MaxRetries ? AhrvoLimit.TotalTimeout
-                        : limit;
+                    // The attempt's own timeout, when the retries were used up on it (the attempt
+                    // timeout, or the hang threshold once the service's pace is known); the budget,
+                    // when no retry fitted in it.
+                    var which = limit == AhrvoLimit.MaxRetries ? AhrvoLimit.AttemptTimeout : limit;
                     string what = which switch
                     {
-                        AhrvoLimit.AttemptTimeout => $"the last one waited its full attempt timeout of {Seconds(t.Timeout)} s, and no retry was left",
+                        AhrvoLimit.AttemptTimeout when t.Timeout >= _attemptTimeout => $"the last one waited its full attempt timeout of {Seconds(t.Timeout)} s, and no retry was left",
+                        AhrvoLimit.AttemptTimeout => $"the last one waited {Seconds(t.Timeout)} s, far longer than the service's answers took, and no retry was left",
                         AhrvoLimit.TotalTimeout => $"its {Seconds(_budget)} s budget ran out (the last attempt waited {Seconds(t.Timeout)} s)",
                         _ => $"the last one waited {Seconds(t.Timeout)} s",
                     };
                     return Error(AhrvoErrorKind.Timeout, f,
                         $"Card '{cardId}' got no answer in time after {attempts} attempt(s): {what}.",
-                        exception: ex, limit: which, timeLimit: t.Timeout);
+                        exception: ex, limit: which, timeLimit: which == AhrvoLimit.TotalTimeout ? _budget : t.Timeout);
                 }
                 case HttpRequestException _ when Transience.IsTlsFailure(ex):
                     return Error(AhrvoErrorKind.TlsFailure, f,

@@ -98,7 +98,7 @@ namespace Ahrvo.Client
                 (Self: this, Rc: rc, Token: token), cancellationToken).ConfigureAwait(false);
 
             bool isWrite = rc.Request.IsWrite, hasKey = rc.Request.IdempotencyKey != null;
-            if (failure != null || answer!.StatusCode != 429) _pacer.OnAnswer(ticket);
+            if (failure == null && answer!.StatusCode != 429 && !Transience.IsTransientStatus(answer.StatusCode)) _pacer.OnAnswer(ticket); // the API's answers only, as a card's
             if (failure != null)
             {
                 if (!Transience.IsTransient(failure))
@@ -172,7 +172,9 @@ namespace Ahrvo.Client
             call.LastException = failure;
             long now = _time.GetTimestamp();
             var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
-                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble());
+                Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble(),
+                call.ThrottleAllowance);
+            call.Extend(d.Extension);
             if (d.Step == NextStep.Finish) return Done(rc, answer, failure, d.Limit);
             var diag = call.Diagnostics;
             if (d.Step == NextStep.RetryAt && diag != null && diag.VerboseEnabled && d.Wait > TimeSpan.Zero)

@@ -358,7 +358,10 @@ namespace Ahrvo.Client.Resilience
         }
 
         /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
-        public void OnAnswer() => OnAnswer(Interlocked.Read(ref _generation) << StepBits);
+        public void OnAnswer() => OnAnswer(Ticket);
+
+        /// <summary>A ticket of the current pace for a request sent without a slot (a probe): it counts for the pace, not for a search step.</summary>
+        public long Ticket => Interlocked.Read(ref _generation) << StepBits;
 
         /// <summary>
         /// As above, for a request whose slot was given under <paramref name="ticket"/>, sent at

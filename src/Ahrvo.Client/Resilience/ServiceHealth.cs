@@ -47,8 +47,10 @@ namespace Ahrvo.Client.Resilience
         private long _downSince;
         private string? _downReason;
         private long _nextProbeAt;
-        private bool _probeInFlight;
+        private int _probesInFlight;     // one, but for the last probe of an outage that lasted the budget (see Admit)
+        private long _lastProbeSentAt = long.MinValue;
         private int _probeFailures;
+        private long _lastProbeFailureSentAt = long.MinValue; // when the last probe of this outage that failed was sent
         private TaskCompletionSource<bool> _changed;
         private readonly WorkScheduler _scheduler;
         private CancellationTokenSource _untilRecovery = new CancellationTokenSource();
@@ -90,16 +92,23 @@ namespace Ahrvo.Client.Resilience
             get
             {
                 double latency = Volatile.Read(ref _latencyTicks);
-                // Before any answer the service's pace is unknown: only the attempt timeout says "hung".
-                if (latency == 0) return _attemptTimeout;
-                var typical = TimeSpan.FromTicks((long)(latency * 10 * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
-                var t = typical > MinHangThreshold ? typical : MinHangThreshold;
+                // Before any answer the service's pace is unknown: the attempt timeout says "hung" (and the budget, below).
+                var t = _attemptTimeout;
+                if (latency != 0)
+                {
+                    var typical = TimeSpan.FromTicks((long)(latency * 10 * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+                    t = typical > MinHangThreshold ? typical : MinHangThreshold;
+                }
+                // At most a third of a card's budget, so a hang is seen while the cards it holds
+                // still have time: at 500 ms answers (a 5 s threshold) and -TimeoutSec 5, every
+                // card a 1.5 s hang swallowed was lost before the hang was seen.
+                if (_budget is TimeSpan b && t.Ticks > b.Ticks / 3) t = TimeSpan.FromTicks(b.Ticks / 3);
                 return t < _attemptTimeout ? t : _attemptTimeout;
             }
         }
 
         /// <summary>
-        /// How long a probe may take: the hang threshold, doubled for every probe of this outage that
+        /// How long a probe may take: <see cref="FirstProbeTimeout"/>, doubled for every probe of this outage that
         /// failed, up to the attempt timeout and a quarter of a card's budget. A service that went
         /// slow (answers in 3 s where they took 20 ms) is not dead: probes cut at the threshold never
         /// saw it answer, and every card waited until its budget ran out. The quarter: a probe that
@@ -110,12 +119,11 @@ namespace Ahrvo.Client.Resilience
         {
             get
             {
-                var t = HangThreshold;
+                var t = FirstProbeTimeout;
                 int failures = Math.Min(Volatile.Read(ref _probeFailures), 16);
                 double most = _attemptTimeout.TotalSeconds;
                 if (_budget is TimeSpan b && b.TotalSeconds / 4 < most) most = b.TotalSeconds / 4;
-                double seconds = Math.Min(most, t.TotalSeconds * Math.Pow(2, failures));
-                return seconds > t.TotalSeconds ? TimeSpan.FromSeconds(seconds) : t;
+                return TimeSpan.FromSeconds(Math.Min(most, t.TotalSeconds * Math.Pow(2, failures)));
             }
         }
 
@@ -136,6 +144,26 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         public CancellationToken UntilRecovery => Volatile.Read(ref _untilRecovery).Token; // read per attempt: no lock
 
+        /// <summary>
+        /// The first probe's timeout: four answers' time, at least 1 s, at most the hang threshold
+        /// (before any answer, the hang threshold). Not the hang threshold itself: in a 2.5 s hang
+        /// with -TimeoutSec 5, a first probe sent just before the hang ended held the recovery for
+        /// its whole 1.7 s, and cards ran out of time.
+        /// </summary>
+        public TimeSpan FirstProbeTimeout
+        {
+            get
+            {
+                var hang = HangThreshold;
+                if (Volatile.Read(ref _latencyTicks) == 0) return hang;
+                var four = TimeSpan.FromTicks(TypicalAnswer.Ticks * 4);
+                var t = four > MinFirstProbeTimeout ? four : MinFirstProbeTimeout;
+                return t < hang ? t : hang;
+            }
+        }
+
+        internal static readonly TimeSpan MinFirstProbeTimeout = TimeSpan.FromSeconds(1);
+
         /// <summary>Completes at the next change of state or probe result (for cards that wait).</summary>
         public Task Changed { get { lock (_lock) return _changed.Task; } }
 
@@ -144,7 +172,7 @@ namespace Ahrvo.Client.Resilience
         {
             lock (_lock)
             {
-                if (_down && !_probeInFlight) _nextProbeAt = Math.Min(_nextProbeAt, _time.GetTimestamp());
+                if (_down && _probesInFlight == 0) _nextProbeAt = Math.Min(_nextProbeAt, _time.GetTimestamp());
             }
         }
 
@@ -172,11 +200,18 @@ namespace Ahrvo.Client.Resilience
             {
                 if (!_down) return Admission.Send;
                 long now = _time.GetTimestamp();
-                // A card whose run has waited out the outage for its budget gives up before it
-                // could be made the probe: else its probe hung for the probe timeout, and the run's
-                // end with it (a run against a service that never answered ended at 26 s, not 12).
-                long giveUpAt = Math.Min(cardDeadline, Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget)));
-                if (now >= giveUpAt) return Admission.GiveUp;
+                // The card's own time (spent on failures: waits for the service do not use it).
+                if (now >= cardDeadline) return Admission.GiveUp;
+                // The outage has lasted the budget from the run's start (or its own, if later): a
+                // long outage is waited out once for a run, not once per card. Then one probe sent
+                // from that moment decides: when it fails, every waiting card gives up. A window
+                // shorter than the budget has ended by then, and that probe sees it: giving up at
+                // the moment itself lost cards of a 2.5 s hang with -TimeoutSec 5, as its probes
+                // hung 2 s each. A budget later, they give up whatever the probes did.
+                long outageEnds = Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget));
+                bool lasted = now >= outageEnds;
+                if (lasted && (_lastProbeFailureSentAt >= outageEnds || now >= Clock.Add(outageEnds, Clock.Ticks(_time, budget)))) return Admission.GiveUp;
+                long giveUpAt = Math.Min(cardDeadline, lasted ? Clock.Add(outageEnds, Clock.Ticks(_time, budget)) : outageEnds);
                 // A card with less time than a probe needs may still probe once the probe is overdue:
                 // the cards holding the workers are the oldest, with the least time left, and when
                 // none of them could probe, no probe went at all (-TimeoutSec 5, 16 workers: the
@@ -184,14 +219,18 @@ namespace Ahrvo.Client.Resilience
                 // such a probe hangs until its card's time is up, and a dead service's run ended
                 // 1.3 s later (13.7 s with -TimeoutSec 10, 12.4 s without).
                 bool overdue = !_hung && now >= Clock.Add(_nextProbeAt, Clock.Ticks(_time, OverdueProbe)) && cardDeadline > now;
-                if (!_probeInFlight && now >= _nextProbeAt && (cardDeadline - now >= Clock.Ticks(_time, probeNeeds) || overdue))
+                // That last probe goes even while an earlier one is out: a dead service's run would
+                // otherwise end a probe timeout later (with -TimeoutSec 10, 14.2 s instead of 12.5).
+                bool lastProbe = lasted && _lastProbeSentAt < outageEnds;
+                if ((_probesInFlight == 0 && now >= _nextProbeAt || lastProbe) && (cardDeadline - now >= Clock.Ticks(_time, probeNeeds) || overdue))
                 {
-                    _probeInFlight = true;
+                    _probesInFlight++;
+                    _lastProbeSentAt = now;
                     return Admission.Probe;
                 }
                 // Too little time to probe now: ask again when the probe is overdue (not in a spin).
                 long probeAt = now >= _nextProbeAt ? Clock.Add(_nextProbeAt, Clock.Ticks(_time, OverdueProbe)) : _nextProbeAt;
-                waitUntil = _probeInFlight ? giveUpAt : Math.Min(giveUpAt, Math.Max(probeAt, now + 1));
+                waitUntil = _probesInFlight > 0 ? giveUpAt : Math.Min(giveUpAt, Math.Max(probeAt, now + 1));
                 changed = _changed.Task;
                 return Admission.Wait;
             }
@@ -223,8 +262,8 @@ namespace Ahrvo.Client.Resilience
         {
             lock (_lock)
             {
-                if (!_probeInFlight) return;
-                _probeInFlight = false;
+                if (_probesInFlight == 0) return;
+                _probesInFlight--;
                 _nextProbeAt = _time.GetTimestamp();
                 Signal();
             }
@@ -284,7 +323,8 @@ namespace Ahrvo.Client.Resilience
             {
                 if (wasProbe)
                 {
-                    _probeInFlight = false;
+                    if (_probesInFlight > 0) _probesInFlight--;
+                    if (!_down) return null; // the other probe's answer closed the outage already
                     switch (outcome)
                     {
                         case AttemptHealth.Up:
@@ -292,6 +332,7 @@ namespace Ahrvo.Client.Resilience
                             return Close(now);
                         case AttemptHealth.Failed:
                             _probeFailures++;
+                            if (sentAt > _lastProbeFailureSentAt) _lastProbeFailureSentAt = sentAt;
                             _nextProbeAt = now + Clock.Ticks(_time, ProbeDelay(_probeFailures));
                             Signal();
                             return null;
@@ -334,6 +375,7 @@ namespace Ahrvo.Client.Resilience
             _downSince = Math.Min(now, since);
             _downReason = reason;
             _probeFailures = 0;
+            _lastProbeFailureSentAt = long.MinValue;
             _streak = 0;
             _nextProbeAt = now + Clock.Ticks(_time, ProbeDelay(0));
             _recent.Clear();
@@ -445,7 +487,9 @@ namespace Ahrvo.Client.Resilience
             {
                 if (_down || Volatile.Read(ref _inFlight) <= 0) return null;
                 // Open abandons the hung requests (see there).
-                var message = Open(now, string.Format(CultureInfo.InvariantCulture, "no answer for {0:0.#} s to any of {1} requests in flight", threshold.TotalSeconds, Volatile.Read(ref _inFlight)));
+                // Down since the last answer (or since requests went out, if later): the hang began
+                // then, and a dead service's run ends a budget after that, not after its detection.
+                var message = Open(now, string.Format(CultureInfo.InvariantCulture, "no answer for {0:0.#} s to any of {1} requests in flight", threshold.TotalSeconds, Volatile.Read(ref _inFlight)), quietSince);
                 _hung = true;
                 HangDetected?.Invoke(message);
                 return message;
@@ -466,4 +510,5 @@ namespace Ahrvo.Client.Resilience
             }
         }
     }
+
 }

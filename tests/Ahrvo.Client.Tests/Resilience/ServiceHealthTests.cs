@@ -198,4 +198,120 @@ public sealed class ServiceHealthTests
         for (int i = 0; i < 2; i++) _health.OnAttemptStart();
         Assert.Equal(2, _health.InFlight);
     }
+
+    // ---- issue 17: windows shorter than a short budget (-TimeoutSec 5) --------------------------
+
+    private long Ticks(TimeSpan t) => (long)(t.TotalSeconds * _time.TimestampFrequency);
+
+    private static void Near(TimeSpan expected, TimeSpan actual) =>
+        Assert.InRange(actual, expected - TimeSpan.FromMilliseconds(1), expected + TimeSpan.FromMilliseconds(1));
+
+    [Fact]
+    public void An_outage_that_lasted_the_budget_is_given_up_only_when_a_probe_sent_since_then_fails()
+    {
+        long runStart = Now;
+        GoDown();
+        long outageEnds = runStart + Ticks(Budget);
+        // A probe goes out shortly before the outage has lasted the budget, and hangs.
+        _time.Advance(Budget - TimeSpan.FromMilliseconds(500));
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, runStart, Budget, out _));
+        long hungProbeSent = Now;
+        _health.OnAttemptStart();
+        // The budget is up: before, every card gave up here, although a window shorter than the
+        // budget has ended by now. One more probe goes, while the first is still out.
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.True(Now >= outageEnds);
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, runStart, Budget, out _));
+        long lastProbeSent = Now;
+        _health.OnAttemptStart();
+        Assert.Equal(Admission.Wait, _health.Admit(long.MaxValue, runStart, Budget, out _));
+        // The first probe's failure (sent before the budget was up) decides nothing.
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        _health.OnAttemptEnd(hungProbeSent, AttemptHealth.Failed, wasProbe: true, "no answer");
+        Assert.Equal(Admission.Wait, _health.Admit(long.MaxValue, runStart, Budget, out _));
+        // The last probe's does: every waiting card gives up.
+        _health.OnAttemptEnd(lastProbeSent, AttemptHealth.Failed, wasProbe: true, "HTTP 503");
+        Assert.Equal(Admission.GiveUp, _health.Admit(long.MaxValue, runStart, Budget, out _));
+    }
+
+    [Fact]
+    public void The_last_probe_that_answers_brings_every_waiting_card_back()
+    {
+        long runStart = Now;
+        GoDown();
+        _time.Advance(Budget + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Admission.Probe, _health.Admit(long.MaxValue, runStart, Budget, out _));
+        Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(300), probe: true);
+        Assert.False(_health.IsDown);
+        Assert.Equal(Admission.Send, _health.Admit(long.MaxValue, runStart, Budget, out _));
+    }
+
+    [Fact]
+    public void Cards_wait_at_most_a_second_budget_when_no_probe_can_say()
+    {
+        long runStart = Now;
+        GoDown();
+        _time.Advance(Budget + Budget);
+        // No card had the time a probe needs: the wait still ends.
+        Assert.Equal(Admission.GiveUp, _health.Admit(long.MaxValue, runStart, Budget, TimeSpan.FromDays(1), out _, out _));
+    }
+
+    [Fact]
+    public void With_a_short_budget_a_hang_is_seen_within_a_third_of_it()
+    {
+        // 500 ms answers make ten answers' time 5 s: with -TimeoutSec 5 the cards a hang holds
+        // were lost before it was seen. Now a third of the budget.
+        var health = new ServiceHealth(_time, TimeSpan.FromSeconds(30), () => 0.5, budget: TimeSpan.FromSeconds(5));
+        for (int i = 0; i < 50; i++)
+        {
+            long sent = Now;
+            health.OnAttemptStart();
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            health.OnAttemptEnd(sent, AttemptHealth.Up, false);
+        }
+        Near(TimeSpan.FromSeconds(5.0 / 3), health.HangThreshold);
+        for (int i = 0; i < 16; i++) health.OnAttemptStart();
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(health.IsDown);
+        // Down since the last answer, when the hang began, not since it was seen.
+        Near(TimeSpan.FromSeconds(2), _time.GetUtcNow() - health.DownSince!.Value);
+        // Before any answer, a third of the budget too (the attempt timeout, 30 s, would be the whole budget).
+        Near(TimeSpan.FromSeconds(5.0 / 3), new ServiceHealth(_time, TimeSpan.FromSeconds(30), () => 0.5, budget: TimeSpan.FromSeconds(5)).HangThreshold);
+    }
+
+    [Fact]
+    public void A_probe_waits_four_answers_at_first_and_never_more_than_a_quarter_of_the_budget()
+    {
+        var health = new ServiceHealth(_time, TimeSpan.FromSeconds(30), () => 0.5, budget: TimeSpan.FromSeconds(20));
+        // Before any answer: the hang threshold (a third of the budget), held to a quarter of it.
+        Near(TimeSpan.FromSeconds(5), health.ProbeTimeout);
+        for (int i = 0; i < 50; i++)
+        {
+            long sent = Now;
+            health.OnAttemptStart();
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            health.OnAttemptEnd(sent, AttemptHealth.Up, false);
+        }
+        // Four answers (2 s), not the hang threshold (5 s): a first probe sent just before a short
+        // hang ended held the recovery for the whole threshold.
+        Near(TimeSpan.FromSeconds(2), health.ProbeTimeout);
+        for (int i = 0; i < ServiceHealth.FailureStreak; i++)
+        {
+            long sent = Now;
+            health.OnAttemptStart();
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+            health.OnAttemptEnd(sent, AttemptHealth.Failed, false, "HTTP 503");
+        }
+        Assert.True(health.IsDown);
+        for (int failed = 1; failed <= 3; failed++)
+        {
+            _time.Advance(ServiceHealth.MaxProbeDelay);
+            Assert.Equal(Admission.Probe, health.Admit(long.MaxValue, Now, TimeSpan.FromSeconds(20), out _));
+            long sent = Now;
+            health.OnAttemptStart();
+            health.OnAttemptEnd(sent, AttemptHealth.Failed, true, "HTTP 503");
+            // Doubled for each failed probe (a service gone slow is not dead), up to a quarter of the budget.
+            Near(TimeSpan.FromSeconds(Math.Min(5, 2 * Math.Pow(2, failed))), health.ProbeTimeout);
+        }
+    }
 }
