@@ -181,7 +181,6 @@ namespace Ahrvo.Client
             if (call.Started != 0) return;
             call.Started = _time.GetTimestamp();
             call.Deadline = Clock.Add(call.Started, Clock.Ticks(_time, _options.TotalTimeout));
-            call.ThrottleAllowance = Clock.Ticks(_time, _options.TotalTimeout);
         }
 
         /// <summary>How long the service has been down (zero when it is up), for an outage's error.</summary>
@@ -293,7 +292,11 @@ namespace Ahrvo.Client
             // The pace hears of the API's answers only: a gateway's 5xx or a dropped connection says
             // nothing about the rate the account allows (in a 530 window at a 2/s limit, the search
             // took them for accepted requests and doubled the pace to 32/s before the window ended).
-            if (failure == null && response!.StatusCode != 429 && !Transience.IsTransientStatus(response.StatusCode)) _pacer.OnAnswer(ticket, sentAt);
+            if (failure == null && response!.StatusCode != 429 && !Transience.IsTransientStatus(response.StatusCode))
+            {
+                _pacer.OnAnswer(ticket, sentAt);
+                Accepted();
+            }
             if (failure != null)
             {
                 if (!Transience.IsTransient(failure))
@@ -303,7 +306,7 @@ namespace Ahrvo.Client
                 }
                 // An exception's text may quote what the network or a proxy sent: cleaned like server text.
                 var why = _text.Clean(Transience.Describe(failure), 300)!;
-                Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
+                Relay(call, _health.OnAttemptEnd(sentAt, failure is TimeoutRejectedException ? AttemptHealth.TimedOut : AttemptHealth.Failed, probe, why));
                 return AfterFailure(call, why, null, probe, null, failure, sentAt);
             }
 
@@ -329,6 +332,9 @@ namespace Ahrvo.Client
             }
             if (answer.StatusCode == 429)
             {
+                // The request's own time, too, is the account's pace and not the card's (see ThrottleAllowance).
+                long answeredAt = _time.GetTimestamp();
+                if (ThrottleAllowance(answeredAt) > 0) call.Extend(answeredAt - sentAt);
                 Relay(call, _pacer.OnThrottled(ticket, sentAt));
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Throttled, probe));
                 call.Throttles++;
@@ -561,6 +567,28 @@ namespace Ahrvo.Client
             return call.Deadline - _time.GetTimestamp() < Clock.Ticks(_time, longest) + 2 * Clock.Ticks(_time, MinTimeToAnswer);
         }
 
+        private long _lastAcceptedAt = long.MinValue; // when the API last answered a request of this connection with anything but a 429
+
+        /// <summary>The API answered a request (not 429, not a gateway's failure).</summary>
+        private void Accepted()
+        {
+            long now = _time.GetTimestamp();
+            if (Volatile.Read(ref _lastAcceptedAt) < now) Volatile.Write(ref _lastAcceptedAt, now); // races only make it a little older
+        }
+
+        /// <summary>
+        /// How much of a 429's wait (and of the throttled request's time) stands the card's budget still: all of it while the API accepted
+        /// a request of this connection within the last budget (the throttling is the account's
+        /// pace, which the card waits out: at 2/s, a card of a -TimeoutSec 5 run met 429s five
+        /// times and was lost while the others were read), none once nothing has been accepted for
+        /// that long (a server that throttles everything ends each card after its budget).
+        /// </summary>
+        private long ThrottleAllowance(long now)
+        {
+            long accepted = Volatile.Read(ref _lastAcceptedAt);
+            return accepted != long.MinValue && now - accepted <= Clock.Ticks(_time, _options.TotalTimeout) ? long.MaxValue : 0;
+        }
+
         /// <summary>Applies <see cref="RetryDecision.Decide"/> to the card and says so under -Verbose.</summary>
         private StepOutcome Next(CardCall call, bool throttled, string why, TimeSpan? retryAfter, bool outageFailure, AttemptResponse? answer, Exception? failure)
         {
@@ -570,7 +598,7 @@ namespace Ahrvo.Client
             long now = _time.GetTimestamp();
             var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
                 Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble(),
-                call.ThrottleAllowance);
+                ThrottleAllowance(now));
             call.Extend(d.Extension);
             switch (d.Step)
             {

@@ -98,7 +98,11 @@ namespace Ahrvo.Client
                 (Self: this, Rc: rc, Token: token), cancellationToken).ConfigureAwait(false);
 
             bool isWrite = rc.Request.IsWrite, hasKey = rc.Request.IdempotencyKey != null;
-            if (failure == null && answer!.StatusCode != 429 && !Transience.IsTransientStatus(answer.StatusCode)) _pacer.OnAnswer(ticket); // the API's answers only, as a card's
+            if (failure == null && answer!.StatusCode != 429 && !Transience.IsTransientStatus(answer.StatusCode))
+            {
+                _pacer.OnAnswer(ticket); // the API's answers only, as a card's
+                Accepted();
+            }
             if (failure != null)
             {
                 if (!Transience.IsTransient(failure))
@@ -107,7 +111,7 @@ namespace Ahrvo.Client
                     return Done(rc, null, failure, AhrvoLimit.None);
                 }
                 var why = _text.Clean(Transience.Describe(failure), 300)!;
-                Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Failed, probe, why));
+                Relay(call, _health.OnAttemptEnd(sentAt, failure is TimeoutRejectedException ? AttemptHealth.TimedOut : AttemptHealth.Failed, probe, why));
                 var reach = WriteSafety.OfFailure(failure);
                 if (reach == Reach.Unknown) rc.MayHaveReached(why, null, failure, null);
                 if (!WriteSafety.MayResend(isWrite, hasKey, reach)) return Done(rc, null, failure, AhrvoLimit.None);
@@ -134,6 +138,8 @@ namespace Ahrvo.Client
             }
             if (status == 429)
             {
+                long answeredAt = _time.GetTimestamp(); // its time is the account's pace, as a card's
+                if (ThrottleAllowance(answeredAt) > 0) call.Extend(answeredAt - sentAt);
                 // Throttled: not processed, so a write may be sent again, after the wait asked for.
                 Relay(call, _pacer.OnThrottled(ticket));
                 Relay(call, _health.OnAttemptEnd(sentAt, AttemptHealth.Throttled, probe));
@@ -173,7 +179,7 @@ namespace Ahrvo.Client
             long now = _time.GetTimestamp();
             var d = RetryDecision.Decide(throttled, retryAfter, call.Throttles, call.Failures, outageFailure, now, call.Deadline,
                 Clock.Ticks(_time, MinTimeToAnswer), _time.TimestampFrequency, _options.MaxRetries, _options.RetryBaseDelay, _options.MaxRetryDelay, _options.Scheduler.NextDouble(),
-                call.ThrottleAllowance);
+                ThrottleAllowance(now));
             call.Extend(d.Extension);
             if (d.Step == NextStep.Finish) return Done(rc, answer, failure, d.Limit);
             var diag = call.Diagnostics;

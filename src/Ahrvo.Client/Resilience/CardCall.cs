@@ -25,15 +25,10 @@ namespace Ahrvo.Client.Resilience
         public long Started { get; set; }
         /// <summary>When its time is up; moved later by the time it waited for a send slot or a 429's Retry-After (the pace is not the card's fault).</summary>
         public long Deadline { get; set; }
-        /// <summary>Timestamp ticks of 429 waits the card may still take without its budget running (one budget's worth).</summary>
-        public long ThrottleAllowance { get; set; }
-
-        /// <summary>Moves the deadline later by a 429's wait, out of <see cref="ThrottleAllowance"/>.</summary>
+        /// <summary>Moves the deadline later by a 429's wait (see <see cref="RetryDecision.Extension"/>).</summary>
         public void Extend(long ticks)
         {
-            if (ticks <= 0) return;
-            Deadline = Clock.Add(Deadline, ticks);
-            ThrottleAllowance -= ticks;
+            if (ticks > 0) Deadline = Clock.Add(Deadline, ticks);
         }
 
         /// <summary>The card's position in its bulk run's input (-1: not in one), for the pace's start window.</summary>

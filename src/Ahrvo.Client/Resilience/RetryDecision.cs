@@ -46,7 +46,7 @@ namespace Ahrvo.Client.Resilience
         /// <param name="minLeft">The time (in timestamp ticks) a request needs left to be worth sending: the usual answer time.</param>
         /// <param name="frequency">Timestamp ticks per second.</param>
         /// <param name="random">A uniform draw in [0, 1) for the jitter.</param>
-        /// <param name="throttleAllowance">Timestamp ticks of 429 waits the card may still take without its budget running.</param>
+        /// <param name="throttleAllowance">Timestamp ticks of this 429's wait that may go without the card's budget running.</param>
         public static RetryDecision Decide(bool throttled, TimeSpan? retryAfter, int throttles, int failures, bool outageFailure,
             long now, long deadline, long minLeft, long frequency, int maxRetries, TimeSpan baseDelay, TimeSpan maxDelay, double random,
             long throttleAllowance = 0)
@@ -73,7 +73,7 @@ namespace Ahrvo.Client.Resilience
             // A 429's wait is the pace the server asks for, not a failure: like the wait for a send
             // slot, it does not use the card's budget (a card throttled at a run's start would
             // otherwise meet a gateway's window shorter than -TimeoutSec with too little time left).
-            // Bounded by the allowance, so a server that throttles forever still ends the card.
+            // Within the allowance, so a server that throttles everything still ends the card.
             if (throttled && throttleAllowance > 0)
             {
                 extension = waitTicks < throttleAllowance ? waitTicks : throttleAllowance;

@@ -297,9 +297,14 @@ namespace Ahrvo.Client.Resilience
         {
             Interlocked.Decrement(ref _inFlight);
             long now = _time.GetTimestamp();
+            // A request cut at the hang threshold is a failure, not an answer: the requests a hang
+            // swallowed, each cut in turn, kept the silence from ever lasting the threshold (at
+            // 2/s, a 3.3 s hang was never seen, and a card spent its budget in two of them).
+            bool answered = outcome != AttemptHealth.TimedOut;
+            if (!answered) outcome = AttemptHealth.Failed;
             if (outcome != AttemptHealth.Abandoned)
             {
-                Volatile.Write(ref _lastAnswerAt, now);
+                if (answered) Volatile.Write(ref _lastAnswerAt, now);
                 // By send time: at 500 ms, answers to requests sent before a gateway's window opened
                 // still came in after a card's first failed attempt had gone, and read as "the
                 // service answered since"; that card then spent its retries in the window and was lost.

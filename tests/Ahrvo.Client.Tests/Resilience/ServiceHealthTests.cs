@@ -314,4 +314,28 @@ public sealed class ServiceHealthTests
             Near(TimeSpan.FromSeconds(Math.Min(5, 2 * Math.Pow(2, failed))), health.ProbeTimeout);
         }
     }
+
+    [Fact]
+    public void Requests_cut_for_taking_too_long_are_no_answer_to_the_hang_check()
+    {
+        for (int i = 0; i < 100; i++) Attempt(AttemptHealth.Up, TimeSpan.FromMilliseconds(20));
+        // A hang swallows every request; the client cuts each at the hang threshold in turn, while
+        // new ones keep going in. Before, each cut counted as an answer and the hang was never seen.
+        // Two a second, each cut 1.9 s after it went (too few failures for the failure count yet).
+        var sent = new Queue<long>();
+        for (int tick = 0; tick < 60 && !_health.IsDown; tick++)
+        {
+            if (tick % 5 == 0)
+            {
+                sent.Enqueue(Now);
+                _health.OnAttemptStart();
+            }
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            if (sent.Count > 0 && Now - sent.Peek() >= Ticks(TimeSpan.FromMilliseconds(1900)))
+                _health.OnAttemptEnd(sent.Dequeue(), AttemptHealth.TimedOut, false, "no answer within 1.9 s");
+        }
+        Assert.True(_health.IsDown);
+        Assert.Contains("no answer for", _health.DownReason);
+        Assert.True(_time.GetUtcNow() - _health.DownSince!.Value >= TimeSpan.FromSeconds(2));
+    }
 }
