@@ -58,18 +58,20 @@ namespace Ahrvo.Client
             _pacer = new AdaptiveRateLimiter(_time, options.MaxRequestsPerSecond, slowStart: true, options.Scheduler);
             _health = new ServiceHealth(_time, options.AttemptTimeout, budget: options.TotalTimeout, scheduler: options.Scheduler);
             _health.HangDetected = RelayHang;
-            // Polly times each attempt: the usual one gets -AttemptTimeoutSec, a probe of a service
-            // that looks down gets the hang threshold, and neither outlives the card's budget.
+            // Polly times each attempt: the usual one gets -AttemptTimeoutSec (or less, below), a
+            // probe of a service that looks down its probe timeout, and neither outlives the card's budget.
             _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = _time }
                 .AddTimeout(new TimeoutStrategyOptions
                 {
                     TimeoutGenerator = args =>
                     {
-                        // A request (not a probe) is cut at the hang threshold once the service's
-                        // pace is known (ten answers' time, 2 s at least, a third of the budget at
-                        // most): one worker's request swallowed by a 2.4 s hang otherwise waited for
-                        // its card's whole budget (-TimeoutSec 5), and nothing else was asked meanwhile.
-                        var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.ProbeTimeout : _health.HangThreshold;
+                        // A request (not a probe) is cut at one and a half hang thresholds (ten
+                        // answers' time, 2 s at least, a third of the budget at most): one worker's
+                        // request swallowed by a 2.4 s hang otherwise waited for its card's whole
+                        // budget (-TimeoutSec 5), and nothing else was asked meanwhile. Not at the
+                        // threshold itself: with two requests in flight, each was cut just before
+                        // the hang check would have seen both silent, and the hang was never seen.
+                        var limit = args.Context.Properties.GetValue(ProbeKey, false) ? _health.ProbeTimeout : TimeSpan.FromTicks(_health.HangThreshold.Ticks * 3 / 2);
                         if (limit > options.AttemptTimeout) limit = options.AttemptTimeout;
                         var left = Clock.Until(_time, args.Context.Properties.GetValue(DeadlineKey, Clock.Never));
                         if (left < limit) limit = left > MinPause ? left : MinPause;
@@ -536,9 +538,13 @@ namespace Ahrvo.Client
             call.LastFailure = why;
             bool outage = probe || _health.IsDown;
             if (!outage && call.Failures == 0) call.FailingSince = sentAt;
-            if (!outage && (call.Failures >= _options.MaxRetries || OutOfTimeAfter(call)) && (answer == null || Transience.IsGatewayStatus(answer.StatusCode)))
+            // From the second failure in a row (the first, when it got no answer at all: one
+            // worker's request cut in a hang is half the budget gone), or the last (out of retries,
+            // or of time for another).
+            int from = failure is TimeoutRejectedException ? 0 : Math.Min(1, _options.MaxRetries);
+            if (!outage && (call.Failures >= from || OutOfTimeAfter(call)) && (answer == null || Transience.IsGatewayStatus(answer.StatusCode)))
             {
-                // Out of retries (or of time for another) on a gateway's failures (or no answer at all): but when nothing of
+                // A gateway's failures (or no answer at all): when nothing of
                 // this connection was answered since this card began failing, the service is down,
                 // not this card (a card alone at a run's end met a gateway's 48 s of 530s with four
                 // attempts, too few for the outage detector, and was lost). It then waits for the

@@ -141,7 +141,7 @@ namespace Ahrvo.Client.Parsing
                     // Throttling is never a failure that retries run out on: only the card's time ends it.
                     string asked = r.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero ? $"; the server last asked to wait {Seconds(ra)} s (Retry-After)" : string.Empty;
                     return Fail(Error(AhrvoErrorKind.ServiceUnavailable, f,
-                        $"The API kept throttling card '{cardId}' (HTTP 429) and accepted no request of this connection for its {Seconds(_budget)} s budget, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s{asked}.{api}",
+                        $"The API kept throttling card '{cardId}' (HTTP 429) until its {Seconds(_budget)} s budget left no room for another wait, after {attempts} attempt(s) in {elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s (429s that came while the API accepted other requests did not count against it){asked}.{api}",
                         status, err.Code, err.Message, limit: AhrvoLimit.TotalTimeout, throttled: true));
             }
             if (status >= 300 && status < 400)

@@ -85,7 +85,7 @@ namespace Ahrvo.Client.Requests
                 case 429:
                     string asked = r.RetryAfter is TimeSpan ra && ra > TimeSpan.Zero ? $"; the server last asked to wait {Seconds(ra)} s (Retry-After)" : string.Empty;
                     return Error(AhrvoErrorKind.ServiceUnavailable,
-                        $"The API kept throttling {label} (HTTP 429) and accepted no request of this connection for its {Seconds(_budget)} s budget, after {attempts} attempt(s){asked}. It was not processed.{api}",
+                        $"The API kept throttling {label} (HTTP 429) until its {Seconds(_budget)} s budget left no room for another wait, after {attempts} attempt(s) (429s that came while the API accepted other requests did not count against it){asked}. It was not processed.{api}",
                         attempts, AhrvoLimit.TotalTimeout, status, err.Code, err.Message, throttled: true, retryAfter: r.RetryAfter);
             }
             if (status >= 300 && status < 400)

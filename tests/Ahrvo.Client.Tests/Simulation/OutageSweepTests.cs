@@ -239,6 +239,12 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
     /// <item>hang for 3.3 s, 4 workers, 5 ms, 2/s ("5HYMzYAWnpt1"): each hung request, cut at the
     /// hang threshold, counted as an answer, so the silence never lasted the threshold and the
     /// hang was never seen; a card spent its budget in two of them. A cut is no answer.</item>
+    /// <item>hang for 8.4 s of a 10 s budget, 4 workers, 500 ms, 5/s ("8rzg19p7t0z1"): two requests
+    /// in flight, each cut at the hang threshold just before the hang check would have seen both
+    /// silent. A request is now cut at one and a half thresholds.</item>
+    /// <item>hang for 4 s, 1 worker, 5 ms, 10/s ("31oslM0h3gZ1"): the lone card's two cut requests
+    /// were its whole budget before the "nothing else answered" rule ran. It now runs from the
+    /// first request that got no answer (from the second failure of other kinds).</item>
     /// </list>
     /// </summary>
     [Theory]
@@ -255,12 +261,14 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
     [InlineData("hang", 3.3569274480018105, 4, 500, 2.0, 0.4319479094481772, 183281)]
     [InlineData("522", 3.3939393939393936, 1, 500, 1.0, 0.0969045313790019, 694945)]
     [InlineData("hang", 3.3233333333333333, 4, 5, 2.0, 0.1862468361559333, 959901)]
-    public void A_window_shorter_than_a_5_s_budget_loses_nothing(string kind, double seconds, int throttle, int latencyMs, double limit, double start, int seed)
+    [InlineData("hang", 3.99, 1, 5, 10.0, 0.7659574468085106, 944794)]
+    [InlineData("hang", 8.411764705882353, 4, 500, 5.0, 0.8444444444444444, 871834, 10.0)]
+    public void A_window_shorter_than_a_short_budget_loses_nothing_in_the_cells_found(string kind, double seconds, int throttle, int latencyMs, double limit, double start, int seed, double budget = 5)
     {
         double reach = Math.Min(limit, throttle / (latencyMs / 1000.0));
         int cards = (int)Math.Clamp(reach * 4, 30, 2000);
-        var o = Run(kind, seconds, limit, throttle, latencyMs, start, cards, seed, TimeSpan.FromSeconds(5));
-        log.WriteLine($"{kind} for {seconds:0.##} s, ThrottleLimit {throttle}, {latencyMs} ms, {limit}/s, -TimeoutSec 5: {o}");
+        var o = Run(kind, seconds, limit, throttle, latencyMs, start, cards, seed, TimeSpan.FromSeconds(budget));
+        log.WriteLine($"{kind} for {seconds:0.##} s, ThrottleLimit {throttle}, {latencyMs} ms, {limit}/s, -TimeoutSec {budget}: {o}");
         Assert.True(o.Lost == 0 && o.OutOfOrder == 0, o.ToString());
     }
 }
