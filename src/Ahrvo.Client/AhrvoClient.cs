@@ -286,6 +286,10 @@ namespace Ahrvo.Client
                 // The request went out, so the API saw a query: it gets its audit line.
                 static s => s.self._audit?.WriteCancelled(s.call.CardId, s.self.Spent(s.call), s.call.Attempts),
                 (transport: _transport, call, token, self: this), cancellationToken, staleAfterRecovery: true).ConfigureAwait(false);
+            // A probe's time is the outage's, as the wait for the service is: with one worker the
+            // same card probed a 113 s hang again and again, its probes used up its own budget,
+            // and it was lost although the service came back within the budget.
+            if (probe) call.Extend(_time.GetTimestamp() - sentAt);
 
             // 4. What the answer means for this card and for the connection.
             // Hung (the service was seen to hang, or has recovered since): back to the queue at no

@@ -96,6 +96,7 @@ namespace Ahrvo.Client
                 static (ctx, s) => new ValueTask<RequestAnswer>(RequestTransport.SendAsync(s.Self._transport, s.Self._options, s.Self._text, s.Rc.Request, s.Rc.Target, s.Token, s.Rc.Call.Diagnostics, ctx.CancellationToken)),
                 static s => s.Self._audit?.WriteRequest(s.Rc.Request.Method, s.Rc.Target.AbsolutePath, "Cancelled", null, Clock.Since(s.Self._time, s.Rc.Call.Started), s.Rc.Call.Attempts),
                 (Self: this, Rc: rc, Token: token), cancellationToken).ConfigureAwait(false);
+            if (probe) call.Extend(_time.GetTimestamp() - sentAt); // the outage's time, as a card's probe
 
             bool isWrite = rc.Request.IsWrite, hasKey = rc.Request.IdempotencyKey != null;
             if (failure == null && answer!.StatusCode != 429 && !Transience.IsTransientStatus(answer.StatusCode))

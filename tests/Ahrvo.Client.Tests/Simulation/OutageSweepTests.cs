@@ -245,6 +245,9 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
     /// <item>hang for 4 s, 1 worker, 5 ms, 10/s ("31oslM0h3gZ1"): the lone card's two cut requests
     /// were its whole budget before the "nothing else answered" rule ran. It now runs from the
     /// first request that got no answer (from the second failure of other kinds).</item>
+    /// <item>hang for 113 s of a 120 s budget, 1 worker, 500 ms ("9HZczjvRbDX1"): the one worker's
+    /// card probed again and again, and its probes used up its own budget. A probe's time is the
+    /// outage's now, as the wait for the service is.</item>
     /// </list>
     /// </summary>
     [Theory]
@@ -263,6 +266,7 @@ public sealed class OutageSweepTests(ITestOutputHelper log)
     [InlineData("hang", 3.3233333333333333, 4, 5, 2.0, 0.1862468361559333, 959901)]
     [InlineData("hang", 3.99, 1, 5, 10.0, 0.7659574468085106, 944794)]
     [InlineData("hang", 8.411764705882353, 4, 500, 5.0, 0.8444444444444444, 871834, 10.0)]
+    [InlineData("hang", 112.89830508474577, 1, 500, double.PositiveInfinity, 0.7560975609756098, 178836, 120.0)]
     public void A_window_shorter_than_a_short_budget_loses_nothing_in_the_cells_found(string kind, double seconds, int throttle, int latencyMs, double limit, double start, int seed, double budget = 5)
     {
         double reach = Math.Min(limit, throttle / (latencyMs / 1000.0));
