@@ -102,7 +102,6 @@ namespace Ahrvo.Client.Resilience
         private long _generation;
         private long _step;
         private int _stepAnswered, _stepOk, _stepRefused; // in a row without 429; all of the step's
-        private int _stepSent;            // requests sent under the step
         private long _stepAt;             // when the step began
         private double _clean;            // Search: the last step's pace that passed without throttling (0: none yet)
         private double _factor = 2;       // Search: how much each step raises the pace (halved in log on each throttled step)
@@ -335,11 +334,7 @@ namespace Ahrvo.Client.Resilience
                             "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", quiet,
                             double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
                     }
-                    else
-                    {
-                        rate = Math.Min(rate, _rate);
-                        _stepSent++;
-                    }
+                    else rate = Math.Min(rate, _rate);
                 }
                 _counts.Add(now, Sent);
                 if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
@@ -415,13 +410,6 @@ namespace Ahrvo.Client.Resilience
                         int need = StepAnswers(_rate);
                         bool passed = ++_stepAnswered >= need
                             || (_stepRefused == 0 && Seconds(now - _stepAt) >= 1);
-                        if (passed && AppLimited(now))
-                        {
-                            // Measured afresh from here, so that a step the requests fill later passes.
-                            passed = false;
-                            _stepAnswered = _stepSent = 0;
-                            _stepAt = now;
-                        }
                         if (passed)
                         {
                             _clean = _rate;
@@ -437,7 +425,7 @@ namespace Ahrvo.Client.Resilience
         private void NextStep(long now)
         {
             _step++;
-            _stepAnswered = _stepOk = _stepRefused = _stepSent = 0;
+            _stepAnswered = _stepOk = _stepRefused = 0;
             _stepAt = now;
             Reschedule(now, Math.Min(_rate, _ceiling));
         }
@@ -445,20 +433,6 @@ namespace Ahrvo.Client.Resilience
         // Answers a search step needs before the pace doubles: a tenth of a second's worth, at least 3
         // (the first of a step often passes on what the bucket saved at the slower pace).
         private static int StepAnswers(double rate) => (int)Math.Max(3, Math.Ceiling(rate * 0.1));
-
-        /// <summary>
-        /// This step's pace was not what held the requests back: fewer went out under it than three
-        /// quarters of what it allowed (the workers, their answers' time or the input set the rate).
-        /// Such a step says nothing about the limit, so it does not pass (TCP grows no window it
-        /// does not fill, RFC 7661): with 4 workers and 500 ms answers (8/s at most) the search
-        /// passed 8/s and 16/s on the odd answer without a 429 and paced nothing, and at a 2/s limit
-        /// most cards met 429s. Callers hold the lock.
-        /// </summary>
-        private bool AppLimited(long now)
-        {
-            double seconds = Seconds(now - _stepAt);
-            return seconds > 0 && _stepSent < 0.75 * _rate * seconds;
-        }
 
         /// <summary>
         /// Voids the slots handed out once the pace has grown by a quarter since they were spaced (a
@@ -644,7 +618,7 @@ namespace Ahrvo.Client.Resilience
                     _clean = 0;
                     _factor = 2;
                     _step = 0;
-                    _stepAnswered = _stepOk = _stepRefused = _stepSent = 0;
+                    _stepAnswered = _stepOk = _stepRefused = 0;
                     _stepAt = now;
                     message = string.Format(CultureInfo.InvariantCulture,
                         "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), raised while none is throttled, to find the account's limit.", _rate, was);
@@ -676,7 +650,7 @@ namespace Ahrvo.Client.Resilience
                         _factor = Math.Max(RefineUntil * 1.01, Math.Sqrt(throttledAt / _rate));
                     }
                     _step = 0;
-                    _stepAnswered = _stepOk = _stepRefused = _stepSent = 0;
+                    _stepAnswered = _stepOk = _stepRefused = 0;
                     _stepAt = now;
                     message = string.Format(CultureInfo.InvariantCulture,
                         "The API throttled this connection (HTTP 429) at {0:0.#} requests/s: now paced at {1:0.#}/s while searching for the account's limit.", before, _rate);
@@ -1173,7 +1147,7 @@ namespace Ahrvo.Client.Resilience
                 _cutAt = now - (long)(_k * _time.TimestampFrequency);
             }
             _step = 0;
-            _stepAnswered = _stepOk = _stepRefused = _stepSent = 0;
+            _stepAnswered = _stepOk = _stepRefused = 0;
             _floor = floor;
             NewGeneration(now);
             _genAnsweredAt = -1; // an undone cut: the pace goes on where it was, answered all along

@@ -201,30 +201,6 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     }
 
     /// <summary>
-    /// A search step whose pace no request had to wait for says nothing about the limit and does
-    /// not pass (RFC 7661's rule for TCP windows): 4 workers with 500 ms answers (8/s at most)
-    /// passed 8/s and 16/s on the odd answer without a 429, the pace bound nothing, and against a
-    /// bucket without burst, requests that went out together met 429s (20/s limit: 11 % of the
-    /// cards throttled). A step the requests fill passes as before.
-    /// </summary>
-    [Fact]
-    public void A_search_step_the_requests_do_not_fill_does_not_raise_the_pace()
-    {
-        var time = new FakeTimeProvider();
-        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
-        long Send() { pacer.Reserve(out _, out long t, out _, out _); return t; }
-        for (int i = 0; i < 10; i++) { long t = Send(); time.Advance(TimeSpan.FromMilliseconds(100)); pacer.OnAnswer(t); }
-        for (int i = 0; i < AdaptiveRateLimiter.StartStreak; i++) pacer.OnThrottled(Send());
-        double searching = pacer.CurrentRate!.Value;
-        // 2 requests a second, all answered, for 5 s: the pace stays where it is.
-        Drive(time, pacer, () => true, 5, offered: 2);
-        Assert.Equal(searching, pacer.CurrentRate!.Value);
-        // Requests that wait for the pace: the steps pass and it rises.
-        Drive(time, pacer, () => true, 2);
-        Assert.True(pacer.CurrentRate >= 2 * searching, $"{pacer.CurrentRate} after steps at {searching}");
-    }
-
-    /// <summary>
     /// Two runs on one connection with a pause between them: what the pace measures in the second
     /// must not reach back over the pause. The answers between the last 429 of the first run and a
     /// lone 429 of the second were read as what the bucket refilled over the whole time (the pause
