@@ -209,9 +209,10 @@ namespace Ahrvo.Client.Resilience
                 // the moment itself lost cards of a 2.5 s hang with -TimeoutSec 5, as its probes
                 // hung 2 s each. A budget later, they give up whatever the probes did.
                 long outageEnds = Clock.Add(Math.Max(_downSince, runStart), Clock.Ticks(_time, budget));
+                long waitEnds = Clock.Add(outageEnds, Clock.Ticks(_time, budget)); // whatever the probes did
                 bool lasted = now >= outageEnds;
-                if (lasted && (_lastProbeFailureSentAt >= outageEnds || now >= Clock.Add(outageEnds, Clock.Ticks(_time, budget)))) return Admission.GiveUp;
-                long giveUpAt = Math.Min(cardDeadline, lasted ? Clock.Add(outageEnds, Clock.Ticks(_time, budget)) : outageEnds);
+                if (lasted && (_lastProbeFailureSentAt >= outageEnds || now >= waitEnds)) return Admission.GiveUp;
+                long giveUpAt = Math.Min(cardDeadline, lasted ? waitEnds : outageEnds);
                 // A card with less time than a probe needs may still probe once the probe is overdue:
                 // the cards holding the workers are the oldest, with the least time left, and when
                 // none of them could probe, no probe went at all (-TimeoutSec 5, 16 workers: the
