@@ -28,6 +28,7 @@ public static class AdminEndpoints
             {
                 state.Config = state.StartupConfig;
                 state.Limiter.Reset();
+                state.Window.Reset();
             }
             return Results.Json(new { reset = true }, Json.ConfigOptions);
         });
@@ -44,7 +45,11 @@ public static class AdminEndpoints
                 var updated = EmulatorConfig.Merge(state.Config, patch, state.Time);
                 state.Config = updated;
                 // After the swap, so no request refills under the old settings after the reset.
-                if (EmulatorConfig.TouchesRateLimit(patch)) state.Limiter.Reset();
+                if (EmulatorConfig.TouchesRateLimit(patch))
+                {
+                    state.Limiter.Reset();
+                    state.Window.Reset();
+                }
                 return Results.Json(updated.ForDisplay(state.Time), Json.ConfigOptions);
             }
             catch (Exception ex) when (ex is ConfigException or JsonException or FormatException)

@@ -18,6 +18,9 @@ public sealed record EmulatorConfig
     /// <summary>Token bucket capacity; 0 means one second's worth (= RateLimitPerSecond).</summary>
     public int RateLimitBurst { get; init; }
 
+    /// <summary>How the rate limit counts: "bucket" (a token bucket, the default), "fixed" (at most the limit in each second of the clock) or "sliding" (in any second before now); see WindowLimiter.</summary>
+    public string RateLimitWindow { get; init; } = DefaultRateLimitWindow;
+
     /// <summary>Retry-After of the rate limiter's 429s: delta seconds, an HTTP date, or "auto" (seconds until a token is free).</summary>
     public string RateLimitRetryAfter { get; init; } = DefaultRetryAfter;
 
@@ -48,6 +51,7 @@ public sealed record EmulatorConfig
                 "failall" => c with { FailAll = ValidateKind(ReadString(node, name), allowNull: true) },
                 "ratelimitpersecond" => c with { RateLimitPerSecond = NonNegative(name, Read<int?>(node, name) ?? 0) },
                 "ratelimitburst" => c with { RateLimitBurst = NonNegative(name, Read<int?>(node, name) ?? 0) },
+                "ratelimitwindow" => c with { RateLimitWindow = ValidateWindow(name, ReadString(node, name)) ?? DefaultRateLimitWindow },
                 "ratelimitretryafter" => c with { RateLimitRetryAfter = ValidateRetryAfter(name, ReadString(node, name)) ?? DefaultRetryAfter },
                 "outages" => c with
                 {
@@ -58,19 +62,21 @@ public sealed record EmulatorConfig
                 "redirectto" => c with { RedirectTo = ValidateRedirect(ReadString(node, name)) },
                 "apikey" => c with { ApiKey = ReadString(node, name) ?? throw new ConfigException("apiKey cannot be null.") },
                 "accesstoken" => c with { AccessToken = ReadString(node, name) ?? throw new ConfigException("accessToken cannot be null.") },
-                _ => throw new ConfigException($"Unknown config property '{name}'. Known: latencyMs, issuanceDisabled, faults, failAll, rateLimitPerSecond, rateLimitBurst, rateLimitRetryAfter, outages, redirectTo, apiKey, accessToken."),
+                _ => throw new ConfigException($"Unknown config property '{name}'. Known: latencyMs, issuanceDisabled, faults, failAll, rateLimitPerSecond, rateLimitBurst, rateLimitWindow, rateLimitRetryAfter, outages, redirectTo, apiKey, accessToken."),
             };
         }
         return c;
     }
 
     public const string DefaultRetryAfter = "1";
+    public const string DefaultRateLimitWindow = "bucket";
     public const string AutoRetryAfter = "auto";
 
     /// <summary>True when the patch sets the rate limit, which refills the bucket.</summary>
     public static bool TouchesRateLimit(JsonObject patch) =>
         patch.Any(p => p.Key.Equals("rateLimitPerSecond", StringComparison.OrdinalIgnoreCase)
-                    || p.Key.Equals("rateLimitBurst", StringComparison.OrdinalIgnoreCase));
+                    || p.Key.Equals("rateLimitBurst", StringComparison.OrdinalIgnoreCase)
+                    || p.Key.Equals("rateLimitWindow", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The config as GET /_emulator/config shows it: outages' startMs counted from now.</summary>
     public EmulatorConfig ForDisplay(TimeProvider time)
@@ -78,6 +84,13 @@ public sealed record EmulatorConfig
         if (Outages.Count == 0) return this;
         long now = time.GetTimestamp();
         return this with { Outages = Outages.Select(o => o.RelativeTo(now, time.TimestampFrequency)).ToArray() };
+    }
+
+    private static string? ValidateWindow(string name, string? value)
+    {
+        if (value is null) return null;
+        string v = value.Trim().ToLowerInvariant();
+        return v is "bucket" or "fixed" or "sliding" ? v : throw new ConfigException($"'{name}' must be \"bucket\", \"fixed\" or \"sliding\".");
     }
 
     // "auto", delta seconds, or an HTTP date; anything else would be a header clients cannot parse.

@@ -18,6 +18,7 @@ public sealed class EmulatorOptions
     public bool ShowHelp { get; private set; }
     public int RateLimitPerSecond { get; private set; }
     public int RateLimitBurst { get; private set; }
+    public string RateLimitWindow { get; private set; } = EmulatorConfig.DefaultRateLimitWindow;
     public string RateLimitRetryAfter { get; private set; } = EmulatorConfig.DefaultRetryAfter;
 
     /// <summary>Rules from --fault/--faults, in order (first match wins, as in the config's "faults").</summary>
@@ -69,6 +70,9 @@ public sealed class EmulatorOptions
                                  connections), then answer 429 RATE_LIMITED (default 0: no limit).
           --rate-limit-burst N   How many requests may come at once before the limit bites
                                  (default 0: N, one second's worth).
+          --rate-limit-window W  How the limit counts: bucket (a token bucket, default), fixed (at
+                                 most N in each second of the clock, as many gateways count) or
+                                 sliding (at most N in any second before now).
           --rate-limit-retry-after S
                                  The Retry-After header of those 429s: seconds, an HTTP date, or
                                  "auto" (the seconds until a request is allowed again, at least 1).
@@ -125,6 +129,7 @@ public sealed class EmulatorOptions
         new(["--issuance-disabled"], false, (o, _, v) => o.IssuanceDisabled = v is null || bool.Parse(v)),
         new(["--rate-limit"], true, (o, n, v) => o.RateLimitPerSecond = ParseInt(n, v!, 0, int.MaxValue)),
         new(["--rate-limit-burst"], true, (o, n, v) => o.RateLimitBurst = ParseInt(n, v!, 0, int.MaxValue)),
+        new(["--rate-limit-window"], true, (o, _, v) => o.RateLimitWindow = v!),
         new(["--rate-limit-retry-after"], true, (o, _, v) => o.RateLimitRetryAfter = v!),
         new(["--fault", "--faults"], true, (o, n, v) =>
         {
@@ -185,6 +190,7 @@ public sealed class EmulatorOptions
         {
             ["rateLimitPerSecond"] = RateLimitPerSecond,
             ["rateLimitBurst"] = RateLimitBurst,
+            ["rateLimitWindow"] = RateLimitWindow,
             ["rateLimitRetryAfter"] = RateLimitRetryAfter,
         };
         EmulatorConfig merged;
@@ -194,7 +200,7 @@ public sealed class EmulatorOptions
         }
         catch (ConfigException ex)
         {
-            throw new ArgumentException(ex.Message.Replace("'rateLimitRetryAfter'", "--rate-limit-retry-after", StringComparison.Ordinal), ex);
+            throw new ArgumentException(ex.Message.Replace("'rateLimitRetryAfter'", "--rate-limit-retry-after", StringComparison.Ordinal).Replace("'rateLimitWindow'", "--rate-limit-window", StringComparison.Ordinal), ex);
         }
         return merged with
         {

@@ -11,6 +11,8 @@ public sealed class EmulatorState(CardStore cards, EmulatorConfig startupConfig,
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
 
     public TokenBucket Limiter { get; } = new(time ?? TimeProvider.System);
+    /// <summary>The rate limit when the config counts it in seconds ("fixed" or "sliding") instead of a bucket.</summary>
+    public WindowLimiter Window { get; } = new(time ?? TimeProvider.System);
     public PreciseDelay Latency { get; } = new();
 
     /// <summary>The config from the command line, restored by POST /_emulator/reset?config=true.</summary>
