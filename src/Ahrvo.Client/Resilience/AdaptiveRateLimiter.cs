@@ -121,6 +121,11 @@ namespace Ahrvo.Client.Resilience
         private double _gapRate;          // answers other than 429 per second between the last two 429s 0.3 s apart or more (five answers at least)
         private long _gapAt;              // when that was measured (0: never)
         private bool _burstSeen;          // the first 429 came after a start window's worth of other answers: the bucket holds a burst
+        // What the server accepted before the first 429 of this period of activity (see RecentlyAccepted).
+        private long _okTotal;            // answers other than 429, ever
+        private int _periodOk;            // of them, before the period's first 429
+        private double _periodSpan;       // seconds from the period's start to that 429
+        private long _periodFirst429At = -1, _okAtFirst429;
         // What the server accepted since this bout of throttling began, counted by when requests were
         // sent (see EpisodeRate): a 429 says the bucket is empty, so every request sent after it and
         // answered without one took a token the bucket refilled meanwhile.
@@ -379,6 +384,7 @@ namespace Ahrvo.Client.Resilience
                 Raise(ref _episodeMaxRtt, now - sentAt);
             }
             _counts.Add(now, Answered);
+            Interlocked.Increment(ref _okTotal);
             Interlocked.Increment(ref _okSinceRefusal);
             if (Volatile.Read(ref _refusedInARow) != 0) Volatile.Write(ref _refusedInARow, 0);
             bool current = ticket >> StepBits == Interlocked.Read(ref _generation);
@@ -526,6 +532,14 @@ namespace Ahrvo.Client.Resilience
                         _gapAt = now;
                     }
                 }
+                if (_refusedAt < ActiveSince())
+                {
+                    // The period's first 429: what was accepted before it (see RecentlyAccepted).
+                    _periodOk = _counts.Sum(now, Answered, BucketsSince(now, ActiveSince()));
+                    _periodSpan = Seconds(now - ActiveSince());
+                    _periodFirst429At = now;
+                    _okAtFirst429 = Interlocked.Read(ref _okTotal);
+                }
                 _refusedAt = now;
                 string? reviewed = Review(now);
                 if (generation < _generation) return reviewed;
@@ -647,6 +661,9 @@ namespace Ahrvo.Client.Resilience
                         // roots, never straight back (a doubling from half of it met it again).
                         double throttledAt = _rate;
                         _rate = Math.Max(MinRate, _rate * Math.Max(0.5, StepShare()));
+                        // Not through what the server accepted over the last second (see RecentlyAccepted).
+                        double recent = Math.Min(RecentlyAccepted(now), throttledAt);
+                        if (_rate < Collapse * Beta * recent) _rate = Beta * recent;
                         _factor = Math.Max(RefineUntil * 1.01, Math.Sqrt(throttledAt / _rate));
                     }
                     _step = 0;
@@ -723,6 +740,10 @@ namespace Ahrvo.Client.Resilience
                         if (!confident && bout > 0) accepted = Math.Min(paced, bout);
                     }
                     else accepted = Math.Min(goodput, sending > 0 ? sending : goodput);
+                    // Never far below what the server accepted over the last second: a window limiter
+                    // refuses everything once its count is spent, whatever the pace (see RecentlyAccepted).
+                    double recently = RecentlyAccepted(now);
+                    if (accepted < Collapse * recently) accepted = recently;
                     accepted = Math.Max(MinRate, accepted);
                     _phase = Phase.Steady;
                     _opened = true;
@@ -991,6 +1012,37 @@ namespace Ahrvo.Client.Resilience
             int refused = _counts.Sum(now, Refused);
             if (refused == 0) return false;
             return _floor <= 0 || Significant(refused, _counts.Sum(now, Answered), _floor);
+        }
+
+        /// <summary>A cut goes below what <see cref="RecentlyAccepted"/> says only by this share, at most.</summary>
+        internal const double Collapse = 0.7;
+
+        /// <summary>
+        /// What the server accepted over the last second, as a rate: a floor for cuts. A limiter that
+        /// counts requests in windows (N a second, fixed or sliding, as many gateways do) refuses every
+        /// request once a window's count is spent, whatever the pace, until the window turns over. Each
+        /// cut's own requests then met 429s too, each read a lower rate, and the chain of cuts went to
+        /// a tenth of the limit or less within the window (the simulation's fixed windows at 100 to
+        /// 1,000/s: 0.56-0.75x on average, cells at 0.08x). A token bucket kept empty accepts its refill
+        /// over any second, so there the floor is about the limit and the cuts' own figures decide.
+        /// Within the period's first 1.2 seconds, the answers before its first 429, less the trickle
+        /// accepted since (a bucket's refill, none for a spent window) over their span, over a second:
+        /// a window's count, or a bucket's burst of one second. Callers hold the lock.
+        /// </summary>
+        private double RecentlyAccepted(long now)
+        {
+            long since = ActiveSince();
+            if (since < 0) return 0;
+            if (now - since < 1.2 * _time.TimestampFrequency)
+            {
+                if (_periodFirst429At < since) return 0;
+                double after = Seconds(now - _periodFirst429At);
+                // Too soon after it to tell a trickle from none: a bucket's burst of a second is assumed.
+                if (after < 0.1) return _periodOk / (1 + _periodSpan);
+                double trickle = (Interlocked.Read(ref _okTotal) - _okAtFirst429) / after;
+                return Math.Max(0, _periodOk - trickle * _periodSpan);
+            }
+            return _counts.Sum(now, Answered, Buckets / 4);
         }
 
         /// <summary>Answers other than 429 per second over the counters' whole span (complete buckets), once the connection is that old; else 0.</summary>

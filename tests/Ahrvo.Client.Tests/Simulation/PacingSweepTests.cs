@@ -181,6 +181,50 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     }
 
     /// <summary>
+    /// A limiter that counts requests in windows of a second (at most N in each, fixed from the
+    /// simulation's start plus an offset, or sliding), as many gateways do, instead of a token bucket:
+    /// once a window's count is spent it refuses everything, whatever the pace, until the window turns
+    /// over. Limits 10 to 1,000/s, -ThrottleLimit 4 to 64, latency 5 and 50 ms, the run starting at a
+    /// window's start or in its middle. Before the pace's cuts were held at what the server accepted
+    /// over the last second, the cuts through one spent window went to a tenth of the limit or less:
+    /// 0.35-0.91x of it on average at each limit and kind, cells at 0.08x. Measured at this commit:
+    /// 0.87-0.97x on average at each, the lowest cell 0.79x.
+    /// </summary>
+    [Fact]
+    public void A_window_limiter_is_kept_busy_not_cut_through_the_rest_of_a_spent_window()
+    {
+        var failures = new List<string>();
+        var all = new List<double>();
+        foreach (var sliding in new[] { false, true })
+        foreach (var limit in new double[] { 10, 20, 50, 100, 200, 500, 1000 })
+        {
+            var ratios = new List<double>();
+            foreach (var t in new[] { 4, 16, 64 })
+            foreach (var latency in new[] { 5, 50 })
+            foreach (var offset in new[] { 0.0, 0.5 })
+            {
+                double reach = Math.Min(limit, t / (latency / 1000.0));
+                int n = (int)Math.Ceiling(reach * 20);
+                var server = new PacingSimulation.Server(limit, limit, true, TimeSpan.FromMilliseconds(latency), 0, TimeSpan.FromSeconds(1))
+                {
+                    FixedWindow = TimeSpan.FromSeconds(1), WindowOffset = TimeSpan.FromSeconds(offset), Sliding = sliding,
+                };
+                var o = new PacingSimulation(server, 17).Run(new PacingSimulation.Client(t, n, TimeSpan.FromSeconds(120)))[0];
+                string cell = $"{(sliding ? "sliding" : "fixed")} window of {limit}/s, ThrottleLimit {t}, {latency} ms, from {offset} s into a window";
+                Assert.True(o.Lost == 0, $"{cell}: {o}");
+                double ratio = o.SteadyRate / reach;
+                ratios.Add(ratio);
+                if (ratio < 0.7) failures.Add($"{cell}: {ratio:0.00}x; {o}");
+            }
+            all.AddRange(ratios);
+            log.WriteLine($"{(sliding ? "sliding" : "fixed")} window of {limit}/s: {ratios.Average():0.00}x of the limit on average, lowest {ratios.Min():0.00}x");
+            if (ratios.Average() < 0.85) failures.Add($"{(sliding ? "sliding" : "fixed")} window of {limit}/s: {ratios.Average():0.00}x on average");
+        }
+        if (all.Average() < 0.9) failures.Add($"{all.Average():0.000}x on average over every cell");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>
     /// A bucket without burst at 50 to 200/s, where a millisecond is a tenth to a fifth of the
     /// interval: the search ends near the fastest pace such a bucket takes clean (see
     /// <see cref="Reachable"/>), not at what it accepted of a pace a little above it. It refuses a

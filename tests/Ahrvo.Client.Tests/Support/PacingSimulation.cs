@@ -30,6 +30,17 @@ public sealed class PacingSimulation
 
         /// <summary>A 429 comes back at once from the limiter, without the API's time (as a gateway's, and the emulator's, do; real runs only).</summary>
         public bool Quick429 { get; init; }
+
+        /// <summary>
+        /// A fixed-window limiter instead of the token bucket (as many gateways count): at most
+        /// <see cref="Limit"/> requests in each window of this length, counted from the simulation's
+        /// start plus <see cref="WindowOffset"/>; a refused request does not count.
+        /// </summary>
+        public TimeSpan? FixedWindow { get; init; }
+        public TimeSpan WindowOffset { get; init; }
+
+        /// <summary>With <see cref="FixedWindow"/>: the window slides (at most the limit's worth of accepted requests in any such span before now).</summary>
+        public bool Sliding { get; init; }
     }
 
     /// <summary>
@@ -83,6 +94,9 @@ public sealed class PacingSimulation
     private readonly Server _server;
     private long _order;
     private double _tokens;
+    private long _window = -1;
+    private readonly Queue<long> _accepted = new();
+    private int _inWindow;
     private long _refilledAt;
 
     public PacingSimulation(Server server, int seed)
@@ -111,6 +125,21 @@ public sealed class PacingSimulation
         if (_server.Refuse != null && _server.Refuse(card, attempt)) return false;
         if (double.IsPositiveInfinity(_server.Limit)) return true;
         long now = Now;
+        if (_server.FixedWindow is { } span && _server.Sliding)
+        {
+            while (_accepted.Count > 0 && _accepted.Peek() <= now - Ticks(span)) _accepted.Dequeue();
+            if (_accepted.Count >= _server.Limit * span.TotalSeconds) return false;
+            _accepted.Enqueue(now);
+            return true;
+        }
+        if (_server.FixedWindow is { } window)
+        {
+            long w = (now - _began + Ticks(_server.WindowOffset)) / Ticks(window);
+            if (w != _window) { _window = w; _inWindow = 0; }
+            if (_inWindow >= _server.Limit * window.TotalSeconds) return false;
+            _inWindow++;
+            return true;
+        }
         _tokens = Math.Min(_server.Burst, _tokens + (now - _refilledAt) * _server.Limit / _time.TimestampFrequency);
         _refilledAt = now;
         if (_tokens < 1) return false;
