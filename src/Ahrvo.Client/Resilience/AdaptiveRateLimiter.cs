@@ -661,9 +661,9 @@ namespace Ahrvo.Client.Resilience
                         // roots, never straight back (a doubling from half of it met it again).
                         double throttledAt = _rate;
                         _rate = Math.Max(MinRate, _rate * Math.Max(0.5, StepShare()));
-                        // Not through what the server accepted over the last second (see RecentlyAccepted).
-                        double recent = Math.Min(RecentlyAccepted(now), throttledAt);
-                        if (_rate < Collapse * Beta * recent) _rate = Beta * recent;
+                        // Not far below what the server accepted over the last second (see RecentlyAccepted).
+                        double recent = RecentlyAccepted(now);
+                        if (_rate < Collapse * Beta * recent) _rate = Beta * Math.Min(recent, throttledAt);
                         _factor = Math.Max(RefineUntil * 1.01, Math.Sqrt(throttledAt / _rate));
                     }
                     _step = 0;
