@@ -63,9 +63,7 @@ public sealed partial class BalanceEndpoint(EmulatorState state)
         // Count checked first so a config without outages reads no clock.
         if (config.Outages.Count > 0 && await ApplyOutageAsync(ctx, config, outcome)) return;
 
-        if (config.RateLimitPerSecond > 0 && !(config.RateLimitWindow == EmulatorConfig.DefaultRateLimitWindow
-                ? state.Limiter.TryAcquire(config.RateLimitPerSecond, config.RateLimitBurst, out var wait)
-                : state.Window.TryAcquire(config.RateLimitPerSecond, config.RateLimitWindow == "sliding", out wait)))
+        if (!state.TryAcquireRate(config, out var wait))
         {
             outcome.Fault = "ratelimit";
             state.Stats.CountRateLimited();

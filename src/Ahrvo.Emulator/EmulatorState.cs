@@ -13,6 +13,20 @@ public sealed class EmulatorState(CardStore cards, EmulatorConfig startupConfig,
     public TokenBucket Limiter { get; } = new(time ?? TimeProvider.System);
     /// <summary>The rate limit when the config counts it in seconds ("fixed" or "sliding") instead of a bucket.</summary>
     public WindowLimiter Window { get; } = new(time ?? TimeProvider.System);
+
+    /// <summary>
+    /// The account-wide rate limit, for the balance endpoint and the routes alike: counts one request
+    /// if <paramref name="config"/>'s limit has room (the bucket, or the window it names); else false
+    /// and how long until it has. Always true when no limit is set.
+    /// </summary>
+    public bool TryAcquireRate(EmulatorConfig config, out TimeSpan wait)
+    {
+        wait = TimeSpan.Zero;
+        if (config.RateLimitPerSecond <= 0) return true;
+        return config.RateLimitWindow == EmulatorConfig.DefaultRateLimitWindow
+            ? Limiter.TryAcquire(config.RateLimitPerSecond, config.RateLimitBurst, out wait)
+            : Window.TryAcquire(config.RateLimitPerSecond, config.RateLimitWindow == "sliding", out wait);
+    }
     public PreciseDelay Latency { get; } = new();
 
     /// <summary>The config from the command line, restored by POST /_emulator/reset?config=true.</summary>

@@ -118,6 +118,23 @@ public class RouteTableTests
         var stats = await emulator.GetStatsAsync();
         Assert.Equal(statuses.Count(s => s == HttpStatusCode.TooManyRequests), stats.RateLimited);
         Assert.Equal(0, stats.Requests.Single(x => x.Route == "POST " + TopUp).Status);
+
+        // The same limit counted in seconds: one request a second, so of five back to back (which
+        // would have to span five seconds to all pass) at least one is refused, with the seconds
+        // until the count starts over. A bucket of this burst would let all five through.
+        await emulator.SetConfigAsync("""{"rateLimitPerSecond":1,"rateLimitBurst":5,"rateLimitWindow":"fixed","rateLimitRetryAfter":"auto"}""");
+        var windowed = new List<HttpResponseMessage>();
+        for (int i = 0; i < 5; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "card/x");
+            request.Headers.Authorization = new("Bearer", emulator.AccessToken);
+            request.Headers.Add("x-api-key", emulator.ApiKey);
+            windowed.Add(await http.SendAsync(request));
+        }
+        var refused = windowed.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.Equal(TimeSpan.FromSeconds(1), r.Headers.RetryAfter?.Delta));
+        windowed.ForEach(r => r.Dispose());
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class RouteTableEndpoint(EmulatorState state)
             await Responses.WriteAsync(ctx, outage.Status, Responses.ForStatus(outage.Status));
             return outage.Status;
         }
-        if (config.RateLimitPerSecond > 0 && !state.Limiter.TryAcquire(config.RateLimitPerSecond, config.RateLimitBurst, out var wait))
+        if (!state.TryAcquireRate(config, out var wait))
         {
             setFault("ratelimit");
             state.Stats.CountRateLimited();
