@@ -188,7 +188,8 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// window's start or in its middle. Before the pace's cuts were held at what the server accepted
     /// over the last second, the cuts through one spent window went to a tenth of the limit or less:
     /// 0.35-0.91x of it on average at each limit and kind, cells at 0.08x. Measured at this commit:
-    /// 0.87-0.97x on average at each, the lowest cell 0.79x.
+    /// 0.91-0.97x on average at each, the lowest cell 0.79x (sliding windows at 20 and 50/s read
+    /// 0.89 and 0.87x before the search's gap of more than a second was read against them).
     /// </summary>
     [Fact]
     public void A_window_limiter_is_kept_busy_not_cut_through_the_rest_of_a_spent_window()
@@ -218,7 +219,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
             }
             all.AddRange(ratios);
             log.WriteLine($"{(sliding ? "sliding" : "fixed")} window of {limit}/s: {ratios.Average():0.00}x of the limit on average, lowest {ratios.Min():0.00}x");
-            if (ratios.Average() < 0.85) failures.Add($"{(sliding ? "sliding" : "fixed")} window of {limit}/s: {ratios.Average():0.00}x on average");
+            if (ratios.Average() < 0.9) failures.Add($"{(sliding ? "sliding" : "fixed")} window of {limit}/s: {ratios.Average():0.00}x on average");
         }
         if (all.Average() < 0.9) failures.Add($"{all.Average():0.000}x on average over every cell");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
