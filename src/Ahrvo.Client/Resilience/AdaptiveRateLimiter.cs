@@ -1032,8 +1032,8 @@ namespace Ahrvo.Client.Resilience
         /// counts requests in windows (N a second, fixed or sliding, as many gateways do) refuses every
         /// request once a window's count is spent, whatever the pace, until the window turns over. Each
         /// cut's own requests then met 429s too, each read a lower rate, and the chain of cuts went to
-        /// a tenth of the limit or less within the window (the simulation's fixed windows at 100 to
-        /// 1,000/s: 0.56-0.75x on average, cells at 0.08x). A token bucket kept empty accepts its refill
+        /// a tenth of the limit or less within the window (the simulation's windows at 10 to 1,000/s:
+        /// 0.35-0.91x of the limit on average, cells at 0.08x). A token bucket kept empty accepts its refill
         /// over any second, so there the floor is about the limit and the cuts' own figures decide.
         /// Within the period's first 1.2 seconds, the answers before its first 429, less the trickle
         /// accepted since (a bucket's refill, none for a spent window) over their span, over a second:
