@@ -306,6 +306,7 @@ namespace Ahrvo.Client.Resilience
                     _counts.Add(now, Sent);
                     return TimeSpan.Zero;
                 }
+                if (_phase == Phase.Steady && Regrow(now) is string regrown) message = regrown;
                 double rate = _ceiling;
                 if (_phase == Phase.Steady)
                 {
@@ -314,6 +315,8 @@ namespace Ahrvo.Client.Resilience
                     if (sinceCut - _k > LiftAfterPlateau.TotalSeconds && learned > 2 * _anchor)
                     {
                         _phase = Phase.Open;
+                        _peak = 0;
+                        _crowded = false;
                         message = string.Format(CultureInfo.InvariantCulture,
                             "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
                             double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
@@ -336,6 +339,8 @@ namespace Ahrvo.Client.Resilience
                     {
                         // Nothing sent or throttled for a long while: whatever limit was searched for is no news.
                         _phase = Phase.Open;
+                        _peak = 0;
+                        _crowded = false;
                         message = string.Format(CultureInfo.InvariantCulture,
                             "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", quiet,
                             double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
@@ -420,6 +425,9 @@ namespace Ahrvo.Client.Resilience
                         if (passed)
                         {
                             _clean = _rate;
+                            // A regrowing search's steps grow (1.25, 1.56, then 2): little above a
+                            // limit that was near, fast towards room a neighbour left.
+                            if (_accelerating) _factor = Math.Min(2, _factor * _factor);
                             _rate = Math.Min(_rate * _factor, 1e6);
                             NextStep(now);
                         }
@@ -547,6 +555,7 @@ namespace Ahrvo.Client.Resilience
                 if (generation < _generation) return reviewed;
                 if (_phase == Phase.Search && (ticket & ((1L << StepBits) - 1)) == _step)
                 {
+                    _accelerating = false;
                     _stepRefused++;
                     _stepAnswered = 0; // the answers that pass a step come in a row
                 }
@@ -620,6 +629,12 @@ namespace Ahrvo.Client.Resilience
                 }
                 double sending = SendingPerSecond(now);
                 double before = Math.Min(RateAt(now), _ceiling);
+                // Throttled on the plateau, below the rate the server accepted at the last cut, not
+                // probing above it: another client of the account took the room (see Regrow). Only
+                // when that rate was a steady cut's (a search's can be a little high, its plateau
+                // above the limit) and the plateau ran a second first.
+                bool crowded = _phase == Phase.Steady && _anchorFromSteady && Seconds(now - _cutAt) < _k
+                    && Seconds(now - _cutAt) >= Rise + CrowdedAfter;
                 double goodput = Goodput(now, out bool confident);
                 string was = _phase == Phase.Open
                     ? string.Format(CultureInfo.InvariantCulture, "{0:0.#}/s were being sent", sending)
@@ -630,6 +645,7 @@ namespace Ahrvo.Client.Resilience
                     // At the start (or with too few answers to measure): search up from what was accepted.
                     _opened = true;
                     _phase = Phase.Search;
+                    _accelerating = _regrowing = false;
                     _rate = Math.Max(StartRate, Math.Min(Beta * StartGoodput(now), double.IsPositiveInfinity(_ceiling) ? double.MaxValue : _ceiling));
                     _clean = 0;
                     _factor = 2;
@@ -639,7 +655,7 @@ namespace Ahrvo.Client.Resilience
                     message = string.Format(CultureInfo.InvariantCulture,
                         "The API throttled this connection (HTTP 429): requests are now paced at {0:0.#}/s ({1}), raised while none is throttled, to find the account's limit.", _rate, was);
                 }
-                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil) && !FakeClean() && !GapBelowPace(now) && !AcceptedNearClean())
+                else if (_phase == Phase.Search && (_clean <= 0 || _factor > RefineUntil) && !FakeClean() && !GapBelowPace(now) && !AcceptedNearClean() && !RegrowMetLimit())
                 {
                     // A step was throttled: the limit lies between the last clean pace and this one.
                     // The next steps rise from the clean pace by ever smaller factors, a search that
@@ -682,6 +698,7 @@ namespace Ahrvo.Client.Resilience
                     // Requests go out evenly spaced, so the rate they went out at times the share
                     // the server accepted is the rate it accepts (a goodput without the lag of a window).
                     double accepted;
+                    bool regain = false;
                     if (_phase == Phase.Search && GapBelowPace(now))
                     {
                         // Between this 429 and the last, 0.3 s apart or more, the server
@@ -755,11 +772,24 @@ namespace Ahrvo.Client.Resilience
                     double recently = RecentlyAccepted(now);
                     if (accepted < Collapse * recently) accepted = recently;
                     accepted = Math.Max(MinRate, accepted);
+                    // Signs that another client of the account takes the room (see Regrow): this cut
+                    // goes under half of what the server accepted over four seconds before; or it came
+                    // on the plateau; or it is the third in a row, each a second or more after the
+                    // last (a single client's chain of cuts comes a round trip apart and ends within a few).
+                    _peak = Math.Max(_peak, LongGoodput(now));
+                    if (_phase == Phase.Steady && Seconds(now - _cutAt) >= 1) _slowCuts++;
+                    else _slowCuts = 0;
+                    if (accepted < Regain * _peak || crowded || _slowCuts >= 3) regain = true;
+                    _anchorFromSteady = _phase == Phase.Steady;
                     _phase = Phase.Steady;
+                    _regrowing = false;
                     _opened = true;
                     _anchor = accepted;
                     _rate = Math.Max(MinRate, Beta * accepted);
-                    _k = confident ? Clamp(KRequests / accepted, KMin, KMax) : KMin;
+                    // Kept until the pace is lifted: a neighbour that came once may come and go. The
+                    // plateau is then short: the room it leaves is found sooner.
+                    _crowded |= regain;
+                    _k = confident && !_crowded ? Clamp(KRequests / accepted, KMin, KMax) : KMin;
                     message = string.Format(CultureInfo.InvariantCulture,
                         "The API throttled this connection (HTTP 429): it accepted about {0:0.#} requests/s; requests are now paced at {1:0.#}/s ({2}), then sped up again while none is throttled.",
                         accepted, _rate, was);
@@ -854,6 +884,58 @@ namespace Ahrvo.Client.Resilience
             _checking = false;
             return said;
         }
+
+        internal const double Regain = 0.5;          // a cut under this share of _peak says the account is shared
+        internal const double Room = 1.1;            // how far above its anchor the probe must go clean before a regrowing search
+        internal const double FirstRegrowStep = 1.25; // the regrowing search's first factor (then 1.56, then 2)
+        internal const double CrowdedAfter = 1;      // seconds on the plateau (past the rise) before a 429 there says the account is shared
+        private int _slowCuts;               // steady cuts in a row, each a second or more after the last
+        private bool _anchorFromSteady;      // the anchor was set by a steady cut, not a search's end or the start
+        private bool _regrowing;             // the search is a regrowing one (see Regrow)
+        private bool _accelerating;          // a regrowing search whose steps have all passed
+        private bool _crowded;               // cuts said another client takes the room (until the pace is lifted)
+        private double _peak;                // the most the server accepted over four seconds, at any cut since the pace was last lifted
+        private long _regrowAt;              // no regrowing search before this timestamp
+        private double _regrowWait = 4;      // seconds to the next one after this (doubling, at most 16)
+
+        /// <summary>
+        /// Another client of the account took the room (cuts said so, see OnThrottled), and this
+        /// pace's probe went a tenth above its anchor without a 429 for four seconds while the
+        /// workers used it: the neighbour has left or slowed down. A bucket kept empty refuses
+        /// whoever comes next, and paced sends of the busier client come first, so the other got
+        /// most 429s and was cut to a fraction of its share; then it probed up a cubic curve scaled
+        /// to that low anchor after a plateau of up to 10 s. Two clients sharing 10 to 200/s in the
+        /// simulation kept 0.90x of the limit together, 0.55x in the worst runs: one cut to 3/s
+        /// went on at it 20 s after the other ended. The pace now searches up again by steps
+        /// clocked by answers, 1.25x, then 1.56x, then doubling (small first: a limit just above
+        /// is met with few 429s). When the first step is throttled the search ends at once at
+        /// the clean pace; the next try waits twice as long (4, 8, 16 s). Returns a message for
+        /// -Verbose, or null. Callers hold the lock.
+        /// </summary>
+        private string? Regrow(long now)
+        {
+            if (!_crowded || now < _regrowAt) return null;
+            double learned = RateAt(now);
+            if (learned < Room * _anchor || learned >= _ceiling || ThrottledLately(now)) return null;
+            if (SendingPerSecond(now) < 0.8 * learned || NearTheEnd(learned)) return null;
+            _regrowAt = now + (long)(_regrowWait * _time.TimestampFrequency);
+            _regrowWait = Math.Min(16, 2 * _regrowWait);
+            _phase = Phase.Search;
+            _checking = false;
+            _clean = learned;
+            _factor = FirstRegrowStep;
+            _accelerating = _regrowing = true;
+            _rate = Math.Min(_factor * learned, 1e6);
+            _cutAt = now;
+            NewGeneration(now);
+            NextStep(now);
+            return string.Format(CultureInfo.InvariantCulture,
+                "No throttling for {0:0.#} s at {1:0.#} requests/s, after cuts that said another client of the account took the room: searching for its limit again from {2:0.#}/s.",
+                Seconds(now - Math.Max(_refusedAt, ActiveSince())), learned, _rate);
+        }
+
+        /// <summary>A regrowing search's first, smallest step was throttled: the limit lies just above the clean pace, which it ends at. Callers hold the lock.</summary>
+        private bool RegrowMetLimit() => _regrowing && _factor <= FirstRegrowStep * 1.001;
 
         /// <summary>A new pace: answers to requests sent from now on are its own. Callers hold the lock.</summary>
         private void NewGeneration(long now)

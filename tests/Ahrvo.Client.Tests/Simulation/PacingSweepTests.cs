@@ -471,13 +471,15 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// <summary>
     /// Two clients sharing one account (one bucket), started together, 16 workers each, 20 ms, at
     /// limits of 10 to 200/s over 24 seeds each: both finish and lose nothing, and together they keep
-    /// the account busy: at least 0.87x of the limit over the whole sweep, 0.85x at each limit, 0.5x
-    /// in any pair. A client cut low must find the room its neighbour leaves (the flat part after a
-    /// cut lasts at most 10 s), and a cut whose share of 429s a neighbour kept up is not undone as
-    /// noise. Measured at this commit: 0.88 / 0.89 / 0.87 / 0.89 / 0.92x at 10 / 20 / 50 / 100 /
-    /// 200/s, 0.89x in all, worst pair 0.55x; before, 0.84 / 0.86 / 0.80 / 0.82 / 0.91x, 0.85x in
-    /// all, worst 0.43x (one client cut to a sixth of the limit while the other kept the rest, then
-    /// flat for 20 s after the other left). The 0.9x is not met yet. Prints the worst seed.
+    /// the account busy: at least 0.92x of the limit over the whole sweep, 0.9x at each limit, 0.65x
+    /// in any pair. A bucket kept empty refuses whoever comes next, and the busier client's paced
+    /// sends come first, so one client can get most 429s and be cut to a fraction of its share; it
+    /// must then find the room its neighbour leaves (see AdaptiveRateLimiter.Regrow: cuts that say
+    /// the account is shared shorten the plateau, and a clean probe above the anchor searches up
+    /// again). Measured at this commit: 0.93 / 0.94 / 0.92 / 0.94 / 0.95x at 10 / 20 / 50 / 100 /
+    /// 200/s, 0.935x in all, worst pair 0.70x; before the search up again, 0.89 / 0.91 / 0.87 /
+    /// 0.90 / 0.95x, 0.90x in all, worst pairs 0.55x (one client cut to 3/s went on at it for 20 s
+    /// after the other ended). Prints the worst seed.
     /// </summary>
     [Fact]
     public void Two_clients_sharing_one_account_keep_it_busy_and_lose_nothing()
@@ -499,11 +501,11 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
             double average = together.Average(t => t.Ratio);
             all.AddRange(together.Select(t => t.Ratio));
             log.WriteLine($"limit {limit}/s: together {average:0.000}x of the limit on average over 24 seeds, worst {worst.Ratio:0.00}x at seed {worst.Seed}");
-            if (average < 0.85) failures.Add($"limit {limit}/s: together {average:0.000}x of the limit on average (worst seed {worst.Seed})");
-            if (worst.Ratio < 0.5) failures.Add($"limit {limit}/s: together {worst.Ratio:0.00}x at seed {worst.Seed}");
+            if (average < 0.9) failures.Add($"limit {limit}/s: together {average:0.000}x of the limit on average (worst seed {worst.Seed})");
+            if (worst.Ratio < 0.65) failures.Add($"limit {limit}/s: together {worst.Ratio:0.00}x at seed {worst.Seed}");
         }
         log.WriteLine($"together {all.Average():0.000}x of the limit over every limit and seed");
-        if (all.Average() < 0.87) failures.Add($"together {all.Average():0.000}x of the limit over every limit and seed");
+        if (all.Average() < 0.92) failures.Add($"together {all.Average():0.000}x of the limit over every limit and seed");
         Assert.True(failures.Count == 0, string.Join("; ", failures));
     }
 }

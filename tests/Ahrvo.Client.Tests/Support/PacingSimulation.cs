@@ -175,7 +175,7 @@ public sealed class PacingSimulation
     {
         if (Environment.CurrentManagedThreadId != _thread) throw new InvalidOperationException("Run on the thread that created the simulation.");
         if (_server.Faults.Count > 0 && clients.Any(c => c.Model || c.Unpaced)) throw new NotSupportedException("Fault windows are simulated for the real client only.");
-        var runs = clients.Select(c => c.Model || c.Unpaced ? (IRun)new ClientRun(this, c) : new RealRun(this, c)).ToArray();
+        var runs = clients.Select((c, i) => c.Model || c.Unpaced ? (IRun)new ClientRun(this, c) : new RealRun(this, c) { Label = clients.Length > 1 ? $"[{i + 1}] " : "" }).ToArray();
         foreach (var r in runs) At(Now + Ticks(r.Spec.StartAt ?? TimeSpan.Zero), r.Start);
         long limit = Now + Ticks(TimeSpan.FromHours(2));
         // No synchronization context (xunit sets one): a continuation then runs inline where its task
@@ -470,6 +470,8 @@ public sealed class PacingSimulation
     private sealed class RealRun(PacingSimulation sim, Client spec) : HttpMessageHandler, IRun
     {
         public Client Spec { get; } = spec;
+        /// <summary>Names the client in traces when several run.</summary>
+        public string Label { get; init; } = "";
         private static readonly TimeSpan LittleTime = TimeSpan.FromMilliseconds(100);
         private AhrvoClient? _client;
         private Ahrvo.Client.Bulk.BulkBalanceRun? _run;
@@ -508,7 +510,7 @@ public sealed class PacingSimulation
 
         private void Tick()
         {
-            Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_client!.PacedRequestsPerSecond:0.#}, answered {_answeredAt.Count - _lastAnswered} in the last second, throttled so far {_throttled}, taken {_taken}");
+            Trace?.Invoke($"{Label}{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0}: pace {_client!.PacedRequestsPerSecond:0.#}, answered {_answeredAt.Count - _lastAnswered} in the last second, throttled so far {_throttled}, taken {_taken}");
             _lastAnswered = _answeredAt.Count;
             if (!Done) sim.At(sim.Now + sim.Ticks(TickEvery), Tick);
         }
@@ -530,7 +532,7 @@ public sealed class PacingSimulation
                     _errors[kind] = _errors.GetValueOrDefault(kind) + 1;
                 }
             }
-            while (_run.TryTakeMessage(out var m)) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m.Text}");
+            while (_run.TryTakeMessage(out var m)) Trace?.Invoke($"{Label}{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.000}: {m.Text}");
             bool added = false;
             while (_added < Spec.Cards && !_run.IsFull) { _run.Add("card" + _added++); added = true; }
             if (added && _added == Spec.Cards) _run.InputComplete();
@@ -543,7 +545,7 @@ public sealed class PacingSimulation
             int card = int.Parse(query.AsSpan(query.IndexOf("card_id=card", StringComparison.Ordinal) + "card_id=card".Length), provider: System.Globalization.CultureInfo.InvariantCulture);
             int attempt = _attempts[card]++;
             _requests++;
-            if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: send card{card} #{attempt}");
+            if (TraceSends) Trace?.Invoke($"{Label}{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: send card{card} #{attempt}");
             // As the model: the request reaches the server's limiter after a fixed half of the base
             // latency (requests sent evenly arrive evenly); the rest of the time varies.
             var inbound = sim._server.Latency / 2;
@@ -560,7 +562,7 @@ public sealed class PacingSimulation
                 fault = sim.FaultNow();
                 if (fault != null) _faulted++;
                 else ok = sim.Accept(card, attempt);
-                if (TraceSends) Trace?.Invoke($"{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card} #{attempt} {fault ?? ok.ToString()}");
+                if (TraceSends) Trace?.Invoke($"{Label}{(sim.Now - _start) / (double)sim._time.TimestampFrequency:0.0000}: arrive card{card} #{attempt} {fault ?? ok.ToString()}");
                 if (sim._server.Quick429 && fault == null && !ok) sim.At(sim.Now + sim.Ticks(inbound / 10), answerIt);
                 else sim.At(sentAt + sim.Ticks(latency), answerIt);
             });
