@@ -551,6 +551,7 @@ namespace Ahrvo.Client.Resilience
                     _okAtFirst429 = Interlocked.Read(ref _okTotal);
                 }
                 _refusedAt = now;
+                _peak = Math.Max(_peak, AcceptedLately(now));
                 string? reviewed = Review(now);
                 if (generation < _generation) return reviewed;
                 if (_phase == Phase.Search && (ticket & ((1L << StepBits) - 1)) == _step)
@@ -776,7 +777,7 @@ namespace Ahrvo.Client.Resilience
                     // goes under half of what the server accepted over four seconds before; or it came
                     // on the plateau; or it is the third in a row, each a second or more after the
                     // last (a single client's chain of cuts comes a round trip apart and ends within a few).
-                    _peak = Math.Max(_peak, LongGoodput(now));
+                    _peak = Math.Max(_peak, AcceptedLately(now));
                     if (_phase == Phase.Steady && Seconds(now - _cutAt) >= 1) _slowCuts++;
                     else _slowCuts = 0;
                     if (accepted < Regain * _peak || crowded || _slowCuts >= 3) regain = true;
@@ -914,7 +915,7 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         private string? Regrow(long now)
         {
-            if (!_crowded || now < _regrowAt) return null;
+            if (!(_crowded || _anchor < Regain * _peak) || now < _regrowAt) return null;
             double learned = RateAt(now);
             if (learned < Room * _anchor || learned >= _ceiling || ThrottledLately(now)) return null;
             if (SendingPerSecond(now) < 0.8 * learned || NearTheEnd(learned)) return null;
@@ -1135,6 +1136,19 @@ namespace Ahrvo.Client.Resilience
                 return Math.Max(0, _periodOk - trickle * _periodSpan);
             }
             return _counts.Sum(now, Answered, Buckets / 4);
+        }
+
+        /// <summary>
+        /// Answers other than 429 per second over the last four seconds, or since the period of
+        /// activity began when that is shorter, once it is two seconds old (a bucket's burst, spent
+        /// in the first moments, must not pass for a rate); else 0. Callers hold the lock.
+        /// </summary>
+        private double AcceptedLately(long now)
+        {
+            long since = ActiveSince();
+            if (since < 0 || now - since < 2 * _time.TimestampFrequency) return 0;
+            int buckets = BucketsSince(now, since);
+            return _counts.Sum(now, Answered, buckets) / Math.Min(Seconds(now - since), buckets * Seconds(_counts.BucketTicks));
         }
 
         /// <summary>Answers other than 429 per second over the counters' whole span (complete buckets), once the connection is that old; else 0.</summary>
