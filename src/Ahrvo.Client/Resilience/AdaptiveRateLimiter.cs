@@ -20,7 +20,9 @@ namespace Ahrvo.Client.Resilience
     /// clean pace, or later the goodput while throttled, never a share of the rate sent), set just
     /// below it (β = 0.95), levelling at 0.98 of it for a while (about 300 requests, 2 to 10 s, so
     /// that a probe costs a small share of the cards), then probing above it ever faster (a cubic
-    /// curve, as CUBIC's), which finds a limit that rose or a neighbour that left.</item>
+    /// curve, as CUBIC's), which finds a limit that rose or a neighbour that left. Once cuts
+    /// said another client of the account takes the room, a probe that runs clean searches up
+    /// again (see Regrow).</item>
     /// </list>
     /// 429s cut the pace only when their share stands significantly above a noise floor learned
     /// from cuts that did not lower it (a gateway's random 429s then only make their own card
@@ -317,6 +319,7 @@ namespace Ahrvo.Client.Resilience
                         _phase = Phase.Open;
                         _peak = 0;
                         _crowded = false;
+                        _regrowWait = 4;
                         message = string.Format(CultureInfo.InvariantCulture,
                             "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", sinceCut,
                             double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
@@ -341,6 +344,7 @@ namespace Ahrvo.Client.Resilience
                         _phase = Phase.Open;
                         _peak = 0;
                         _crowded = false;
+                        _regrowWait = 4;
                         message = string.Format(CultureInfo.InvariantCulture,
                             "No throttling for {0:0} s: requests of this connection are no longer paced{1}.", quiet,
                             double.IsPositiveInfinity(_ceiling) ? string.Empty : string.Format(CultureInfo.InvariantCulture, " beyond the ceiling of {0:0.##} requests/s (MaxRequestsPerSecond)", _ceiling));
@@ -777,7 +781,6 @@ namespace Ahrvo.Client.Resilience
                     // goes under half of what the server accepted over four seconds before; or it came
                     // on the plateau; or it is the third in a row, each a second or more after the
                     // last (a single client's chain of cuts comes a round trip apart and ends within a few).
-                    _peak = Math.Max(_peak, AcceptedLately(now));
                     if (_phase == Phase.Steady && Seconds(now - _cutAt) >= 1) _slowCuts++;
                     else _slowCuts = 0;
                     if (accepted < Regain * _peak || crowded || _slowCuts >= 3) regain = true;
@@ -895,7 +898,7 @@ namespace Ahrvo.Client.Resilience
         private bool _regrowing;             // the search is a regrowing one (see Regrow)
         private bool _accelerating;          // a regrowing search whose steps have all passed
         private bool _crowded;               // cuts said another client takes the room (until the pace is lifted)
-        private double _peak;                // the most the server accepted over four seconds, at any cut since the pace was last lifted
+        private double _peak;                // the most the server accepted over four seconds, read at every 429 since the pace was last lifted
         private long _regrowAt;              // no regrowing search before this timestamp
         private double _regrowWait = 4;      // seconds to the next one after this (doubling, at most 16)
 
