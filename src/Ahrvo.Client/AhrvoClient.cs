@@ -300,7 +300,7 @@ namespace Ahrvo.Client
             // took them for accepted requests and doubled the pace to 32/s before the window ended).
             if (failure == null && response!.StatusCode != 429 && !Transience.IsTransientStatus(response.StatusCode))
             {
-                _pacer.OnAnswer(ticket, sentAt);
+                Relay(call, _pacer.OnAnswer(ticket, sentAt));
                 Accepted();
             }
             if (failure != null)

@@ -101,7 +101,7 @@ namespace Ahrvo.Client
             bool isWrite = rc.Request.IsWrite, hasKey = rc.Request.IdempotencyKey != null;
             if (failure == null && answer!.StatusCode != 429 && !Transience.IsTransientStatus(answer.StatusCode))
             {
-                _pacer.OnAnswer(ticket); // the API's answers only, as a card's
+                Relay(call, _pacer.OnAnswer(ticket)); // the API's answers only, as a card's
                 Accepted();
             }
             if (failure != null)

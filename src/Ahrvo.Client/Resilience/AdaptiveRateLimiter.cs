@@ -373,16 +373,17 @@ namespace Ahrvo.Client.Resilience
         }
 
         /// <summary>An answer other than 429 came (for telling a lone 429 from throttling).</summary>
-        public void OnAnswer() => OnAnswer(Ticket);
+        public string? OnAnswer() => OnAnswer(Ticket);
 
         /// <summary>A ticket of the current pace for a request sent without a slot (a probe): it counts for the pace, not for a search step.</summary>
         public long Ticket => Interlocked.Read(ref _generation) << StepBits;
 
         /// <summary>
         /// As above, for a request whose slot was given under <paramref name="ticket"/>, sent at
-        /// timestamp <paramref name="sentAt"/> (-1: unknown).
+        /// timestamp <paramref name="sentAt"/> (-1: unknown). Returns a message for -Verbose when this
+        /// answer ended the watch of a cut and the cut was undone (its 429s come whatever the rate), or null.
         /// </summary>
-        public void OnAnswer(long ticket, long sentAt = -1)
+        public string? OnAnswer(long ticket, long sentAt = -1)
         {
             long episode = Interlocked.Read(ref _episodeSent);
             long now = _time.GetTimestamp();
@@ -403,11 +404,14 @@ namespace Ahrvo.Client.Resilience
                 _counts.Add(now, AnsweredNow);
                 if (Interlocked.Increment(ref _genOk) == 1) Interlocked.CompareExchange(ref _genAnsweredAt, now, 0);
             }
+            string? reviewed = null;
             if (!Volatile.Read(ref _opened) || _phase == Phase.Search || (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt)))
             {
                 lock (_lock)
                 {
-                    Review(now);
+                    // Most watches end on an answer: the undo is told here, or -Verbose showed the cut
+                    // and never that the pace went back.
+                    reviewed = Review(now);
                     if (!_opened && _phase == Phase.Open)
                     {
                         if (++_okAnswers >= OpenAfter) _opened = true;
@@ -438,6 +442,7 @@ namespace Ahrvo.Client.Resilience
                     }
                 }
             }
+            return reviewed;
         }
 
         /// <summary>A new search step at <see cref="_rate"/>. Callers hold the lock.</summary>

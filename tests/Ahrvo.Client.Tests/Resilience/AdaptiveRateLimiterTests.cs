@@ -347,16 +347,25 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         var pacer = new AdaptiveRateLimiter(time, null);
         var gateway = new Random(5);
         long ticket = 0;
+        int undone = 0, told = 0;
+        void Heard(string? message) { if (message != null && message.Contains("did not fall", StringComparison.Ordinal)) told++; }
         // 400 requests/s for 20 s, 5 % of them answered 429 whatever the rate.
         for (int i = 0; i < 8000; i++)
         {
-            var wait = pacer.Reserve(out _, out ticket);
+            double floor = pacer.NoiseFloor;
+            var wait = pacer.Reserve(out var paced, out ticket);
+            Heard(paced);
             time.Advance(wait > TimeSpan.FromMilliseconds(2.5) ? wait : TimeSpan.FromMilliseconds(2.5));
-            if (gateway.NextDouble() < 0.05) pacer.OnThrottled(ticket); else pacer.OnAnswer(ticket);
+            Heard(gateway.NextDouble() < 0.05 ? pacer.OnThrottled(ticket) : pacer.OnAnswer(ticket));
+            if (pacer.NoiseFloor > floor) undone++;
         }
-        log.WriteLine($"after 20 s of 5 % random 429s: pace {pacer.CurrentRate}, floor {pacer.NoiseFloor:0.###}");
+        log.WriteLine($"after 20 s of 5 % random 429s: pace {pacer.CurrentRate}, floor {pacer.NoiseFloor:0.###}; {undone} cuts undone, {told} told");
         Assert.Null(pacer.CurrentRate);
         Assert.InRange(pacer.NoiseFloor, 0.02, 0.25);
+        // Every undone cut is told for -Verbose, whichever answer ended its watch (most end on an
+        // answer other than 429, whose message was dropped before).
+        Assert.True(undone >= 1);
+        Assert.Equal(undone, told);
     }
 
     [Fact]
