@@ -133,6 +133,9 @@ namespace Ahrvo.Client.Resilience
         // sent (see EpisodeRate): a 429 says the bucket is empty, so every request sent after it and
         // answered without one took a token the bucket refilled meanwhile.
         private long _episodeSent = -1;   // when the request of the bout's first 429 was sent (-1: none yet)
+        private long _boutAt;             // when the bout's first 429 came
+        private long _holdUntil;          // a spent window is waited for at HoldRate until then, or until an answer other than 429 (see SpentWindow)
+        private double _holdRecent;       // what the server accepted over the second before (the window's count)
         private long _episodeLast = -1;   // the latest send answered since without a 429
         private int _episodeOk;           // answers other than 429 to requests sent after the first
         private long _episodeMinRtt = long.MaxValue, _episodeMaxRtt; // the shortest and longest of their round trips
@@ -351,6 +354,7 @@ namespace Ahrvo.Client.Resilience
                     }
                     else rate = Math.Min(rate, _rate);
                 }
+                if (_holdUntil > now) rate = Math.Min(rate, HoldRate(now));
                 _counts.Add(now, Sent);
                 if (double.IsPositiveInfinity(rate)) return TimeSpan.Zero;
                 if (rate > _scheduledRate * 1.25 || double.IsPositiveInfinity(_scheduledRate))
@@ -405,10 +409,25 @@ namespace Ahrvo.Client.Resilience
                 if (Interlocked.Increment(ref _genOk) == 1) Interlocked.CompareExchange(ref _genAnsweredAt, now, 0);
             }
             string? reviewed = null;
-            if (!Volatile.Read(ref _opened) || _phase == Phase.Search || (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt)))
+            if (!Volatile.Read(ref _opened) || _phase == Phase.Search || (Volatile.Read(ref _checking) && now >= Volatile.Read(ref _checkAt)) || Interlocked.Read(ref _holdUntil) != 0)
             {
                 lock (_lock)
                 {
+                    if (_holdUntil != 0)
+                    {
+                        // Accepted again: the window turned over; on at the pace.
+                        _holdUntil = 0;
+                        if (_phase == Phase.Steady && _holdRecent > _anchor)
+                        {
+                            // Cuts read within the spent window read too little: the count it
+                            // accepted is the rate (a pace of 151/s after a sliding window of 200/s
+                            // was waited out, 0.84x; 0.97x at its count).
+                            _anchor = _holdRecent;
+                            _cutAt = now;
+                            NewGeneration(now);
+                        }
+                        Reschedule(now, Math.Min(RateAt(now), _ceiling));
+                    }
                     // Most watches end on an answer: the undo is told here, or -Verbose showed the cut
                     // and never that the pace went back.
                     reviewed = Review(now);
@@ -527,6 +546,7 @@ namespace Ahrvo.Client.Resilience
                 if (_refusedAt < 0 || now - _refusedAt > _time.TimestampFrequency)
                 {
                     // A new bout of throttling (none for a second): counted from this request on.
+                    _boutAt = now;
                     Interlocked.Exchange(ref _episodeOk, 0);
                     Interlocked.Exchange(ref _episodeMinRtt, long.MaxValue);
                     Interlocked.Exchange(ref _episodeMaxRtt, 0);
@@ -575,6 +595,11 @@ namespace Ahrvo.Client.Resilience
                 {
                     _windowWaiters = false;
                     Signal();
+                }
+                if (!starting && (_phase == Phase.Search || _phase == Phase.Steady))
+                {
+                    if (Interlocked.Read(ref _holdUntil) > now) return reviewed; // waiting for the window: its 429s say nothing new
+                    if (SpentWindow(now) is string held) return held;
                 }
                 if (starting)
                 {
@@ -893,6 +918,40 @@ namespace Ahrvo.Client.Resilience
             _checking = false;
             return said;
         }
+
+        internal const int SpentAfter = 5;           // 429s in a row that, below what was accepted over the last second, say a window is spent
+
+        /// <summary>
+        /// Several 429s in a row, with no answer between, at a pace below what the server accepted
+        /// over the last second: a limiter that counts requests in windows has spent its count and
+        /// refuses everything, whatever the pace, until the window turns over (a token bucket
+        /// refills: at such a pace it lets most through; a gateway's random 429s do not come five
+        /// in a row). Not a rate: no cut. Requests go at a trickle (a quarter of the pace, at most
+        /// 10/s) until one is accepted, at most until a second after this bout's first 429 (a
+        /// window of a second has turned over by then), then on at the pace, or at the window's
+        /// count when that is more (cuts read inside a spent window read too little). The start's
+        /// chain of cuts at a sliding window of 100/s went on sending at 84/s into it for most of a
+        /// second, about 80 429s, and the pace stayed at 0.8x of the window. Returns a message for
+        /// -Verbose, or null. Callers hold the lock.
+        /// </summary>
+        private string? SpentWindow(long now)
+        {
+            if (Volatile.Read(ref _refusedInARow) < SpentAfter) return null;
+            double pace = Math.Min(RateAt(now), _ceiling);
+            double recent = RecentlyAccepted(now);
+            if (!(pace < recent)) return null;
+            long until = Math.Max(_boutAt + _time.TimestampFrequency, now + (long)(_time.TimestampFrequency / HoldRate(now)));
+            Interlocked.Exchange(ref _holdUntil, until);
+            // The window's count: what it accepted over the last second, all before its 429s.
+            _holdRecent = Math.Max(recent, _counts.Sum(now, Answered, Buckets / 4));
+            Reschedule(now, HoldRate(now));
+            return string.Format(CultureInfo.InvariantCulture,
+                "The API refused {0} requests in a row at {1:0.#} requests/s although it accepted {2:0.#}/s over the last second: a window's count is spent, not the rate; requests go at {3:0.#}/s until one is accepted (at most {4:0.##} s), then on at the pace.",
+                Volatile.Read(ref _refusedInARow), pace, recent, HoldRate(now), Seconds(until - now));
+        }
+
+        // The trickle a spent window is waited for at: finds a fixed window's turn within a tenth of a second.
+        private double HoldRate(long now) => Math.Max(MinRate, Math.Min(Math.Min(RateAt(now), _ceiling) / 4, 10));
 
         internal const double Regain = 0.5;          // a cut under this share of _peak says the account is shared
         internal const double Room = 1.1;            // how far above its anchor the probe must go clean before a regrowing search
