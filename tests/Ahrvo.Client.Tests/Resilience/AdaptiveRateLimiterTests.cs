@@ -341,6 +341,59 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_spent_window_is_waited_for_at_a_trickle_without_a_cut_and_the_pace_goes_on_at_its_count()
+    {
+        // A fixed window of 100 requests a second, its 429s at once, requests offered at 1,000/s.
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null);
+        var start = time.GetUtcNow();
+        long window = -1; int count = 0;
+        bool Server()
+        {
+            long w = (long)(time.GetUtcNow() - start).TotalSeconds;
+            if (w != window) { window = w; count = 0; }
+            if (count >= 100) return false;
+            count++;
+            return true;
+        }
+        string? held = null;
+        DateTimeOffset heldAt = default, releasedAt = default;
+        int throttled = 0, sentWhileHeld = 0;
+        while (time.GetUtcNow() - start < TimeSpan.FromSeconds(4))
+        {
+            var wait = pacer.Reserve(out _, out long ticket);
+            time.Advance(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1));
+            bool holding = held != null && releasedAt == default;
+            if (holding) sentWhileHeld++;
+            if (Server())
+            {
+                pacer.OnAnswer(ticket);
+                if (holding) releasedAt = time.GetUtcNow();
+            }
+            else
+            {
+                throttled++;
+                string? m = pacer.OnThrottled(ticket);
+                if (held == null && m != null && m.Contains("window's count is spent", StringComparison.Ordinal))
+                {
+                    held = m;
+                    heldAt = time.GetUtcNow();
+                    log.WriteLine($"{(heldAt - start).TotalSeconds:0.000} s: {m}");
+                }
+            }
+        }
+        double heldFor = (releasedAt - heldAt).TotalSeconds;
+        log.WriteLine($"released after {heldFor:0.000} s, {sentWhileHeld} sent meanwhile; in 4 s {throttled} 429s, pace {pacer.CurrentRate:0.#}/s");
+        Assert.NotNull(held);
+        Assert.NotEqual(default, releasedAt);
+        // At a trickle (10/s at most) until the window turned over, not at the pace.
+        Assert.InRange(sentWhileHeld, 1, 10 * heldFor + 2);
+        Assert.InRange(heldFor, 0, 1.1);
+        // Then on at the window's count, not at what the cuts inside it read.
+        Assert.InRange(pacer.CurrentRate ?? 0, 90, 110);
+    }
+
+    [Fact]
     public void Random_429s_at_a_fixed_share_leave_the_pace_unlimited_once_a_cut_did_not_lower_their_share()
     {
         var time = new FakeTimeProvider();
