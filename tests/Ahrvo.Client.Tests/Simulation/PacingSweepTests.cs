@@ -559,4 +559,48 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
         if (all.Average() < 0.92) failures.Add($"together {all.Average():0.000}x of the limit over every limit and seed");
         Assert.True(failures.Count == 0, string.Join("; ", failures));
     }
+
+    /// <summary>
+    /// Two clients sharing one account as the bench's two processes do: 429s come back at once
+    /// (the emulator's and a gateway's), and the second client starts 0 to 150 ms after the first,
+    /// so the first spends the bucket's burst and the other's search starts into an empty bucket.
+    /// Limits of 20 to 200/s, 16 workers each, 20 ms, 12 seeds at each start offset: both lose
+    /// nothing, and together they keep at least 0.87x of the limit busy on average, 0.8x at each
+    /// limit. A guard, not the goal (0.9x): measured at this commit 0.890x over the sweep (0.855x
+    /// at 100/s), cells at 0.74-0.96x and pairs at 0.59x, the late client starved to 1-8/s, a
+    /// stable split of the limit in which it sees no 429 (see docs/reliability.md, "The twelfth
+    /// session"). Prints each cell.
+    /// </summary>
+    [Fact]
+    public void Two_clients_started_apart_with_429s_at_once_lose_nothing_and_keep_the_account_busy()
+    {
+        var failures = new List<string>();
+        var all = new List<double>();
+        foreach (var limit in new[] { 20.0, 50, 100, 200 })
+        {
+            var atLimit = new List<double>();
+            foreach (var offsetMs in new[] { 0, 30, 150 })
+            {
+                var together = new List<(double Ratio, int Seed)>();
+                for (int seed = 1; seed <= 12; seed++)
+                {
+                    var server = new PacingSimulation.Server(limit, limit, true, TimeSpan.FromMilliseconds(20), 0, TimeSpan.FromSeconds(1)) { Quick429 = true };
+                    int n = (int)(10 * limit);
+                    var both = new PacingSimulation(server, seed).Run(
+                        new PacingSimulation.Client(16, n, TimeSpan.FromSeconds(120)),
+                        new PacingSimulation.Client(16, n, TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(offsetMs)));
+                    Assert.All(both, o => Assert.True(o.Lost == 0, $"limit {limit}/s, second client {offsetMs} ms late, seed {seed}: {o}"));
+                    together.Add((2 * n / both.Max(o => o.Duration).TotalSeconds / limit, seed));
+                }
+                var worst = together.MinBy(t => t.Ratio);
+                log.WriteLine($"limit {limit}/s, second client {offsetMs} ms late: together {together.Average(t => t.Ratio):0.000}x on average, worst {worst.Ratio:0.00}x at seed {worst.Seed}");
+                atLimit.AddRange(together.Select(t => t.Ratio));
+            }
+            if (atLimit.Average() < 0.8) failures.Add($"limit {limit}/s: together {atLimit.Average():0.000}x on average");
+            all.AddRange(atLimit);
+        }
+        log.WriteLine($"together {all.Average():0.000}x of the limit over every limit, offset and seed");
+        if (all.Average() < 0.87) failures.Add($"together {all.Average():0.000}x over the sweep");
+        Assert.True(failures.Count == 0, string.Join("; ", failures));
+    }
 }
