@@ -9,8 +9,9 @@ namespace Ahrvo.Client.Resilience
     /// 429s. Three phases:
     /// <list type="bullet">
     /// <item><b>Open</b>: not paced. At a connection's start a send window applies as TCP's slow
-    /// start does (4 requests, then two more for every answer), so a burst into an unknown limit
-    /// costs a handful of 429s, not one per worker.</item>
+    /// start does (4 requests, then two more for every answer, none more after a 429 until the
+    /// bucket answers again), so a burst into an unknown limit costs a handful of 429s, not one
+    /// per worker.</item>
     /// <item><b>Search</b>: after the first throttling, the pace doubles each time a few answers in
     /// a row to requests sent at it came back without a 429 (clocked by answers, so by the round
     /// trip). A throttled step narrows it down: the next steps rise from the last clean pace by the
@@ -114,6 +115,13 @@ namespace Ahrvo.Client.Resilience
         private bool _opened;             // the start window is gone (enough answers, or a throttle)
         private long _granted, _okAnswers;
         private bool _windowWaiters;
+        // A 429 in the start window says the bucket is empty now: no more cards are let in until an
+        // answer to a request sent since its request came back without one (see FreezeWindow).
+        private long _frozenAfter = -1;   // the send time of the latest such 429's request (-1: not frozen)
+        private long _frozenWindow;       // cards let in while frozen
+        private long _frozenSince;        // when it froze
+        private long _admitted;           // cards let in by the window so far (by their place in the input, or counted)
+        private long _startAnswers;       // answers (429s too) while the start window applies
         private int _refusedInARow;       // 429s since the last other answer
         // What the server accepted between two 429s: a 429 says the bucket is empty, so the answers
         // between two of them are about what it refilled (never more than one over, fewer when it was
@@ -302,12 +310,19 @@ namespace Ahrvo.Client.Resilience
                 {
                     // The start window: a few requests before the first answers, more as they come.
                     long window = InitialWindow + WindowGrowth * _okAnswers;
+                    if (_frozenAfter >= 0)
+                    {
+                        // Frozen: one card at a time goes when none is on its way (a probe of the bucket).
+                        if (_granted <= _startAnswers) _frozenWindow = Math.Max(_frozenWindow, _admitted + 1);
+                        window = Math.Min(window, _frozenWindow);
+                    }
                     if (order >= 0 ? order >= window : _granted >= window)
                     {
                         _windowWaiters = true;
                         return WindowWait;
                     }
                     _granted++;
+                    _admitted = Math.Max(_admitted, order >= 0 ? order + 1 : _granted);
                     _counts.Add(now, Sent);
                     return TimeSpan.Zero;
                 }
@@ -433,6 +448,8 @@ namespace Ahrvo.Client.Resilience
                     reviewed = Review(now);
                     if (!_opened && _phase == Phase.Open)
                     {
+                        _startAnswers++;
+                        if (_frozenAfter >= 0 && (sentAt < 0 || sentAt >= _frozenAfter)) _frozenAfter = -1;
                         if (++_okAnswers >= OpenAfter) _opened = true;
                         if (_windowWaiters)
                         {
@@ -590,6 +607,9 @@ namespace Ahrvo.Client.Resilience
                     _stepAnswered = 0; // the answers that pass a step come in a row
                 }
                 bool starting = _phase == Phase.Open && !_opened;
+                // A request sent while the window was frozen, refused too: the bucket stayed empty.
+                bool probeRefused = starting && _frozenAfter >= 0 && sentAt >= _frozenSince;
+                if (starting) FreezeWindow(sentAt, now);
                 bool gapCut = false;
                 if (_windowWaiters)
                 {
@@ -608,7 +628,7 @@ namespace Ahrvo.Client.Resilience
                     // waiting for half waited for as many 429s as the burst had tokens, 58 at 50/s); a
                     // gateway's random 429 only makes its own card wait.
                     int refused = _counts.Sum(now, Refused), answered = _counts.Sum(now, Answered);
-                    if ((refused < 2 || refused < answered) && Volatile.Read(ref _refusedInARow) < StartStreak) return reviewed;
+                    if ((refused < 2 || refused < answered) && Volatile.Read(ref _refusedInARow) < StartStreak && !probeRefused) return reviewed;
                 }
                 else
                 {
@@ -917,6 +937,27 @@ namespace Ahrvo.Client.Resilience
                 : null;
             _checking = false;
             return said;
+        }
+
+        /// <summary>
+        /// A 429 in the start window (a request sent at <paramref name="sentAt"/>): the bucket is
+        /// empty now, so no more cards are let in until an answer to a request sent since then comes
+        /// back without a 429, only one at a time when none is on its way. Answers that came before
+        /// it had grown the window, and it went on letting cards in: at 10/s, 12 requests went out
+        /// after the first two 429s, all refused (16 429s at the start of a run of 150 cards). A
+        /// gateway's random 429 costs a round trip at most: requests sent since are on their way.
+        /// Callers hold the lock.
+        /// </summary>
+        private void FreezeWindow(long sentAt, long now)
+        {
+            _startAnswers++;
+            if (sentAt < 0) return;
+            if (_frozenAfter < 0)
+            {
+                _frozenWindow = _admitted;
+                _frozenSince = now;
+            }
+            _frozenAfter = Math.Max(_frozenAfter, sentAt);
         }
 
         internal const int SpentAfter = 5;           // 429s in a row that, below what was accepted over the last second, say a window is spent

@@ -128,6 +128,59 @@ public sealed class AdaptiveRateLimiterTests(ITestOutputHelper log)
         Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out _, out _, out _, order: 2));
     }
 
+    [Fact]
+    public void The_start_window_lets_no_more_cards_in_after_a_429_until_the_bucket_answers_again()
+    {
+        var time = new FakeTimeProvider(); // frozen: the window's own fallback never comes
+        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
+        long Send(int order)
+        {
+            Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out long t, out _, out _, order));
+            return t;
+        }
+        bool Held(int order) => pacer.Reserve(out _, out _, out _, out _, order) > TimeSpan.Zero;
+        long t0 = time.GetTimestamp();
+        var first = Enumerable.Range(0, 4).Select(Send).ToArray();
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        // Three answers grow the window to ten; cards 4 and 5 go.
+        for (int i = 0; i < 3; i++) pacer.OnAnswer(first[i], t0);
+        long t1 = time.GetTimestamp();
+        long four = Send(4), five = Send(5);
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        // Card 4 is refused: the bucket is empty. The fourth first answer (sent before it) grows the
+        // window to twelve, yet card 6 stays out: only news from after the 429 counts.
+        Assert.Null(pacer.OnThrottled(four, t1));
+        pacer.OnAnswer(first[3], t0);
+        Assert.True(Held(6));
+        // Card 5 was on its way meanwhile; refused too, none is on its way: one card goes (a probe
+        // of the bucket), the next waits for its answer.
+        Assert.Null(pacer.OnThrottled(five, t1));
+        long t2 = time.GetTimestamp();
+        long probe = Send(6);
+        Assert.True(Held(7));
+        // The probe refused too: the bucket stayed empty, the start window ends and the pace searches.
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.NotNull(pacer.OnThrottled(probe, t2));
+        Assert.NotNull(pacer.LearnedRate);
+    }
+
+    [Fact]
+    public void A_lone_429_in_the_start_window_holds_it_only_until_a_request_sent_since_is_answered()
+    {
+        // A gateway's random 429: the requests sent with or after it come back, and the window goes on.
+        var time = new FakeTimeProvider();
+        var pacer = new AdaptiveRateLimiter(time, null, slowStart: true);
+        long t0 = time.GetTimestamp();
+        var first = Enumerable.Range(0, 4).Select(n => { Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out long t, out _, out _, n)); return t; }).ToArray();
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Null(pacer.OnThrottled(first[0], t0));
+        Assert.True(pacer.Reserve(out _, out _, out _, out _, order: 4) > TimeSpan.Zero);
+        pacer.OnAnswer(first[1], t0);
+        Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out _, out _, out _, order: 4));
+        Assert.Equal(TimeSpan.Zero, pacer.Reserve(out _, out _, out _, out _, order: 5));
+        Assert.Null(pacer.LearnedRate);
+    }
+
     [Theory]
     [InlineData(10, 4)]
     [InlineData(10, 64)]
