@@ -94,6 +94,33 @@ public sealed class AhrvoClientRetryTests
         Assert.Equal(1, handler.Total);
     }
 
+    [Theory]
+    [InlineData(400, "text/html", "<html><head><title>400 Request Header Or Cookie Too Large</title></head></html>")]
+    [InlineData(403, "text/html", "<!DOCTYPE html><html><body>Access denied by the web application firewall. Ray ID 8c1f</body></html>")]
+    [InlineData(404, "text/plain", "\r\n  <html><body><h1>404 Not Found</h1>nginx</body></html>")]
+    public async Task A_web_page_refusing_a_card_is_blamed_on_what_sent_it_not_on_the_card_or_the_account(int status, string contentType, string body)
+    {
+        // A gateway, firewall or wrong address answered, not the API: its 400/403/404 page says
+        // nothing of the card ("not found", "invalid") or the account ("not enabled"), and one
+        // blocked card does not stop the others (a 403 from the API does).
+        var handler = Api(r => r.CardId == "card2" ? ScriptedHandler.Json(status, body, contentType) : ScriptedHandler.Balance(r.CardId));
+        using var client = Client(handler);
+        var page = await _clock.RunAsync(client.GetBalanceAsync("card2"));
+        Assert.False(page.Success);
+        Assert.Equal(AhrvoErrorKind.UnexpectedStatus, page.Error!.Kind);
+        Assert.False(page.Error.AffectsEveryCard);
+        Assert.Contains("web page, not the API's JSON", page.Error.Message);
+        Assert.DoesNotContain("not found", page.Error.Message);
+        Assert.DoesNotContain("not enabled", page.Error.Message);
+        Assert.Contains("BaseUri", page.Error.RecommendedAction);
+        Assert.Equal(1, page.Attempts);
+        // The API's own JSON answer with the same status keeps its meaning.
+        var api = Api(_ => ScriptedHandler.Json(status, """{"code":"X","message":"no"}"""));
+        using var apiClient = Client(api);
+        var own = await _clock.RunAsync(apiClient.GetBalanceAsync("card2"));
+        Assert.Equal(status switch { 400 => AhrvoErrorKind.InvalidCard, 403 => AhrvoErrorKind.Forbidden, _ => AhrvoErrorKind.CardNotFound }, own.Error!.Kind);
+    }
+
     [Fact]
     public async Task A_Retry_After_date_is_waited_for_to_the_second_counted_from_the_answer()
     {

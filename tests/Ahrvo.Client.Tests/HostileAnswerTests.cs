@@ -115,10 +115,11 @@ public sealed class HostileAnswerTests(ITestOutputHelper log) : IDisposable
     {
         200 => [AhrvoErrorKind.InvalidResponse, AhrvoErrorKind.ApiError],
         >= 300 and < 400 => [AhrvoErrorKind.Redirect],
-        400 => [AhrvoErrorKind.InvalidCard],
+        // A web page's 400, 403 or 404 is a gateway's, a firewall's or a wrong address's (UnexpectedStatus).
+        400 => [AhrvoErrorKind.InvalidCard, AhrvoErrorKind.UnexpectedStatus],
         401 => [AhrvoErrorKind.Unauthorized],
-        403 => [AhrvoErrorKind.Forbidden],
-        404 => [AhrvoErrorKind.CardNotFound],
+        403 => [AhrvoErrorKind.Forbidden, AhrvoErrorKind.UnexpectedStatus],
+        404 => [AhrvoErrorKind.CardNotFound, AhrvoErrorKind.UnexpectedStatus],
         // Waited out until the card's time is up, then given up as the service's (or its outage's).
         // Every 5xx but 501 and 505 is a gateway's or the service's trouble (issue 17): 520-530 included.
         408 or 429 or (>= 500 and < 600 and not 501 and not 505) => [AhrvoErrorKind.ServiceUnavailable, AhrvoErrorKind.CircuitOpen],

@@ -119,6 +119,14 @@ namespace Ahrvo.Client.Parsing
                 _text.Clean(err);
             }
             string api = err.Message != null ? $" The API said: {err.Message.Trim().TrimEnd('.')}." : string.Empty;
+            // A web page, not the API's JSON: a gateway, a firewall, a proxy or a wrong address answered.
+            // Its 400, 403 or 404 says nothing of the card or the account: a WAF's block page or a
+            // CDN's 404 read as "card not found" or "not enabled for this account" blamed the wrong
+            // party, and a 403 page stopped the whole run.
+            if ((status == 400 || status == 403 || status == 404) && IsHtml(r))
+                return Fail(Error(AhrvoErrorKind.UnexpectedStatus, f,
+                    $"Card '{cardId}' was not read: the answer (HTTP {status}) was a web page, not the API's JSON, so something in front of the API sent it (a gateway, firewall or proxy, or a wrong address); it says nothing of the card or the account.",
+                    status));
             switch (status)
             {
                 case 400:
@@ -155,6 +163,17 @@ namespace Ahrvo.Client.Parsing
                 $"The API answered HTTP {status} for card '{cardId}', which this module does not expect.{api}", status, err.Code, err.Message));
 
             BalanceResult Fail(AhrvoError e) => BalanceResult.Failed(cardId, e, status, elapsed, attempts);
+        }
+
+        /// <summary>The body is a web page: its content type says HTML, or it begins with markup.</summary>
+        private static bool IsHtml(AttemptResponse r)
+        {
+            if (r.ContentType != null && r.ContentType.IndexOf("html", StringComparison.OrdinalIgnoreCase) >= 0) return true;
+            if (r.BodyTooLarge || r.BodyUndecodable) return false;
+            int i = 0, n = Math.Min(r.BodyLength, r.Body.Length);
+            if (n >= 3 && r.Body[0] == 0xEF && r.Body[1] == 0xBB && r.Body[2] == 0xBF) i = 3; // a UTF-8 BOM
+            while (i < n && (r.Body[i] == ' ' || r.Body[i] == '\t' || r.Body[i] == '\r' || r.Body[i] == '\n')) i++;
+            return i < n && r.Body[i] == '<';
         }
 
         /// <summary>Why a card that kept failing stopped, as the end of a sentence.</summary>

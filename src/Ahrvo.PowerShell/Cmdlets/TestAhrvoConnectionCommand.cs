@@ -87,7 +87,9 @@ namespace Ahrvo.PowerShell.Cmdlets
             ConnectionTest Make(ConnectionTestOutcome outcome, string message, string? action) =>
                 new ConnectionTest(outcome, status, error?.ApiCode, message, action, connection, ProbeCardId, duration, started);
 
-            if (result.Success || status == 400 || status == 404 || error?.Kind == AhrvoErrorKind.ApiError)
+            // Only the API's own answers say the credentials passed: a gateway's or a wrong address's
+            // 400 or 404 page never looked at them (see ResponseInterpreter: UnexpectedStatus).
+            if (result.Success || (status == 400 && error?.Kind == AhrvoErrorKind.InvalidCard) || (status == 404 && error?.Kind == AhrvoErrorKind.CardNotFound) || error?.Kind == AhrvoErrorKind.ApiError)
                 return Make(ConnectionTestOutcome.CredentialsAccepted, string.Format(CultureInfo.InvariantCulture,
                     "The credentials work: the API answered the query for a card that does not exist with HTTP {0}, not 401 or 403.", status), null);
             switch (error!.Kind)

@@ -71,6 +71,10 @@ public sealed class GetAhrvoCardBalanceCommandResponseTests(EmulatorFixture fx, 
         ("body-bad-currency", new { kind = "body", body = """{"code":"SUCCESS","data":{"available_balance":"1.00","currency":"US$"}}""" }, "Ahrvo.InvalidResponse"),
         ("body-eur", new { kind = "body", body = """{"code":"SUCCESS","data":{"available_balance":"2.00","currency":"eur"}}""" }, "2.00"),
         ("body-204", new { kind = "body", status = 204, body = "" }, "Ahrvo.UnexpectedStatus"),
+        // A firewall's or a CDN's page, not the API's JSON: neither the card's fault nor the account's,
+        // and the 403 page does not stop the run (the API's own 403 does).
+        ("body-html-403", new { kind = "body", status = 403, contentType = "text/html", body = "<html><body>Access denied by the firewall</body></html>" }, "Ahrvo.UnexpectedStatus"),
+        ("body-html-404", new { kind = "body", status = 404, contentType = "text/html", body = "<html><body><h1>404 Not Found</h1></body></html>" }, "Ahrvo.UnexpectedStatus"),
         ("body-escape-in-balance", new { kind = "body", body = "{\"code\":\"SUCCESS\",\"data\":{\"available_balance\":\"1\\u001b[2J\\nFORGED\",\"currency\":\"USD\"}}" }, "Ahrvo.InvalidResponse"),
         ("body-escape-in-message", new { kind = "body", status = 400, body = "{\"code\":\"BAD\",\"message\":\"line1\\n\\u001b[31mFORGED: ok\"}" }, "Ahrvo.InvalidCard"),
     ];

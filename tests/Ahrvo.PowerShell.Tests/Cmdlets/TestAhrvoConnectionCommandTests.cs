@@ -83,6 +83,20 @@ public sealed class TestAhrvoConnectionCommandTests(EmulatorFixture fx) : Emulat
         Assert.Contains("account manager", t.RecommendedAction);
     }
 
+    [Fact]
+    public async Task A_web_page_404_does_not_say_the_credentials_work()
+    {
+        // A wrong address or a CDN's page never looked at the credentials: only the API's own 404 says they passed.
+        await fx.Emulator.SetConfigAsync(new { faults = new[] { new { kind = "body", rate = 1.0, status = 404, contentType = "text/html", body = "<html><body><h1>404 Not Found</h1></body></html>" } } });
+        var t = Single(Run("Test-AhrvoConnection"));
+        Assert.False(t.Succeeded);
+        Assert.Equal(ConnectionTestOutcome.Inconclusive, t.Outcome);
+        Assert.Null(t.CredentialsValid);
+        Assert.Equal(404, t.StatusCode);
+        Assert.DoesNotContain("The credentials work", t.Message);
+        Assert.Contains("web page", t.Message);
+    }
+
     [Theory]
     [InlineData("500")]
     [InlineData("503")]
