@@ -305,7 +305,8 @@ namespace Ahrvo.Client
             }
             if (failure != null)
             {
-                if (!Transience.IsTransient(failure))
+                // Not mended by asking again: a TLS failure, a host name that has never resolved.
+                if (!Transience.IsTransient(failure, _transport.HasAnswered))
                 {
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
                     return StepOutcome.Answered(Audit(Final(call, null, failure)));

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Ahrvo.Client.Bulk;
 using Ahrvo.Client.Tests.Support;
 using Xunit;
 
@@ -206,5 +207,57 @@ public sealed class AhrvoClientRetryTests
         Assert.Equal(3, result.Attempts);
         Assert.Equal(3, handler.Total);
         Assert.False(client.Health.IsDown); // three failures of one card are not an outage
+    }
+
+    /// <summary>What SocketsHttpHandler throws for a name the resolver says does not exist.</summary>
+    private static HttpRequestException NoSuchHost(SocketError error = SocketError.HostNotFound) =>
+        new("Name or service not known (api.example.test:443)", new SocketException((int)error));
+
+    [Theory]
+    [InlineData(SocketError.HostNotFound)]
+    [InlineData(SocketError.NoData)]
+    public async Task A_host_name_that_never_resolved_ends_each_card_of_a_bulk_run_at_once_naming_the_host(SocketError error)
+    {
+        // A typo in BaseUri, or a name only another network knows: retried, every card waited for
+        // the breaker and then its whole budget (120 s) and ended as CircuitOpen, "check the service".
+        var handler = Api((_, _) => Task.FromException<HttpResponseMessage>(NoSuchHost(error)));
+        using var client = Client(handler);
+        long began = _clock.GetTimestamp();
+        using var run = new BulkBalanceRun(client, 4, verbose: false, debug: false);
+        var done = BulkDriver.DriveAsync(run, 6);
+        await _clock.RunAsync(done, TimeSpan.FromMinutes(10));
+        var taken = await done;
+
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => "card" + i), taken.Select(t => t.CardId));
+        Assert.All(taken, t =>
+        {
+            var e = t.Result!.Error!;
+            Assert.Equal(AhrvoErrorKind.ServiceUnavailable, e.Kind);
+            Assert.Equal(1, e.Attempts);
+            Assert.Contains("host name 'api.example.test' does not resolve", e.Message);
+            Assert.Contains("nothing is known to be wrong with the card or the API", e.Message);
+            Assert.Contains("host name in BaseUri", e.RecommendedAction);
+            Assert.Contains("DNS", e.RecommendedAction);
+        });
+        Assert.Equal(6, handler.Total); // one request each, no retry, no probe
+        Assert.False(client.Health.IsDown);
+        // Fake time: no backoff, no outage wait; only the pace's start window, which lets cards past
+        // its first four go after 2 s when no answer comes (retried, the run took the 120 s budget).
+        Assert.True(_clock.GetElapsedTime(began) <= TimeSpan.FromSeconds(3), _clock.GetElapsedTime(began).ToString());
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(503)] // a gateway's answer proves the name resolved as well
+    public async Task A_host_name_that_fails_to_resolve_after_the_connection_was_answered_is_retried(int firstStatus)
+    {
+        var handler = Api(r => r.CardId == "first" && r.Attempt == 1 ? ScriptedHandler.Status(firstStatus)
+            : r.CardId == "second" && r.Attempt == 1 ? throw NoSuchHost()
+            : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler);
+        await _clock.RunAsync(client.GetBalanceAsync("first"));
+        var r = await _clock.RunAsync(client.GetBalanceAsync("second"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
     }
 }

@@ -33,6 +33,15 @@ namespace Ahrvo.Client.Http
         private readonly IHttpClientFactory _factory;
         private HttpClient? _http;
         private long _httpCreatedAt;
+        private int _answered;
+
+        /// <summary>
+        /// Some request of this connection got an HTTP answer (any status): its host name resolved
+        /// at least once, so a name that does not resolve later is a hiccup, not a wrong address.
+        /// </summary>
+        internal bool HasAnswered => Volatile.Read(ref _answered) != 0;
+
+        internal void MarkAnswered() => Volatile.Write(ref _answered, 1);
 
         public ApiTransport(AhrvoClientOptions options, ServerText text)
         {
@@ -115,6 +124,7 @@ namespace Ahrvo.Client.Http
 
             var attemptWatch = Stopwatch.StartNew();
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            MarkAnswered();
             var attempt = new AttemptResponse
             {
                 StatusCode = (int)response.StatusCode,

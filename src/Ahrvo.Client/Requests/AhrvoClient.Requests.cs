@@ -106,7 +106,7 @@ namespace Ahrvo.Client
             }
             if (failure != null)
             {
-                if (!Transience.IsTransient(failure))
+                if (!Transience.IsTransient(failure, _transport.HasAnswered))
                 {
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
                     return Done(rc, null, failure, AhrvoLimit.None);

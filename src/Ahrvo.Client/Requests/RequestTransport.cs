@@ -80,6 +80,7 @@ namespace Ahrvo.Client.Requests
 
             var watch = Stopwatch.StartNew();
             using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            transport.MarkAnswered();
             var attempt = new AttemptResponse
             {
                 StatusCode = (int)response.StatusCode,
