@@ -133,6 +133,50 @@ public sealed class AhrvoClientRetryTests
         Assert.InRange(Gap(1), TimeSpan.FromSeconds(1) - TimeSpan.FromMilliseconds(1), most);
     }
 
+    private static HttpResponseMessage WithRetryAfter(HttpResponseMessage answer, string value)
+    {
+        answer.Headers.TryAddWithoutValidation("Retry-After", value);
+        return answer;
+    }
+
+    [Theory]
+    [InlineData(503)]
+    [InlineData(429)]
+    public async Task A_Retry_After_in_decimal_seconds_is_waited_for(int status)
+    {
+        // .NET's header parser drops "1.5": the card came back after a backoff of 0.25-0.75 s (a 503)
+        // or 0.5-0.55 s (a 429), into the server's wait.
+        var handler = Api(r => r.Attempt > 1 ? ScriptedHandler.Balance(r.CardId) : WithRetryAfter(ScriptedHandler.Status(status), "1.5"));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        // A 503 waits what it asked; throttled cards (429) come back spread over a tenth of it more.
+        var most = status == 429 ? TimeSpan.FromSeconds(1.65) : TimeSpan.FromSeconds(1.5);
+        Assert.InRange(Gap(1), TimeSpan.FromSeconds(1.5) - TimeSpan.FromMilliseconds(1), most);
+    }
+
+    [Theory]
+    [InlineData(503, "soon")]
+    [InlineData(503, "-1")]
+    [InlineData(429, "soon")]
+    [InlineData(429, "-1.5")]
+    [InlineData(429, "1,5")]
+    public async Task A_Retry_After_that_is_not_seconds_or_a_date_is_not_followed_and_Verbose_says_so(int status, string value)
+    {
+        var lines = new List<string>();
+        var diag = new Ahrvo.Client.Diagnostics.RequestDiagnostics(verbose: true, debug: false, m => { lock (lines) lines.Add(m.Text); });
+        var handler = Api(r => r.Attempt > 1 ? ScriptedHandler.Balance(r.CardId) : WithRetryAfter(ScriptedHandler.Status(status), value));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1", diag));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        // As before: the first backoff (0.5 s × 0.5-1.5 for a failure; 0.5 s plus up to 50 ms for a 429).
+        if (status == 429) Assert.InRange(Gap(1), TimeSpan.FromMilliseconds(499), TimeSpan.FromMilliseconds(550));
+        else Assert.InRange(Gap(1), TimeSpan.FromMilliseconds(249), TimeSpan.FromMilliseconds(750));
+        Assert.Contains(lines, l => l.Contains("Retry-After '" + value + "' is neither a number of seconds nor an HTTP date, so it was not followed"));
+    }
+
     [Fact]
     public async Task MaxRetryDelay_zero_means_retry_at_once()
     {

@@ -129,10 +129,11 @@ namespace Ahrvo.Client.Http
             {
                 StatusCode = (int)response.StatusCode,
                 // The connection's clock, the one its waits run on (a fake one in tests).
-                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, _options.Time.GetUtcNow()),
+                RetryAfter = RetryAfter.Parse(response.Headers, _options.Time.GetUtcNow(), out var unread),
                 ContentType = response.Content?.Headers.ContentType?.MediaType,
                 Location = response.Headers.Location,
             };
+            attempt.RetryAfterUnread = unread;
             if (response.Content != null)
             {
                 try

@@ -84,10 +84,11 @@ namespace Ahrvo.Client.Requests
             var attempt = new AttemptResponse
             {
                 StatusCode = (int)response.StatusCode,
-                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, options.Time.GetUtcNow()),
+                RetryAfter = RetryAfter.Parse(response.Headers, options.Time.GetUtcNow(), out var unread),
                 ContentType = response.Content?.Headers.ContentType?.MediaType,
                 Location = response.Headers.Location,
             };
+            attempt.RetryAfterUnread = unread;
             var headers = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
             Collect(headers, response.Headers, text);
             if (response.Content != null)
