@@ -304,4 +304,95 @@ public sealed class AhrvoClientRetryTests
         Assert.True(r.Success, r.Error?.Message);
         Assert.Equal(2, r.Attempts);
     }
+
+    /// <summary>
+    /// A 200 whose body breaks part way, as SocketsHttpHandler reports a connection that ended before
+    /// the Content-Length: the first half arrives, then an IOException.
+    /// </summary>
+    private sealed class CutContent(byte[] body) : HttpContent
+    {
+        private static IOException Ended(int missing) => new($"The response ended prematurely, with at least {missing} additional bytes expected. (ResponseEnded)");
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
+            throw Ended(body.Length - body.Length / 2);
+        }
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new Half(body));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+
+        private sealed class Half(byte[] body) : MemoryStream(body, 0, body.Length / 2)
+        {
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = base.Read(buffer, offset, count);
+                return n > 0 ? n : throw Ended(body.Length - body.Length / 2);
+            }
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                int n = base.Read(buffer.Span);
+                return n > 0 ? new ValueTask<int>(n) : ValueTask.FromException<int>(Ended(body.Length - body.Length / 2));
+            }
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        }
+    }
+
+    private static HttpResponseMessage CutBalance(string cardId)
+    {
+        var whole = ScriptedHandler.Balance(cardId);
+        var bytes = whole.Content.ReadAsByteArrayAsync().Result;
+        return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new CutContent(bytes) };
+    }
+
+    [Fact]
+    public async Task A_200_whose_body_is_cut_off_in_transit_once_is_retried_and_the_card_gets_its_balance()
+    {
+        var handler = Api(r => r.Attempt == 1 ? CutBalance(r.CardId) : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(12.50m, r.AvailableBalance);
+        Assert.Equal(2, r.Attempts);
+    }
+
+    [Fact]
+    public async Task A_200_whose_body_is_always_cut_off_ends_after_MaxRetries_saying_it_was_cut_off_in_transit()
+    {
+        // Other cards are read meanwhile: the service is up, so the card's own retries end it (a
+        // connection that answers nothing at all is an outage, waited out: AhrvoClientOutageTests).
+        var handler = Api(r => r.CardId == "cut" ? CutBalance(r.CardId) : ScriptedHandler.Balance(r.CardId));
+        using var client = Client(handler, o => o.MaxRetries = 2);
+        using var stop = new CancellationTokenSource();
+        async Task<int> Others()
+        {
+            int read = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                if ((await client.GetBalanceAsync("other" + read)).Success) read++;
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _clock);
+            }
+            return read;
+        }
+        var others = Others();
+        var r = await _clock.RunAsync(client.GetBalanceAsync("cut"));
+        stop.Cancel();
+        Assert.True(await _clock.RunAsync(others) > 0);
+
+        Assert.False(r.Success);
+        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, r.Error!.Kind);
+        Assert.Equal(3, r.Attempts);
+        Assert.Equal(3, handler.For("cut"));
+        Assert.Equal(AhrvoLimit.MaxRetries, r.Error.LimitReached);
+        Assert.Contains("the answer (HTTP 200) was cut off in transit after", r.Error.Message);
+        Assert.Contains("Check the network", r.Error.RecommendedAction); // the network's, not the API's answer
+    }
 }

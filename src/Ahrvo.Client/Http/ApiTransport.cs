@@ -163,19 +163,28 @@ namespace Ahrvo.Client.Http
                 attempt.BodyTooLarge = true;
                 return;
             }
-            using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
             var buffer = new byte[Math.Min(maxBodyBytes + 1, (int)(content.Headers.ContentLength ?? 512) + 1)];
             int total = 0;
-            while (true)
+            try
             {
-                if (total == buffer.Length)
+                using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+                while (true)
                 {
-                    if (buffer.Length > maxBodyBytes) { attempt.BodyTooLarge = true; return; }
-                    Array.Resize(ref buffer, Math.Min(maxBodyBytes + 1, buffer.Length * 2));
+                    if (total == buffer.Length)
+                    {
+                        if (buffer.Length > maxBodyBytes) { attempt.BodyTooLarge = true; return; }
+                        Array.Resize(ref buffer, Math.Min(maxBodyBytes + 1, buffer.Length * 2));
+                    }
+                    int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
+                    if (read == 0) break;
+                    total += read;
                 }
-                int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
-                if (read == 0) break;
-                total += read;
+            }
+            catch (System.IO.IOException ex)
+            {
+                // The handler's framing check (SocketsHttpHandler: "the response ended prematurely")
+                // or a reset mid-body: the network's failure, retried, and named so when it is the last.
+                throw new AnswerCutOffException(attempt.StatusCode, total, ex);
             }
             attempt.Body = buffer;
             attempt.BodyLength = total;

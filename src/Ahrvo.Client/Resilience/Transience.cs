@@ -62,6 +62,7 @@ namespace Ahrvo.Client.Resilience
         {
             TimeoutRejectedException t => "no answer within " + t.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s",
             HttpRequestException h => "network error: " + (h.InnerException?.Message ?? h.Message),
+            Http.AnswerCutOffException cut => cut.Message,
             System.IO.IOException io => "connection dropped: " + io.Message,
             _ => ex.GetType().Name + ": " + ex.Message,
         };
