@@ -395,4 +395,77 @@ public sealed class AhrvoClientRetryTests
         Assert.Contains("the answer (HTTP 200) was cut off in transit after", r.Error.Message);
         Assert.Contains("Check the network", r.Error.RecommendedAction); // the network's, not the API's answer
     }
+
+    /// <summary>A 200 whose headers come at once and whose body never does: a read waits until its token is cancelled.</summary>
+    private sealed class StalledContent : HttpContent
+    {
+        public readonly TaskCompletionSource Reading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource Cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => Stall(default).AsTask();
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new Stalled(this));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 100;
+            return true;
+        }
+
+        private async ValueTask<int> Stall(CancellationToken ct)
+        {
+            Reading.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                Cancelled.TrySetResult();
+            }
+            throw new InvalidOperationException("unreachable: only the token ends the wait");
+        }
+
+        private sealed class Stalled(StalledContent owner) : MemoryStream
+        {
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => owner.Stall(cancellationToken);
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => owner.Stall(cancellationToken).AsTask();
+        }
+    }
+
+    [Fact]
+    public async Task A_body_that_stalls_after_the_headers_is_ended_by_the_attempt_timeout_and_retried()
+    {
+        var stalled = new StalledContent();
+        var handler = Api(r => r.Attempt == 1 ? new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = stalled } : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        Assert.True(stalled.Cancelled.Task.IsCompleted); // the read itself was stopped, not left behind
+        // The attempt timeout (30 s, fake) covers the body: the retry went once it had elapsed.
+        Assert.True(Gap(1) >= client.Options.AttemptTimeout, $"retried after {Gap(1)}");
+    }
+
+    [Fact]
+    public async Task A_body_that_stalls_after_the_headers_ends_at_once_when_the_run_is_stopped()
+    {
+        // Nobody moves the clock here: no timeout can fire, only the run's token can end the read.
+        var stalled = new StalledContent();
+        var handler = Api(_ => new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = stalled });
+        using var client = Client(handler);
+        using var stop = new CancellationTokenSource();
+        using var run = new BulkBalanceRun(client, 4, verbose: false, debug: false, stop.Token);
+        var item = run.Add("card1");
+        await stalled.Reading.Task.WaitAsync(InMemoryClient.Liveness);
+        stop.Cancel();
+        await stalled.Cancelled.Task.WaitAsync(InMemoryClient.Liveness);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!item.IsDone && waited.Elapsed < InMemoryClient.Liveness) run.WaitForChange(TimeSpan.FromMilliseconds(50), default);
+        Assert.True(item.IsDone);
+        Assert.Null(item.Result); // stopped: not answered, no error made up for it
+        Assert.Equal(TimeSpan.Zero, _clock.GetUtcNow() - SteppedClock.Start);
+        Assert.Equal(1, handler.Total);
+    }
 }
