@@ -305,7 +305,8 @@ namespace Ahrvo.Client
             }
             if (failure != null)
             {
-                if (!Transience.IsTransient(failure))
+                // Not mended by asking again: a TLS failure, a host name that has never resolved.
+                if (!Transience.IsTransient(failure, _transport.HasAnswered))
                 {
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
                     return StepOutcome.Answered(Audit(Final(call, null, failure)));
@@ -625,6 +626,7 @@ namespace Ahrvo.Client
                     hint = ra > _options.MaxRetryDelay
                         ? string.Format(CultureInfo.InvariantCulture, "; the server asked for {0:0.###} s (Retry-After), capped at {1:0.###} s (MaxRetryDelay)", ra.TotalSeconds, _options.MaxRetryDelay.TotalSeconds)
                         : "; as the server asked (Retry-After)";
+                else hint = UnreadRetryAfter(answer);
                 diag.Verbose(string.Format(CultureInfo.InvariantCulture,
                     "Card {0}: attempt {1} failed ({2}); retrying in {3:0.###} s{4} ({5} of {6} retries for failures used; {7:0} s of its {8:0} s left).",
                     call.CardId, call.Attempts, why, d.Wait.TotalSeconds, hint, call.Failures + (throttled ? 0 : 1), _options.MaxRetries,
@@ -632,6 +634,12 @@ namespace Ahrvo.Client
             }
             return StepOutcome.RetryAt(d.At);
         }
+
+        /// <summary>-Verbose's note on a 429's or 503's Retry-After that could not be read, so an odd header is seen, not silently replaced by a backoff.</summary>
+        private string UnreadRetryAfter(AttemptResponse? answer) =>
+            answer?.RetryAfterUnread is string raw && (answer.StatusCode == 429 || answer.StatusCode == 503)
+                ? "; the server's Retry-After '" + _text.Clean(raw, 60) + "' is neither a number of seconds nor an HTTP date, so it was not followed"
+                : string.Empty;
 
         private static void Relay(CardCall call, string? message)
         {

@@ -111,6 +111,8 @@ namespace Ahrvo.Client
                 Entry(AhrvoErrorKind.InvalidResponse, (e, t) => "Try again; if it persists, check " + t.BaseUri + t.Where + " (it may point at the wrong service) and report the response to Ahrvo support."),
                 Entry(AhrvoErrorKind.ServiceUnavailable, (e, t) =>
                     e.Throttled ? (e.ForRequest ? "It was not processed. " : "") + "Throttling is waited out while the " + (e.ForRequest ? "request" : "card") + "'s time lasts: raise " + t.TotalTimeout + t.Where + AboveRetryAfter(e) + ", " + t.FewerAtOnce + ", or ask Ahrvo about the account's rate limit."
+                    : e.HttpStatus == null && Resilience.Transience.IsNameNotResolved(e.Exception)
+                        ? "Check the host name in " + t.BaseUri + t.Where + " (a typo, or a name only another network knows), this machine's DNS settings and network, and the proxy (" + t.Proxy + t.Where + ", or the system's) if one is used."
                     : e.HttpStatus == null ? "Check the network, the proxy (" + t.Proxy + t.Where + ", or the system's) and " + t.BaseUri + ", then try again."
                     : "Try again later; if this persists, raise " + Lifting(e.LimitReached, t) + t.Where + "."),
                 Entry(AhrvoErrorKind.Timeout, (e, t) => e.LimitReached switch

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Ahrvo.Client.Bulk;
 using Ahrvo.Client.Tests.Support;
 using Xunit;
 
@@ -159,6 +160,50 @@ public sealed class AhrvoClientRetryTests
         Assert.InRange(Gap(1), TimeSpan.FromSeconds(1) - TimeSpan.FromMilliseconds(1), most);
     }
 
+    private static HttpResponseMessage WithRetryAfter(HttpResponseMessage answer, string value)
+    {
+        answer.Headers.TryAddWithoutValidation("Retry-After", value);
+        return answer;
+    }
+
+    [Theory]
+    [InlineData(503)]
+    [InlineData(429)]
+    public async Task A_Retry_After_in_decimal_seconds_is_waited_for(int status)
+    {
+        // .NET's header parser drops "1.5": the card came back after a backoff of 0.25-0.75 s (a 503)
+        // or 0.5-0.55 s (a 429), into the server's wait.
+        var handler = Api(r => r.Attempt > 1 ? ScriptedHandler.Balance(r.CardId) : WithRetryAfter(ScriptedHandler.Status(status), "1.5"));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        // A 503 waits what it asked; throttled cards (429) come back spread over a tenth of it more.
+        var most = status == 429 ? TimeSpan.FromSeconds(1.65) : TimeSpan.FromSeconds(1.5);
+        Assert.InRange(Gap(1), TimeSpan.FromSeconds(1.5) - TimeSpan.FromMilliseconds(1), most);
+    }
+
+    [Theory]
+    [InlineData(503, "soon")]
+    [InlineData(503, "-1")]
+    [InlineData(429, "soon")]
+    [InlineData(429, "-1.5")]
+    [InlineData(429, "1,5")]
+    public async Task A_Retry_After_that_is_not_seconds_or_a_date_is_not_followed_and_Verbose_says_so(int status, string value)
+    {
+        var lines = new List<string>();
+        var diag = new Ahrvo.Client.Diagnostics.RequestDiagnostics(verbose: true, debug: false, m => { lock (lines) lines.Add(m.Text); });
+        var handler = Api(r => r.Attempt > 1 ? ScriptedHandler.Balance(r.CardId) : WithRetryAfter(ScriptedHandler.Status(status), value));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1", diag));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        // As before: the first backoff (0.5 s × 0.5-1.5 for a failure; 0.5 s plus up to 50 ms for a 429).
+        if (status == 429) Assert.InRange(Gap(1), TimeSpan.FromMilliseconds(499), TimeSpan.FromMilliseconds(550));
+        else Assert.InRange(Gap(1), TimeSpan.FromMilliseconds(249), TimeSpan.FromMilliseconds(750));
+        Assert.Contains(lines, l => l.Contains("Retry-After '" + value + "' is neither a number of seconds nor an HTTP date, so it was not followed"));
+    }
+
     [Fact]
     public async Task MaxRetryDelay_zero_means_retry_at_once()
     {
@@ -233,5 +278,221 @@ public sealed class AhrvoClientRetryTests
         Assert.Equal(3, result.Attempts);
         Assert.Equal(3, handler.Total);
         Assert.False(client.Health.IsDown); // three failures of one card are not an outage
+    }
+
+    /// <summary>What SocketsHttpHandler throws for a name the resolver says does not exist.</summary>
+    private static HttpRequestException NoSuchHost(SocketError error = SocketError.HostNotFound) =>
+        new("Name or service not known (api.example.test:443)", new SocketException((int)error));
+
+    [Theory]
+    [InlineData(SocketError.HostNotFound)]
+    [InlineData(SocketError.NoData)]
+    public async Task A_host_name_that_never_resolved_ends_each_card_of_a_bulk_run_at_once_naming_the_host(SocketError error)
+    {
+        // A typo in BaseUri, or a name only another network knows: retried, every card waited for
+        // the breaker and then its whole budget (120 s) and ended as CircuitOpen, "check the service".
+        var handler = Api((_, _) => Task.FromException<HttpResponseMessage>(NoSuchHost(error)));
+        using var client = Client(handler);
+        long began = _clock.GetTimestamp();
+        using var run = new BulkBalanceRun(client, 4, verbose: false, debug: false);
+        var done = BulkDriver.DriveAsync(run, 6);
+        await _clock.RunAsync(done, TimeSpan.FromMinutes(10));
+        var taken = await done;
+
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => "card" + i), taken.Select(t => t.CardId));
+        Assert.All(taken, t =>
+        {
+            var e = t.Result!.Error!;
+            Assert.Equal(AhrvoErrorKind.ServiceUnavailable, e.Kind);
+            Assert.Equal(1, e.Attempts);
+            Assert.Contains("host name 'api.example.test' does not resolve", e.Message);
+            Assert.Contains("nothing is known to be wrong with the card or the API", e.Message);
+            Assert.Contains("host name in BaseUri", e.RecommendedAction);
+            Assert.Contains("DNS", e.RecommendedAction);
+        });
+        Assert.Equal(6, handler.Total); // one request each, no retry, no probe
+        Assert.False(client.Health.IsDown);
+        // Fake time: no backoff, no outage wait; only the pace's start window, which lets cards past
+        // its first four go after 2 s when no answer comes (retried, the run took the 120 s budget).
+        Assert.True(_clock.GetElapsedTime(began) <= TimeSpan.FromSeconds(3), _clock.GetElapsedTime(began).ToString());
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(503)] // a gateway's answer proves the name resolved as well
+    public async Task A_host_name_that_fails_to_resolve_after_the_connection_was_answered_is_retried(int firstStatus)
+    {
+        var handler = Api(r => r.CardId == "first" && r.Attempt == 1 ? ScriptedHandler.Status(firstStatus)
+            : r.CardId == "second" && r.Attempt == 1 ? throw NoSuchHost()
+            : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler);
+        await _clock.RunAsync(client.GetBalanceAsync("first"));
+        var r = await _clock.RunAsync(client.GetBalanceAsync("second"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+    }
+
+    /// <summary>
+    /// A 200 whose body breaks part way, as SocketsHttpHandler reports a connection that ended before
+    /// the Content-Length: the first half arrives, then an IOException.
+    /// </summary>
+    private sealed class CutContent(byte[] body) : HttpContent
+    {
+        private static IOException Ended(int missing) => new($"The response ended prematurely, with at least {missing} additional bytes expected. (ResponseEnded)");
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
+            throw Ended(body.Length - body.Length / 2);
+        }
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new Half(body));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+
+        private sealed class Half(byte[] body) : MemoryStream(body, 0, body.Length / 2)
+        {
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = base.Read(buffer, offset, count);
+                return n > 0 ? n : throw Ended(body.Length - body.Length / 2);
+            }
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                int n = base.Read(buffer.Span);
+                return n > 0 ? new ValueTask<int>(n) : ValueTask.FromException<int>(Ended(body.Length - body.Length / 2));
+            }
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        }
+    }
+
+    private static HttpResponseMessage CutBalance(string cardId)
+    {
+        var whole = ScriptedHandler.Balance(cardId);
+        var bytes = whole.Content.ReadAsByteArrayAsync().Result;
+        return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new CutContent(bytes) };
+    }
+
+    [Fact]
+    public async Task A_200_whose_body_is_cut_off_in_transit_once_is_retried_and_the_card_gets_its_balance()
+    {
+        var handler = Api(r => r.Attempt == 1 ? CutBalance(r.CardId) : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(12.50m, r.AvailableBalance);
+        Assert.Equal(2, r.Attempts);
+    }
+
+    [Fact]
+    public async Task A_200_whose_body_is_always_cut_off_ends_after_MaxRetries_saying_it_was_cut_off_in_transit()
+    {
+        // Other cards are read meanwhile: the service is up, so the card's own retries end it (a
+        // connection that answers nothing at all is an outage, waited out: AhrvoClientOutageTests).
+        var handler = Api(r => r.CardId == "cut" ? CutBalance(r.CardId) : ScriptedHandler.Balance(r.CardId));
+        using var client = Client(handler, o => o.MaxRetries = 2);
+        using var stop = new CancellationTokenSource();
+        async Task<int> Others()
+        {
+            int read = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                if ((await client.GetBalanceAsync("other" + read)).Success) read++;
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _clock);
+            }
+            return read;
+        }
+        var others = Others();
+        var r = await _clock.RunAsync(client.GetBalanceAsync("cut"));
+        stop.Cancel();
+        Assert.True(await _clock.RunAsync(others) > 0);
+
+        Assert.False(r.Success);
+        Assert.Equal(AhrvoErrorKind.ServiceUnavailable, r.Error!.Kind);
+        Assert.Equal(3, r.Attempts);
+        Assert.Equal(3, handler.For("cut"));
+        Assert.Equal(AhrvoLimit.MaxRetries, r.Error.LimitReached);
+        Assert.Contains("the answer (HTTP 200) was cut off in transit after", r.Error.Message);
+        Assert.Contains("Check the network", r.Error.RecommendedAction); // the network's, not the API's answer
+    }
+
+    /// <summary>A 200 whose headers come at once and whose body never does: a read waits until its token is cancelled.</summary>
+    private sealed class StalledContent : HttpContent
+    {
+        public readonly TaskCompletionSource Reading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource Cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => Stall(default).AsTask();
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new Stalled(this));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 100;
+            return true;
+        }
+
+        private async ValueTask<int> Stall(CancellationToken ct)
+        {
+            Reading.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                Cancelled.TrySetResult();
+            }
+            throw new InvalidOperationException("unreachable: only the token ends the wait");
+        }
+
+        private sealed class Stalled(StalledContent owner) : MemoryStream
+        {
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => owner.Stall(cancellationToken);
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => owner.Stall(cancellationToken).AsTask();
+        }
+    }
+
+    [Fact]
+    public async Task A_body_that_stalls_after_the_headers_is_ended_by_the_attempt_timeout_and_retried()
+    {
+        var stalled = new StalledContent();
+        var handler = Api(r => r.Attempt == 1 ? new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = stalled } : ScriptedHandler.Balance(r.CardId, "12.50"));
+        using var client = Client(handler);
+        var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
+        Assert.True(r.Success, r.Error?.Message);
+        Assert.Equal(2, r.Attempts);
+        Assert.True(stalled.Cancelled.Task.IsCompleted); // the read itself was stopped, not left behind
+        // The attempt timeout (30 s, fake) covers the body: the retry went once it had elapsed.
+        Assert.True(Gap(1) >= client.Options.AttemptTimeout, $"retried after {Gap(1)}");
+    }
+
+    [Fact]
+    public async Task A_body_that_stalls_after_the_headers_ends_at_once_when_the_run_is_stopped()
+    {
+        // Nobody moves the clock here: no timeout can fire, only the run's token can end the read.
+        var stalled = new StalledContent();
+        var handler = Api(_ => new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = stalled });
+        using var client = Client(handler);
+        using var stop = new CancellationTokenSource();
+        using var run = new BulkBalanceRun(client, 4, verbose: false, debug: false, stop.Token);
+        var item = run.Add("card1");
+        await stalled.Reading.Task.WaitAsync(InMemoryClient.Liveness);
+        stop.Cancel();
+        await stalled.Cancelled.Task.WaitAsync(InMemoryClient.Liveness);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!item.IsDone && waited.Elapsed < InMemoryClient.Liveness) run.WaitForChange(TimeSpan.FromMilliseconds(50), default);
+        Assert.True(item.IsDone);
+        Assert.Null(item.Result); // stopped: not answered, no error made up for it
+        Assert.Equal(TimeSpan.Zero, _clock.GetUtcNow() - SteppedClock.Start);
+        Assert.Equal(1, handler.Total);
     }
 }

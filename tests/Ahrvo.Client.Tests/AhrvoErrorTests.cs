@@ -154,6 +154,16 @@ public sealed class AhrvoErrorTests(ITestOutputHelper log)
                 Assert.Equal(2, e.Attempts);
                 Assert.EndsWith("Connection refused (api.example.test:443).", e.Message); // a sentence: the module appends its remedy
             });
+        yield return new("a host name that does not resolve", AhrvoErrorKind.ServiceUnavailable,
+            () => Read(Throw(() => new HttpRequestException("Name or service not known (api.example.test:443)", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound)))),
+            e =>
+            {
+                Assert.Null(e.HttpStatus);
+                Assert.Equal(1, e.Attempts); // never answered: not retried
+                Assert.Equal(AhrvoLimit.None, e.LimitReached);
+                Assert.Contains("'api.example.test'", e.Message);
+                Assert.Contains("DNS", e.RecommendedAction);
+            });
         yield return new("no answer within the attempt timeout, no retry left", AhrvoErrorKind.Timeout,
             () => Read(Hang(), o => { o.MaxRetries = 0; o.AttemptTimeout = TimeSpan.FromSeconds(5); o.TotalTimeout = TimeSpan.FromSeconds(60); }),
             e => { Assert.Null(e.HttpStatus); Assert.Equal(AhrvoLimit.AttemptTimeout, e.LimitReached); Assert.Equal(TimeSpan.FromSeconds(5), e.TimeLimit); Assert.Equal(1, e.Attempts); Assert.NotNull(e.Exception); });

@@ -33,6 +33,15 @@ namespace Ahrvo.Client.Http
         private readonly IHttpClientFactory _factory;
         private HttpClient? _http;
         private long _httpCreatedAt;
+        private int _answered;
+
+        /// <summary>
+        /// Some request of this connection got an HTTP answer (any status): its host name resolved
+        /// at least once, so a name that does not resolve later is a hiccup, not a wrong address.
+        /// </summary>
+        internal bool HasAnswered => Volatile.Read(ref _answered) != 0;
+
+        internal void MarkAnswered() => Volatile.Write(ref _answered, 1);
 
         public ApiTransport(AhrvoClientOptions options, ServerText text)
         {
@@ -115,14 +124,16 @@ namespace Ahrvo.Client.Http
 
             var attemptWatch = Stopwatch.StartNew();
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            MarkAnswered();
             var attempt = new AttemptResponse
             {
                 StatusCode = (int)response.StatusCode,
                 // The connection's clock, the one its waits run on (a fake one in tests).
-                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, _options.Time.GetUtcNow()),
+                RetryAfter = RetryAfter.Parse(response.Headers, _options.Time.GetUtcNow(), out var unread),
                 ContentType = response.Content?.Headers.ContentType?.MediaType,
                 Location = response.Headers.Location,
             };
+            attempt.RetryAfterUnread = unread;
             if (response.Content != null)
             {
                 try
@@ -152,19 +163,28 @@ namespace Ahrvo.Client.Http
                 attempt.BodyTooLarge = true;
                 return;
             }
-            using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
             var buffer = new byte[Math.Min(maxBodyBytes + 1, (int)(content.Headers.ContentLength ?? 512) + 1)];
             int total = 0;
-            while (true)
+            try
             {
-                if (total == buffer.Length)
+                using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+                while (true)
                 {
-                    if (buffer.Length > maxBodyBytes) { attempt.BodyTooLarge = true; return; }
-                    Array.Resize(ref buffer, Math.Min(maxBodyBytes + 1, buffer.Length * 2));
+                    if (total == buffer.Length)
+                    {
+                        if (buffer.Length > maxBodyBytes) { attempt.BodyTooLarge = true; return; }
+                        Array.Resize(ref buffer, Math.Min(maxBodyBytes + 1, buffer.Length * 2));
+                    }
+                    int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
+                    if (read == 0) break;
+                    total += read;
                 }
-                int read = await stream.ReadAsync(buffer, total, buffer.Length - total, cancellationToken).ConfigureAwait(false);
-                if (read == 0) break;
-                total += read;
+            }
+            catch (System.IO.IOException ex)
+            {
+                // The handler's framing check (SocketsHttpHandler: "the response ended prematurely")
+                // or a reset mid-body: the network's failure, retried, and named so when it is the last.
+                throw new AnswerCutOffException(attempt.StatusCode, total, ex);
             }
             attempt.Body = buffer;
             attempt.BodyLength = total;

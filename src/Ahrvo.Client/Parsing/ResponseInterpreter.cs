@@ -16,6 +16,7 @@ namespace Ahrvo.Client.Parsing
     {
         private readonly ServerText _text;
         private readonly string _host;
+        private readonly string _resolvedName; // the name this machine resolves: the proxy's when one is set
         private readonly TimeSpan _attemptTimeout;
         private readonly TimeSpan _budget;
 
@@ -23,6 +24,7 @@ namespace Ahrvo.Client.Parsing
         {
             _text = text;
             _host = options.BaseUri.Host;
+            _resolvedName = options.Proxy != null ? $"the proxy's host name '{options.Proxy.Host}'" : $"the host name '{_host}'";
             _attemptTimeout = options.AttemptTimeout;
             _budget = options.TotalTimeout;
         }
@@ -251,6 +253,15 @@ namespace Ahrvo.Client.Parsing
                     return Error(AhrvoErrorKind.Timeout, f,
                         $"Card '{cardId}' got no answer in time after {attempts} attempt(s): {what}.",
                         exception: ex, limit: which, timeLimit: which == AhrvoLimit.TotalTimeout ? _budget : t.Timeout);
+                }
+                case HttpRequestException _ when Transience.IsNameNotResolved(ex):
+                {
+                    // This machine's resolver, not the card nor the API: say so, and name the host.
+                    string dns = _text.Clean(ex.Message, 300)!.TrimEnd('.');
+                    return Error(AhrvoErrorKind.ServiceUnavailable, f, limit == AhrvoLimit.None
+                        ? $"Card '{cardId}' was not read: {_resolvedName} does not resolve to an address on this machine ({dns}), and no request of this connection has been answered yet, so it was not retried. The request never left this machine: nothing is known to be wrong with the card or the API."
+                        : $"Card '{cardId}' could not be read after {attempts} attempt(s){Ended(limit)}: {_resolvedName} did not resolve to an address on the last one ({dns}), though it had been answered before. The request never left this machine: nothing is known to be wrong with the card or the API.",
+                        exception: ex);
                 }
                 case HttpRequestException _ when Transience.IsTlsFailure(ex):
                     return Error(AhrvoErrorKind.TlsFailure, f,

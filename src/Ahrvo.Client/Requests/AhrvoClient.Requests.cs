@@ -106,7 +106,7 @@ namespace Ahrvo.Client
             }
             if (failure != null)
             {
-                if (!Transience.IsTransient(failure))
+                if (!Transience.IsTransient(failure, _transport.HasAnswered))
                 {
                     _health.OnAttemptEnd(sentAt, AttemptHealth.Abandoned, probe);
                     return Done(rc, null, failure, AhrvoLimit.None);
@@ -188,7 +188,7 @@ namespace Ahrvo.Client
                 diag.Verbose(string.Format(CultureInfo.InvariantCulture,
                     "{0}: attempt {1} {2} ({3}); sending it again in {4:0.###} s{5} ({6:0} s of its {7:0} s left).",
                     call.CardId, call.Attempts, throttled ? "was throttled" : "failed", why, d.Wait.TotalSeconds,
-                    retryAfter is TimeSpan ra && ra > TimeSpan.Zero ? (ra > _options.MaxRetryDelay ? "; the server asked for more (Retry-After), capped at MaxRetryDelay" : "; as the server asked (Retry-After)") : string.Empty,
+                    retryAfter is TimeSpan ra && ra > TimeSpan.Zero ? (ra > _options.MaxRetryDelay ? "; the server asked for more (Retry-After), capped at MaxRetryDelay" : "; as the server asked (Retry-After)") : UnreadRetryAfter(answer?.Attempt),
                     Clock.Until(_time, call.Deadline).TotalSeconds, _options.TotalTimeout.TotalSeconds));
             return new RequestStep(null, d.At);
         }

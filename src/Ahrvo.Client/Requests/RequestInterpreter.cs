@@ -17,12 +17,14 @@ namespace Ahrvo.Client.Requests
     {
         private readonly ServerText _text;
         private readonly string _host;
+        private readonly string _resolvedName; // the name this machine resolves: the proxy's when one is set
         private readonly TimeSpan _budget;
 
         public RequestInterpreter(ServerText text, AhrvoClientOptions options)
         {
             _text = text;
             _host = options.BaseUri.Host;
+            _resolvedName = options.Proxy != null ? $"the proxy's host name '{options.Proxy.Host}'" : $"the host name '{_host}'";
             _budget = options.TotalTimeout;
         }
 
@@ -115,6 +117,11 @@ namespace Ahrvo.Client.Requests
                 case TimeoutRejectedException t:
                     return Error(AhrvoErrorKind.Timeout, $"{label} got no answer in time after {attempts} attempt(s) (the last one waited {Seconds(t.Timeout)} s){Ended(limit)}.",
                         attempts, limit, exception: ex, timeLimit: t.Timeout);
+                case HttpRequestException _ when Transience.IsNameNotResolved(ex):
+                    return Error(AhrvoErrorKind.ServiceUnavailable, limit == AhrvoLimit.None
+                        ? $"{label} was not sent: {_resolvedName} does not resolve to an address on this machine ({_text.Clean(ex.Message, 300)!.TrimEnd('.')}), and no request of this connection has been answered yet. Nothing is known to be wrong with the API."
+                        : $"{label} failed after {attempts} attempt(s){Ended(limit)}: {_resolvedName} did not resolve to an address on the last one ({_text.Clean(ex.Message, 300)!.TrimEnd('.')}). Nothing is known to be wrong with the API.",
+                        attempts, limit, exception: ex);
                 case HttpRequestException _ when Transience.IsTlsFailure(ex):
                     return Error(AhrvoErrorKind.TlsFailure, $"{label} was not sent: the secure connection to {_host} could not be established. Nothing was sent.",
                         attempts, limit, exception: ex);

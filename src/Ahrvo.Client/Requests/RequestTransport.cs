@@ -80,13 +80,15 @@ namespace Ahrvo.Client.Requests
 
             var watch = Stopwatch.StartNew();
             using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            transport.MarkAnswered();
             var attempt = new AttemptResponse
             {
                 StatusCode = (int)response.StatusCode,
-                RetryAfter = RetryAfter.Parse(response.Headers.RetryAfter, options.Time.GetUtcNow()),
+                RetryAfter = RetryAfter.Parse(response.Headers, options.Time.GetUtcNow(), out var unread),
                 ContentType = response.Content?.Headers.ContentType?.MediaType,
                 Location = response.Headers.Location,
             };
+            attempt.RetryAfterUnread = unread;
             var headers = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
             Collect(headers, response.Headers, text);
             if (response.Content != null)

@@ -8,6 +8,8 @@ namespace Ahrvo.Client.Resilience
     {
         public int StatusCode { get; set; }
         public TimeSpan? RetryAfter { get; set; }
+        /// <summary>A Retry-After that is neither seconds nor an HTTP date (raw, not cleaned): not followed.</summary>
+        public string? RetryAfterUnread { get; set; }
         public byte[] Body { get; set; } = Array.Empty<byte>();
         public int BodyLength { get; set; }
         public bool BodyTooLarge { get; set; }

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Net.Http.Headers;
 
 namespace Ahrvo.Client.Resilience
@@ -6,6 +7,10 @@ namespace Ahrvo.Client.Resilience
     /// <summary>Reads Retry-After as delta seconds or an HTTP date.</summary>
     public static class RetryAfter
     {
+        // A wait beyond this is the same as this: every wait is capped far lower (MaxRetryDelay), and
+        // TimeSpan overflows on a server's 1e20.
+        private const decimal MaxSeconds = int.MaxValue;
+
         public static TimeSpan? Parse(RetryConditionHeaderValue? header, DateTimeOffset now)
         {
             if (header == null) return null;
@@ -16,6 +21,38 @@ namespace Ahrvo.Client.Resilience
                 return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
             }
             return null;
+        }
+
+        /// <summary>
+        /// A response's Retry-After: the typed value (whole seconds or an HTTP date), else the raw
+        /// value as a decimal number of seconds ("1.5"), which .NET's parser drops although servers
+        /// send it. <paramref name="unread"/> is the raw value when neither reads it (it is then not
+        /// followed, as before, but -Verbose can say so).
+        /// </summary>
+        public static TimeSpan? Parse(HttpResponseHeaders headers, DateTimeOffset now, out string? unread)
+        {
+            unread = null;
+            var typed = Parse(headers.RetryAfter, now);
+            if (typed != null || !headers.TryGetValues("Retry-After", out var values)) return typed;
+            var raw = string.Join(",", values);
+            if (TryParseSeconds(raw, out var seconds)) return seconds;
+            unread = raw;
+            return null;
+        }
+
+        /// <summary>
+        /// A non-negative decimal number of seconds, digits and one point only (invariant culture:
+        /// "1,5" is refused, not read as 15 or 1.5); no sign, exponent, NaN or infinity.
+        /// </summary>
+        public static bool TryParseSeconds(string? raw, out TimeSpan wait)
+        {
+            wait = TimeSpan.Zero;
+            var s = raw?.Trim();
+            if (string.IsNullOrEmpty(s) || !decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+                return false;
+            if (seconds > MaxSeconds) seconds = MaxSeconds;
+            wait = TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond));
+            return true;
         }
     }
 }

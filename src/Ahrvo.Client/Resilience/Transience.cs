@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using Polly.Timeout;
 
@@ -23,10 +24,31 @@ namespace Ahrvo.Client.Resilience
         /// </summary>
         public static bool IsGatewayStatus(int status) => (status >= 502 && status <= 504) || (status >= 520 && status <= 530);
 
-        public static bool IsTransient(Exception ex) =>
-            (ex is HttpRequestException && !IsTlsFailure(ex))
+        /// <param name="ex">The attempt's failure.</param>
+        /// <param name="answeredBefore">The connection has had an HTTP answer (any status) before: its host name resolved then.</param>
+        public static bool IsTransient(Exception ex, bool answeredBefore) =>
+            (ex is HttpRequestException && !IsTlsFailure(ex) && (answeredBefore || !IsNameNotResolved(ex)))
             || ex is TimeoutRejectedException
             || ex is System.IO.IOException;
+
+        /// <summary>
+        /// The host name has no address: the resolver answered that it does not exist (HostNotFound)
+        /// or has no address (NoData). Before any answer that is a typo in the address or a name this
+        /// network does not know: every card would be retried for its whole budget for nothing. Not
+        /// TryAgain: a resolver that did not answer may answer the next time.
+        /// </summary>
+        /// <remarks>
+        /// The inner SocketException, not HttpRequestException.HttpRequestError (.NET 8+, not in
+        /// netstandard2.0): that one is NameResolutionError for TryAgain as well. .NET Framework
+        /// reports a WebException without the resolver's answer, which is left transient.
+        /// </remarks>
+        public static bool IsNameNotResolved(Exception? ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException)
+                if (e is SocketException s)
+                    return s.SocketErrorCode == SocketError.HostNotFound || s.SocketErrorCode == SocketError.NoData;
+            return false;
+        }
 
         /// <summary>A certificate the platform does not trust will not become trusted by asking again.</summary>
         public static bool IsTlsFailure(Exception ex)
@@ -40,6 +62,7 @@ namespace Ahrvo.Client.Resilience
         {
             TimeoutRejectedException t => "no answer within " + t.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s",
             HttpRequestException h => "network error: " + (h.InnerException?.Message ?? h.Message),
+            Http.AnswerCutOffException cut => cut.Message,
             System.IO.IOException io => "connection dropped: " + io.Message,
             _ => ex.GetType().Name + ": " + ex.Message,
         };

@@ -26,4 +26,51 @@ public class RetryAfterTests
         Assert.Equal(TimeSpan.Zero, RetryAfter.Parse(H(now.AddSeconds(-30).ToString("r")), now));
         Assert.Null(RetryAfter.Parse(null, now));
     }
+
+    [Theory]
+    [InlineData("1.5", 1.5)]
+    [InlineData("0.5", 0.5)]
+    [InlineData(" 2.25 ", 2.25)]
+    [InlineData(".5", 0.5)]
+    [InlineData("0.0", 0)]
+    public void Reads_decimal_seconds_that_the_typed_parser_drops(string value, double seconds)
+    {
+        var headers = new HttpResponseMessage().Headers;
+        headers.TryAddWithoutValidation("Retry-After", value);
+        Assert.Null(headers.RetryAfter); // .NET's own parser: whole seconds or a date only
+        Assert.Equal(TimeSpan.FromSeconds(seconds), RetryAfter.Parse(headers, Now, out var unread));
+        Assert.Null(unread);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("-0.5")]
+    [InlineData("+1.5")]
+    [InlineData("1,5")]  // another culture's decimal comma: not guessed at
+    [InlineData("1e3")]
+    [InlineData("1.5.2")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("soon")]
+    [InlineData("")]
+    public void Anything_else_is_not_read_and_is_given_back_as_unread(string value)
+    {
+        var headers = new HttpResponseMessage().Headers;
+        headers.TryAddWithoutValidation("Retry-After", value);
+        Assert.Null(RetryAfter.Parse(headers, Now, out var unread));
+        Assert.Equal(value, unread);
+    }
+
+    [Fact]
+    public void A_huge_decimal_is_read_without_overflow_and_typed_values_come_first()
+    {
+        Assert.True(RetryAfter.TryParseSeconds("99999999999999999999.5", out var huge));
+        Assert.Equal(TimeSpan.FromSeconds(int.MaxValue), huge);
+        var headers = new HttpResponseMessage().Headers;
+        headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(7));
+        Assert.Equal(TimeSpan.FromSeconds(7), RetryAfter.Parse(headers, Now, out var unread));
+        Assert.Null(unread);
+        Assert.Null(RetryAfter.Parse(new HttpResponseMessage().Headers, Now, out unread));
+        Assert.Null(unread);
+    }
 }

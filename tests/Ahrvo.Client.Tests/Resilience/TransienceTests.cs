@@ -24,11 +24,22 @@ public sealed class TransienceTests
     [Fact]
     public void Network_failures_and_attempt_timeouts_are_transient_but_TLS_and_cancellation_are_not()
     {
-        static bool T(Exception e) => Transience.IsTransient(e);
+        static bool T(Exception e) => Transience.IsTransient(e, answeredBefore: true);
         Assert.True(T(new HttpRequestException("connection refused", new System.Net.Sockets.SocketException(111))));
         Assert.True(T(new IOException("reset")));
         Assert.True(T(new TimeoutRejectedException()));
         Assert.False(T(new HttpRequestException("ssl", new AuthenticationException("untrusted root"))));
         Assert.False(T(new OperationCanceledException()));
+    }
+
+    [Theory]
+    [InlineData(System.Net.Sockets.SocketError.HostNotFound, false)]
+    [InlineData(System.Net.Sockets.SocketError.NoData, false)]
+    [InlineData(System.Net.Sockets.SocketError.TryAgain, true)] // the resolver did not answer: it may next time
+    public void A_host_name_that_does_not_resolve_is_final_until_the_connection_has_had_an_answer(System.Net.Sockets.SocketError error, bool transientBeforeAnyAnswer)
+    {
+        var ex = new HttpRequestException("Name or service not known (api.example.test:443)", new System.Net.Sockets.SocketException((int)error));
+        Assert.Equal(transientBeforeAnyAnswer, Transience.IsTransient(ex, answeredBefore: false));
+        Assert.True(Transience.IsTransient(ex, answeredBefore: true)); // a hiccup mid-run loses no card
     }
 }

@@ -89,6 +89,10 @@ public sealed class ErrorRecordsTests(ITestOutputHelper log)
             ["-TimeoutSec"], ["-MaxRetries"] },
         { "a network error", Error(AhrvoErrorKind.ServiceUnavailable, exception: new HttpRequestException("refused"), limit: AhrvoLimit.MaxRetries),
             ["-Proxy", "-BaseUri"], [] },
+        // A typo'd host: the address, DNS and network are this machine's to check, not the API.
+        { "a host name that does not resolve", Error(AhrvoErrorKind.ServiceUnavailable,
+                exception: new HttpRequestException("Name or service not known (api.example.test:443)", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound))),
+            ["-BaseUri on Connect-Ahrvo", "DNS", "-Proxy"], ["-MaxRetries", "-TimeoutSec"] },
         { "the attempt timeout", Error(AhrvoErrorKind.Timeout, limit: AhrvoLimit.AttemptTimeout),
             ["-AttemptTimeoutSec", "Connect-Ahrvo"], ["-TimeoutSec"] },
         { "the card's budget", Error(AhrvoErrorKind.Timeout, limit: AhrvoLimit.TotalTimeout),
