@@ -613,7 +613,7 @@ public sealed class PacingSweepTests(ITestOutputHelper log)
     /// limit. A guard, not the goal (0.9x): measured 0.890x over the sweep when it was written
     /// (0.855x at 100/s), 0.904x since the start window freezes on its first 429 (cells at
     /// 0.74-0.96x and pairs at 0.59x), the late client starved to 1-8/s, a
-    /// stable split of the limit in which it sees no 429 (see docs/reliability.md, "The twelfth
+    /// stable split of the limit in which it sees no 429 (see bench/PRESSURE-HISTORY.md, "The twelfth
     /// session"). Prints each cell.
     /// </summary>
     [Fact]
