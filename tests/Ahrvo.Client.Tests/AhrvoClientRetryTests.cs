@@ -424,10 +424,15 @@ public sealed class AhrvoClientRetryTests
     }
 
     /// <summary>A 200 whose headers come at once and whose body never does: a read waits until its token is cancelled.</summary>
-    private sealed class StalledContent : HttpContent
+    /// <param name="ignoresToken">
+    /// Its read ignores the cancellation token and ends only when the stream is disposed, as .NET
+    /// Framework's response stream does (Windows PowerShell 5.1): an abort then surfaces as an IOException.
+    /// </param>
+    private sealed class StalledContent(bool ignoresToken = false) : HttpContent
     {
         public readonly TaskCompletionSource Reading = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly TaskCompletionSource Cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => Stall(default).AsTask();
 
@@ -444,6 +449,11 @@ public sealed class AhrvoClientRetryTests
             Reading.TrySetResult();
             try
             {
+                if (ignoresToken)
+                {
+                    await _disposed.Task;
+                    throw new IOException("The request was aborted: The request was canceled.");
+                }
                 await Task.Delay(Timeout.Infinite, ct);
             }
             finally
@@ -455,16 +465,26 @@ public sealed class AhrvoClientRetryTests
 
         private sealed class Stalled(StalledContent owner) : MemoryStream
         {
+            protected override void Dispose(bool disposing)
+            {
+                owner._disposed.TrySetResult();
+                base.Dispose(disposing);
+            }
+
             public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
             public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => owner.Stall(cancellationToken);
             public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => owner.Stall(cancellationToken).AsTask();
         }
     }
 
-    [Fact]
-    public async Task A_body_that_stalls_after_the_headers_is_ended_by_the_attempt_timeout_and_retried()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_that_stalls_after_the_headers_is_ended_by_the_attempt_timeout_and_retried(bool readIgnoresToken)
     {
-        var stalled = new StalledContent();
+        // readIgnoresToken: as on Windows PowerShell 5.1, where only disposing the stream ends a read
+        // (the attempt's timeout, not the card's lost connection: retried as a timeout, not a cut).
+        var stalled = new StalledContent(readIgnoresToken);
         var handler = Api(r => r.Attempt == 1 ? new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = stalled } : ScriptedHandler.Balance(r.CardId, "12.50"));
         using var client = Client(handler);
         var r = await _clock.RunAsync(client.GetBalanceAsync("card1"));
@@ -475,11 +495,13 @@ public sealed class AhrvoClientRetryTests
         Assert.True(Gap(1) >= client.Options.AttemptTimeout, $"retried after {Gap(1)}");
     }
 
-    [Fact]
-    public async Task A_body_that_stalls_after_the_headers_ends_at_once_when_the_run_is_stopped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_that_stalls_after_the_headers_ends_at_once_when_the_run_is_stopped(bool readIgnoresToken)
     {
         // Nobody moves the clock here: no timeout can fire, only the run's token can end the read.
-        var stalled = new StalledContent();
+        var stalled = new StalledContent(readIgnoresToken);
         var handler = Api(_ => new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = stalled });
         using var client = Client(handler);
         using var stop = new CancellationTokenSource();

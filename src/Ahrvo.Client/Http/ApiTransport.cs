@@ -168,6 +168,10 @@ namespace Ahrvo.Client.Http
             try
             {
                 using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+                // .NET Framework's response stream (Windows PowerShell 5.1) ignores the token once a
+                // read has begun: a body that stalls would outlast the attempt's timeout and Ctrl+C.
+                // Disposing the stream ends the read on every runtime.
+                using var abort = cancellationToken.CanBeCanceled ? cancellationToken.Register(static s => ((System.IO.Stream)s!).Dispose(), stream) : default;
                 while (true)
                 {
                     if (total == buffer.Length)
@@ -179,6 +183,11 @@ namespace Ahrvo.Client.Http
                     if (read == 0) break;
                     total += read;
                 }
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && (ex is System.IO.IOException || ex is ObjectDisposedException))
+            {
+                // The read ended because the stream was disposed on cancellation (above): a timeout or a stop, not a cut.
+                throw new OperationCanceledException("The attempt was cancelled while its body was read.", ex, cancellationToken);
             }
             catch (System.IO.IOException ex)
             {
