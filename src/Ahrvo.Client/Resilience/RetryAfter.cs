@@ -11,6 +11,10 @@ namespace Ahrvo.Client.Resilience
         // TimeSpan overflows on a server's 1e20.
         private const decimal MaxSeconds = int.MaxValue;
 
+        // The server's Date has whole seconds: within this of this machine's clock, the local clock
+        // (finer) is used for a Retry-After date.
+        private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(2);
+
         public static TimeSpan? Parse(RetryConditionHeaderValue? header, DateTimeOffset now)
         {
             if (header == null) return null;
@@ -32,6 +36,11 @@ namespace Ahrvo.Client.Resilience
         public static TimeSpan? Parse(HttpResponseHeaders headers, DateTimeOffset now, out string? unread)
         {
             unread = null;
+            // A date is the server's clock: read against its Date header when this machine's clock
+            // is off by more than a second or two, else a clock 5 min ahead waited nothing (and met
+            // the next 429 at once) and one 5 min behind waited the cap for a 3 s Retry-After.
+            if (headers.RetryAfter?.Date != null && headers.Date is DateTimeOffset served && (served - now).Duration() > ClockSkew)
+                now = served;
             var typed = Parse(headers.RetryAfter, now);
             if (typed != null || !headers.TryGetValues("Retry-After", out var values)) return typed;
             var raw = string.Join(",", values);

@@ -28,6 +28,33 @@ public class RetryAfterTests
     }
 
     [Theory]
+    [InlineData(300)]     // this machine's clock 5 min ahead of the server's
+    [InlineData(-300)]    // 5 min behind
+    [InlineData(-3600 * 9)]
+    public void A_retry_after_date_is_read_against_the_servers_Date_when_the_clocks_differ(int skewSeconds)
+    {
+        var served = Now;
+        var headers = new HttpResponseMessage().Headers;
+        headers.Date = served;
+        headers.RetryAfter = new RetryConditionHeaderValue(served.AddSeconds(3));
+        Assert.Equal(TimeSpan.FromSeconds(3), RetryAfter.Parse(headers, served.AddSeconds(skewSeconds), out var unread));
+        Assert.Null(unread);
+    }
+
+    [Fact]
+    public void A_retry_after_date_is_read_against_this_machines_finer_clock_when_the_clocks_agree()
+    {
+        // The Date header has whole seconds: 0.6 s into the server's second, 3 s from the Date is 2.4 s from now.
+        var headers = new HttpResponseMessage().Headers;
+        headers.Date = Now;
+        headers.RetryAfter = new RetryConditionHeaderValue(Now.AddSeconds(3));
+        Assert.Equal(TimeSpan.FromSeconds(2.4), RetryAfter.Parse(headers, Now.AddSeconds(0.6), out _));
+        // No Date header: this machine's clock, as before.
+        headers.Date = null;
+        Assert.Equal(TimeSpan.Zero, RetryAfter.Parse(headers, Now.AddSeconds(300), out _));
+    }
+
+    [Theory]
     [InlineData("1.5", 1.5)]
     [InlineData("0.5", 0.5)]
     [InlineData(" 2.25 ", 2.25)]
