@@ -24,7 +24,7 @@ namespace Ahrvo.Client.Requests
         {
             _text = text;
             _host = options.BaseUri.Host;
-            _resolvedName = options.Proxy != null ? $"the proxy's host name '{options.Proxy.Host}'" : $"the host name '{_host}'";
+            _resolvedName = Transience.NameResolved(options);
             _budget = options.TotalTimeout;
         }
 

@@ -50,6 +50,10 @@ namespace Ahrvo.Client.Resilience
             return false;
         }
 
+        /// <summary>The host name this machine resolves for a request, as messages name it: the proxy's when one is set.</summary>
+        internal static string NameResolved(AhrvoClientOptions options) =>
+            options.Proxy != null ? $"the proxy's host name '{options.Proxy.Host}'" : $"the host name '{options.BaseUri.Host}'";
+
         /// <summary>A certificate the platform does not trust will not become trusted by asking again.</summary>
         public static bool IsTlsFailure(Exception ex)
         {
